@@ -1,0 +1,32 @@
+"""pyramidviz: see spatial pyramid pooling (SPP) and atrous spatial pyramid pooling (ASPP).
+
+Submodules, one concept each (import the one you need; nothing heavy loads on
+``import pyramidviz``):
+
+- :mod:`pyramidviz.spp`: SPP bin windows (adaptive and paper rules), the pooling itself.
+- :mod:`pyramidviz.receptive`: receptive-field arithmetic and image <-> feature mapping.
+- :mod:`pyramidviz.aspp`: dilated-kernel geometry, valid weights, gridding, the ASPP module.
+- :mod:`pyramidviz.backbones`: EfficientNet-Lite0 with offline ImageNet weights.
+- :mod:`pyramidviz.erf`: effective receptive fields (Luo et al. 2016).
+- :mod:`pyramidviz.images`: safe image decoding.
+- :mod:`pyramidviz.device`: choice of CUDA, MPS or CPU.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = (
+    "aspp", "backbones", "device", "erf", "figures", "i18n", "images", "receptive", "spp",
+)
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["__version__", *_SUBMODULES]
