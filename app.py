@@ -1,0 +1,99 @@
+"""pyramidviz: the Streamlit entry point.
+
+A router and nothing more: language, presentation mode and the image in use are chosen here in
+the sidebar (so every page shares them), then ``st.navigation`` runs the chosen page.
+Run with ``streamlit run app.py``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from pyramidviz import i18n
+
+LANG_OPTIONS = [i18n.LANGUAGE_NAMES[code] for code in i18n.LANGUAGES]  # URL shows these names
+PRESENT_CSS = """
+<style>
+html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { font-size: 1.15rem; }
+h1 { font-size: 2.6rem !important; } h2 { font-size: 2.0rem !important; }
+h3 { font-size: 1.6rem !important; }
+.block-container { padding-top: 1.5rem; max-width: 100%; }
+</style>
+"""
+
+
+def language_ui() -> str:
+    """Language switch; the default follows the browser's locale."""
+    locale = (st.context.locale or "en").lower()
+    default = 1 if locale.startswith("ko") else 0
+    ui.check_param("lang", LANG_OPTIONS)
+    name = st.sidebar.radio("Language / 언어", LANG_OPTIONS, index=default, key="lang",
+                            horizontal=True, bind="query-params")
+    code = i18n.LANGUAGES[LANG_OPTIONS.index(name)]
+    st.session_state["_lang"] = code
+    return code
+
+
+def presentation_ui() -> bool:
+    """Presentation mode: larger type and folded controls (also ``?present=true``)."""
+    present = st.sidebar.toggle(ui.t("common.present"), key="present", bind="query-params",
+                                help=ui.t("common.present_help"))
+    st.session_state["_present"] = present
+    if present:
+        st.html(PRESENT_CSS)
+    return present
+
+
+def image_ui() -> None:
+    """Sample picker and uploader; stores the decoded choice for the pages."""
+    sidebar = st.sidebar
+    sidebar.subheader(ui.t("common.image_header"))
+    names = list(ui.SAMPLES)
+    ui.check_param("img", names)
+    sample = sidebar.selectbox(ui.t("common.sample"), names, key="img", bind="query-params")
+    upload = sidebar.file_uploader(
+        ui.t("common.upload"), type=["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"],
+        key="upload", help=ui.t("common.upload_help"))
+    choice = None
+    if upload is not None:
+        from pyramidviz.images import ImageLoadError, safe_filename
+
+        try:
+            choice = ui.image_choice(safe_filename(upload.name), upload.getvalue(),
+                                     is_upload=True)
+        except ImageLoadError as error:
+            sidebar.error(ui.error_text(error))
+    if choice is None:
+        choice = ui.image_choice(sample, ui.sample_bytes(sample), is_upload=False)
+    st.session_state["_image"] = choice
+    w, h = choice.size
+    key = "common.using_upload" if choice.is_upload else "common.using_sample"
+    sidebar.caption(ui.t(key, name=ui.escape_md(choice.name), w=w, h=h))
+    if choice.resized:
+        ow, oh = choice.original_size
+        sidebar.caption(ui.t("common.resized_note", ow=ow, oh=oh, w=w, h=h))
+    sidebar.image(choice.array, width="stretch")
+
+
+def main() -> None:
+    st.set_page_config(page_title="pyramidviz", page_icon="🔺", layout="wide")
+    language_ui()
+    presentation_ui()
+    pages = [
+        st.Page("pages/home.py", title=ui.t("common.nav_home"), icon="🏠", url_path="home",
+                default=True),
+        st.Page("pages/spp.py", title=ui.t("common.nav_spp"), icon="🔲", url_path="spp"),
+        st.Page("pages/aspp.py", title=ui.t("common.nav_aspp"), icon="🎯", url_path="aspp"),
+        st.Page("pages/compare.py", title=ui.t("common.nav_compare"), icon="⚖️",
+                url_path="compare"),
+    ]
+    page = st.navigation(pages)
+    image_ui()
+    st.sidebar.caption(ui.t("common.device", device=ui.device_text()))
+    st.sidebar.caption(ui.t("common.attribution"))
+    page.run()
+
+
+main()

@@ -1,0 +1,10 @@
+"""ASPP page (being built)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import t
+
+st.title(t("common.nav_aspp"))
+st.info(t("common.coming_soon"))

@@ -1,0 +1,31 @@
+"""Home: the story of SPP and ASPP in four short steps, with links into the pages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import t
+
+st.title(t("home.title"))
+st.write(t("home.intro"))
+
+for step in ("problem", "spp", "aspp"):
+    st.subheader(t(f"home.{step}_title"))
+    st.write(t(f"home.{step}_body"))
+
+st.subheader(t("home.contrast_title"))
+rows = ("output", "resolution", "context", "params", "task")
+st.table({
+    " ": [t(f"home.row_{row}") for row in rows],
+    t("home.col_spp"): [t(f"home.row_{row}_spp") for row in rows],
+    t("home.col_aspp"): [t(f"home.row_{row}_aspp") for row in rows],
+}, hide_index=True)
+
+st.subheader(t("home.explore"))
+st.page_link("pages/spp.py", label=t("home.go_spp"), icon="🔲")
+st.page_link("pages/aspp.py", label=t("home.go_aspp"), icon="🎯")
+st.page_link("pages/compare.py", label=t("home.go_compare"), icon="⚖️")
+
+with st.expander(t("home.papers_title")):
+    for paper in ("spp", "deeplab2", "deeplab3", "erf", "effnet"):
+        st.markdown(f"- {t(f'home.paper_{paper}')}")

@@ -1,0 +1,104 @@
+"""String tables for the app's two languages (English and Korean).
+
+Every string the app shows lives in ``assets/i18n/<lang>/<section>.json``; one file per page
+(``common``, ``home``, ``spp``, ``aspp``, ``compare``) keeps the tables easy to review. Strings
+may hold ``str.format`` placeholders such as ``{n}``; both languages must use the same keys and
+the same placeholders, which :func:`table_problems` checks.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from functools import lru_cache
+from pathlib import Path
+
+LANGUAGES = ("en", "ko")
+"""Supported language codes, the first is the fallback."""
+
+LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
+"""Each language's name in that language (what the switch shows)."""
+
+I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
+
+
+@lru_cache(maxsize=None)
+def load_table(lang: str, *, root: Path = I18N_DIR) -> dict[str, str]:
+    """Load every string of one language, merged over its section files.
+
+    Parameters
+    ----------
+    lang : str
+        A code from :data:`LANGUAGES`.
+    root : Path, optional
+        Folder holding one sub-folder per language.
+
+    Returns
+    -------
+    dict of str to str
+        Keys are ``"<section>.<key>"``, e.g. ``"spp.title"``.
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is not supported.
+
+    Examples
+    --------
+    >>> load_table("en")["common.app_title"]
+    'pyramidviz'
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {lang!r}")
+    table: dict[str, str] = {}
+    for path in sorted((root / lang).glob("*.json")):
+        section = json.loads(path.read_text(encoding="utf-8"))
+        table.update({f"{path.stem}.{key}": value for key, value in section.items()})
+    return table
+
+
+def placeholders(text: str) -> frozenset[str]:
+    """The ``str.format`` field names used in ``text``.
+
+    Examples
+    --------
+    >>> sorted(placeholders("{c} x {bins} = {n:,}"))
+    ['bins', 'c', 'n']
+    """
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
+
+
+def table_problems(*, root: Path = I18N_DIR) -> list[str]:
+    """Differences between the language tables: missing keys and mismatched placeholders.
+
+    Returns
+    -------
+    list of str
+        One readable line per problem; empty when the tables agree.
+    """
+    tables = {lang: load_table.__wrapped__(lang, root=root) for lang in LANGUAGES}
+    base_lang, base = LANGUAGES[0], tables[LANGUAGES[0]]
+    problems = []
+    for lang, table in tables.items():
+        for key in sorted(base.keys() - table.keys()):
+            problems.append(f"{lang}: missing {key}")
+        for key in sorted(table.keys() - base.keys()):
+            problems.append(f"{lang}: extra {key} (not in {base_lang})")
+        for key in sorted(base.keys() & table.keys()):
+            if placeholders(base[key]) != placeholders(table[key]):
+                problems.append(f"{lang}: placeholders of {key} differ from {base_lang}")
+    return problems
+
+
+def translate(lang: str, key: str, /, **values: object) -> str:
+    """Look up ``key`` in ``lang`` (falling back to English) and fill its placeholders.
+
+    A missing key returns the key itself, so a gap shows up on screen instead of crashing.
+
+    Examples
+    --------
+    >>> translate("en", "common.vector_length", c=256, bins=21, n=5376)
+    '256 × 21 = 5,376'
+    """
+    text = load_table(lang).get(key) or load_table(LANGUAGES[0]).get(key, key)
+    return text.format(**values) if values else text

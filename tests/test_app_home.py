@@ -1,0 +1,87 @@
+"""AppTest: the router, the sidebar and the Home page, in both languages."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = "../app.py"
+TIMEOUT = 120
+
+
+def run_app(**params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def all_text(at: AppTest) -> str:
+    parts = [el.value for kind in ("title", "header", "subheader", "markdown", "caption")
+             for el in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_home_renders_in_english_with_the_story():
+    at = run_app()
+    assert not at.exception
+    assert at.title[0].value == "Multi-scale pooling in CNNs: SPP and ASPP"
+    text = all_text(at)
+    assert "5,376" in text  # 21 bins x 256 channels, SPP paper
+    assert "2r + 1" in text
+    assert "Computing on:" in text  # the sidebar names the device
+
+
+def test_home_renders_in_korean_from_the_url():
+    at = run_app(lang="한국어")
+    assert not at.exception
+    assert at.title[0].value == "CNN의 다중 스케일 풀링: SPP와 ASPP"
+    assert "계산 장치" in all_text(at)
+
+
+def test_korean_locale_is_the_default_language():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.context["locale"] = "ko-KR"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value.startswith("CNN의")
+
+
+def test_language_switch_translates_the_page():
+    at = run_app()
+    at.radio(key="lang").set_value("한국어").run()
+    assert not at.exception
+    assert at.title[0].value.startswith("CNN의")
+
+
+@pytest.mark.parametrize("key,value", [("lang", "Klingon"), ("img", "../../etc/passwd")])
+def test_garbage_url_values_fall_back_with_a_notice(key, value):
+    at = run_app(**{key: value})
+    assert not at.exception
+    notices = [w.value for w in at.warning]
+    assert any(key in n for n in notices), notices
+
+
+def test_sample_picker_and_upload_change_the_image(sample_png):
+    at = run_app()
+    at.selectbox(key="img").set_value("coffee").run()
+    assert not at.exception
+    assert "coffee (600 × 400 px)" in all_text(at)
+    at.file_uploader(key="upload").set_value(("my photo.png", sample_png, "image/png")).run()
+    assert not at.exception
+    assert "my photo.png" in all_text(at).replace("\\", "")
+
+
+def test_bad_upload_gives_a_clear_message_and_keeps_working():
+    at = run_app()
+    at.file_uploader(key="upload").set_value(("cat.png", b"not an image at all", "image/png"))
+    at.run()
+    assert not at.exception
+    assert any("not an image" in e.value for e in at.error)
+    assert at.title[0].value.startswith("Multi-scale")
+
+
+def test_presentation_mode_from_the_url():
+    at = run_app(present="true")
+    assert not at.exception
+    assert at.toggle(key="present").value is True

@@ -1,0 +1,190 @@
+"""Shared widgets and caches for the pages: the only non-page module that imports streamlit.
+
+Pages stay thin: they read settings through the small ``*_ui`` helpers here, pull cached
+computations (decoded image, model, feature maps), and hand numbers to the pure figure builders
+in :mod:`pyramidviz.figures`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from pyramidviz import i18n
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+SAMPLES = {
+    "chelsea": "chelsea.png",
+    "coffee": "coffee.png",
+    "astronaut": "astronaut.png",
+    "camera": "camera.png",
+    "rocket.jpg": "rocket.jpg",
+}
+DEFAULT_SAMPLE = "chelsea"
+MIN_SIDE = 32
+"""Smallest photo side the pages accept: below it the last stage has a 1 x 1 map."""
+
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+# ---------------------------------------------------------------- language and text
+
+
+def lang() -> str:
+    """The language chosen in the sidebar ('en' or 'ko')."""
+    return st.session_state.get("_lang", i18n.LANGUAGES[0])
+
+
+def t(key: str, /, **values: Any) -> str:
+    """Translate ``key`` into the current language, filling ``{placeholders}``."""
+    return i18n.translate(lang(), key, **values)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_md(text: str) -> str:
+    """Backslash-escape markdown (and Streamlit's LaTeX ``$``) so user text shows verbatim."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def explain(key: str, /, **values: Any) -> None:
+    """Show the short explanation that sits beside a figure (our own text, markdown allowed)."""
+    st.caption(t(key, **values))
+
+
+def plotly(fig, *, key: str, name: str, **kwargs: Any):
+    """Render a Plotly figure with a PNG download button in its modebar named ``name``."""
+    config = {**PLOTLY_CONFIG, "toImageButtonOptions": {
+        **PLOTLY_CONFIG["toImageButtonOptions"], "filename": f"pyramidviz-{name}"}}
+    return st.plotly_chart(fig, key=key, config=config, width="stretch", **kwargs)
+
+
+def download_array(array: np.ndarray, *, name: str, key: str, header: str | None = None) -> None:
+    """Offer ``array`` as CSV (2D at most) and NPY downloads side by side."""
+    left, right = st.columns(2)
+    flat = array if array.ndim <= 2 else array.reshape(array.shape[0], -1)
+    text = io.StringIO()
+    np.savetxt(text, np.atleast_2d(flat), delimiter=",", fmt="%.6g", header=header or "",
+               comments="")
+    left.download_button(t("common.download_csv"), text.getvalue(), f"{name}.csv", "text/csv",
+                         key=f"{key}_csv", on_click="ignore")
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    right.download_button(t("common.download_npy"), buffer.getvalue(), f"{name}.npy",
+                          "application/octet-stream", key=f"{key}_npy", on_click="ignore")
+
+
+# ---------------------------------------------------------------- the image in use
+
+
+@dataclass(frozen=True)
+class ImageChoice:
+    """The photo every page works on: a bundled sample or this session's upload."""
+
+    name: str
+    digest: str
+    array: np.ndarray  # (H, W, 3) uint8
+    is_upload: bool
+    original_size: tuple[int, int]  # (w, h) before any shrinking
+    resized: bool
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels of the working image."""
+        return self.array.shape[1], self.array.shape[0]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def decode_image(digest: str, _data: bytes) -> tuple[np.ndarray, tuple[int, int], bool]:
+    """Decode once per distinct file (keyed by its sha256, never by a sampled hash)."""
+    from pyramidviz.images import load_image, to_array
+
+    loaded = load_image(_data, min_side=MIN_SIDE)
+    return to_array(loaded.image), tuple(loaded.original_size), bool(loaded.resized)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sample_bytes(name: str) -> bytes:
+    """The bytes of a bundled sample photo."""
+    return (ASSETS / "samples" / SAMPLES[name]).read_bytes()
+
+
+def image_choice(name: str, data: bytes, *, is_upload: bool) -> ImageChoice:
+    """Decode ``data`` (cached) into an :class:`ImageChoice`; raises ImageLoadError."""
+    from pyramidviz.images import image_digest
+
+    digest = image_digest(data)
+    array, original, resized = decode_image(digest, data)
+    return ImageChoice(name, digest, array, is_upload, original, resized)
+
+
+def error_text(error: Exception) -> str:
+    """A translated, student-friendly message for an image that could not be used."""
+    code = getattr(error, "code", "other")
+    known = {"empty", "not_image", "truncated", "bomb", "too_small", "too_big_file"}
+    if code in known:
+        return t(f"common.err_{code}", min=MIN_SIDE)
+    return t("common.err_other", msg=str(error))
+
+
+def current_image() -> ImageChoice:
+    """The image chosen in the sidebar (set by app.py before the page runs)."""
+    choice = st.session_state.get("_image")
+    if choice is None:  # a page run on its own (tests): fall back to the default sample
+        choice = image_choice(DEFAULT_SAMPLE, sample_bytes(DEFAULT_SAMPLE), is_upload=False)
+    return choice
+
+
+# ---------------------------------------------------------------- models and feature maps
+
+
+@st.cache_resource(show_spinner=False)
+def backbone(output_stride: int):
+    """The pretrained EfficientNet-Lite0 at one output stride, built once per process."""
+    from pyramidviz.backbones import load_backbone
+    from pyramidviz.device import configure_threads
+
+    configure_threads()
+    return load_backbone(output_stride=output_stride)
+
+
+@st.cache_resource(show_spinner=False)
+def device_text() -> str:
+    """Which device the package computes on, in words."""
+    from pyramidviz.device import describe_device, pick_device
+
+    return describe_device(pick_device())
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def feature_map(digest: str, tap: str, output_stride: int, _array: np.ndarray) -> np.ndarray:
+    """The (C, h, w) float32 feature map of the image with this digest at ``tap``.
+
+    ``tap="image"`` returns the photo itself as a 3-channel map in [0, 1].
+    """
+    from pyramidviz.backbones import extract
+
+    if tap == "image":
+        return np.ascontiguousarray(_array.transpose(2, 0, 1), dtype=np.float32) / 255.0
+    return extract(backbone(output_stride), _array, tap)
+
+
+# ---------------------------------------------------------------- URL parameters
+
+
+def check_param(key: str, valid: list[str] | tuple[str, ...]) -> None:
+    """Warn (once per run) when the URL holds a value for ``key`` that no widget accepts.
+
+    Bound widgets silently fall back to their default on a bad value; this makes it visible.
+    Call it before creating the widget.
+    """
+    value = st.query_params.get(key)
+    if value is not None and value not in valid:
+        st.warning(t("common.bad_param", key=key), icon="⚠️")
