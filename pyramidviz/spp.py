@@ -1,0 +1,327 @@
+"""Spatial pyramid pooling (SPP): fixed-length vectors from feature maps of any size.
+
+Each pyramid level ``n`` splits the (H, W) map into ``n x n`` bins and pools each bin;
+the levels are flattened and concatenated into ``C * sum(n * n)`` numbers whatever H
+and W are. Two binning rules exist and they differ: the *adaptive* rule (the authors'
+code, PyTorch's adaptive pooling) and the *paper* rule quoted in the main text
+(window ``ceil(a/n)``, stride ``floor(a/n)``), which often yields the wrong number of
+windows. Both are here so the app can show the difference.
+
+References
+----------
+.. [1] K. He, X. Zhang, S. Ren, J. Sun, "Spatial Pyramid Pooling in Deep Convolutional
+   Networks for Visual Recognition", TPAMI 37(9), 2015 (arXiv:1406.4729), Sec. 2.3, Fig. 3.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "PaperRuleReport", "SPPResult", "SpatialPyramidPooling", "bin_edges", "paper_rule_failures",
+    "paper_rule_report", "parse_levels", "spatial_pyramid_pool", "vector_length",
+]
+
+MAX_LEVEL = 32
+MAX_LEVEL_COUNT = 8
+_RULES = ("adaptive", "paper")
+_MODES = ("max", "avg")
+
+
+def _positive_int(value: object, what: str) -> int:
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}") from None
+    if number < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return number
+
+
+def _check_levels(levels: Sequence[int]) -> tuple[int, ...]:
+    if isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence) or not levels:
+        raise ValueError(f"pyramid levels must be a non-empty sequence of ints, got {levels!r}")
+    return tuple(_positive_int(n, "pyramid levels") for n in levels)
+
+
+def bin_edges(size: int, bins: int, rule: str = "adaptive") -> list[tuple[int, int]]:
+    """Half-open windows ``[start, end)`` that split ``size`` cells into ``bins`` bins.
+
+    Parameters
+    ----------
+    size : int
+        Cells along one axis of the feature map (``a`` in the paper).
+    bins : int
+        Pyramid level ``n``.
+    rule : {"adaptive", "paper"}
+        ``"adaptive"``: bin ``i`` is ``[floor(i*a/n), ceil((i+1)*a/n))``, exactly
+        ``start_index``/``end_index`` of PyTorch's ``aten/src/ATen/native/AdaptivePooling.h``:
+        always ``n`` windows covering every cell (neighbours may share one cell).
+        ``"paper"``: window ``ceil(a/n)`` and stride ``floor(a/n)`` run as a plain pooling
+        layer without padding, returning what that really yields:
+        ``floor((a - win) / stride) + 1`` windows. When ``a < n`` the stride is 0 and no
+        pooling layer exists (PyTorch raises "stride should not be zero"): the result is
+        ``[]``.
+
+    Returns
+    -------
+    list of (int, int)
+
+    Raises
+    ------
+    ValueError
+        For non-positive sizes or an unknown rule.
+
+    Examples
+    --------
+    >>> bin_edges(7, 4)
+    [(0, 2), (1, 4), (3, 6), (5, 7)]
+    >>> bin_edges(7, 4, rule="paper")
+    [(0, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7)]
+    >>> bin_edges(3, 4, rule="paper")
+    []
+    """
+    size, bins = _positive_int(size, "size"), _positive_int(bins, "bins")
+    if rule == "adaptive":
+        return [(i * size // bins, -(-(i + 1) * size // bins)) for i in range(bins)]
+    if rule != "paper":
+        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+    window, stride = -(-size // bins), size // bins
+    if stride == 0:
+        return []
+    count = (size - window) // stride + 1
+    return [(i * stride, i * stride + window) for i in range(count)]
+
+
+@dataclass(frozen=True)
+class PaperRuleReport:
+    """What the paper's rule (window ``ceil(a/n)``, stride ``floor(a/n)``) does to one size.
+
+    Attributes
+    ----------
+    size, bins : int
+        ``a`` and ``n``.
+    window, stride : int
+        ``ceil(a/n)`` and ``floor(a/n)``.
+    n_windows : int
+        Windows a plain pooling layer really produces (0 when the stride is 0).
+    wrong_count : bool
+        ``n_windows != bins``.
+    uncovered : tuple of int
+        Cells that no window pools (all of them when the stride is 0).
+    zero_stride : bool
+        ``a < n``: no pooling layer can be built.
+    """
+
+    size: int
+    bins: int
+    window: int
+    stride: int
+    n_windows: int
+    wrong_count: bool
+    uncovered: tuple[int, ...]
+    zero_stride: bool
+
+    @property
+    def ok(self) -> bool:
+        """True when the rule gives exactly ``n`` windows covering every cell."""
+        return not (self.wrong_count or self.uncovered or self.zero_stride)
+
+
+def paper_rule_report(size: int, bins: int) -> PaperRuleReport:
+    """Check the paper's binning rule for one map size and level.
+
+    Examples
+    --------
+    >>> r = paper_rule_report(10, 4)
+    >>> (r.window, r.stride, r.n_windows, r.uncovered, r.ok)
+    (3, 2, 4, (9,), False)
+    >>> paper_rule_report(7, 4).n_windows
+    6
+
+    References
+    ----------
+    He et al. (2015), Sec. 2.3: "window size ceil(a/n) and stride floor(a/n)".
+    """
+    windows = bin_edges(size, bins, rule="paper")
+    covered = {cell for start, end in windows for cell in range(start, end)}
+    return PaperRuleReport(
+        size=size, bins=bins, window=-(-size // bins), stride=size // bins,
+        n_windows=len(windows), wrong_count=len(windows) != bins,
+        uncovered=tuple(c for c in range(size) if c not in covered),
+        zero_stride=size < bins,
+    )
+
+
+def paper_rule_failures(max_size: int, levels: Sequence[int]) -> list[PaperRuleReport]:
+    """Every (size, level) with ``1 <= size <= max_size`` where the paper's rule breaks.
+
+    Examples
+    --------
+    >>> [(r.size, r.bins) for r in paper_rule_failures(7, (4, 2, 1))]
+    [(1, 2), (1, 4), (2, 4), (3, 4), (6, 4), (7, 4)]
+    """
+    levels = _check_levels(levels)
+    reports = (
+        paper_rule_report(size, n)
+        for size in range(1, _positive_int(max_size, "max_size") + 1)
+        for n in sorted(set(levels))
+    )
+    return [report for report in reports if not report.ok]
+
+
+def vector_length(channels: int, levels: Sequence[int]) -> int:
+    """Length ``C * sum(n * n)`` of the SPP vector.
+
+    Examples
+    --------
+    >>> vector_length(256, (4, 2, 1))
+    5376
+    """
+    return _positive_int(channels, "channels") * sum(n * n for n in _check_levels(levels))
+
+
+def parse_levels(text: str) -> tuple[int, ...]:
+    """Parse pyramid levels typed by a user, such as ``"4,2,1"`` or ``"6 3 2 1"``.
+
+    Levels are separated by commas and/or spaces and kept in the order typed (the vector
+    follows it). Each level is a whole number from 1 to 32; at most 8 levels; a level may
+    appear only once (a repeat would only copy the same numbers into the vector).
+
+    Raises
+    ------
+    ValueError
+        With a message a student can act on.
+
+    Examples
+    --------
+    >>> parse_levels("4, 2, 1")
+    (4, 2, 1)
+    >>> parse_levels("6 3 2 1")
+    (6, 3, 2, 1)
+    """
+    tokens = [t for t in re.split(r"[\s,]+", str(text).strip()) if t]
+    if not tokens:
+        raise ValueError("Type at least one pyramid level, for example 4, 2, 1.")
+    if len(tokens) > MAX_LEVEL_COUNT:
+        raise ValueError(f"Use at most {MAX_LEVEL_COUNT} levels, got {len(tokens)}: {text!r}.")
+    levels = []
+    for token in tokens:
+        if not re.fullmatch(r"[+-]?\d+", token):
+            raise ValueError(f"Each level must be a whole number such as 4, got {token!r}.")
+        level = int(token)
+        if not 1 <= level <= MAX_LEVEL:
+            raise ValueError(f"Each level must be between 1 and {MAX_LEVEL}, got {level}.")
+        if level in levels:
+            raise ValueError(f"Each level may appear only once, got {level} twice.")
+        levels.append(level)
+    return tuple(levels)
+
+
+@dataclass(frozen=True)
+class SPPResult:
+    """Output of :func:`spatial_pyramid_pool`.
+
+    Attributes
+    ----------
+    vector : Tensor, shape (N, C * sum(n * n))
+        Levels concatenated in order, each flattened channel-major like ``flatten(1)``.
+    levels : tuple of int
+    pooled : tuple of Tensor, each shape (N, C, n, n)
+    argmax : tuple of Tensor, each shape (N, C, n, n, 2), int64, or None
+        ``(row, col)`` of the cell that won each bin (``mode="max"`` only).
+    """
+
+    vector: Tensor
+    levels: tuple[int, ...]
+    pooled: tuple[Tensor, ...]
+    argmax: tuple[Tensor, ...] | None
+
+
+def _max_level(x: Tensor, n: int) -> tuple[Tensor, Tensor]:
+    pooled, flat = F.adaptive_max_pool2d(x, n, return_indices=True)
+    width = x.shape[-1]
+    return pooled, torch.stack((flat // width, flat % width), dim=-1)
+
+
+def spatial_pyramid_pool(
+    x: Tensor, levels: Sequence[int] = (4, 2, 1), *, mode: str = "max"
+) -> SPPResult:
+    """Pool a feature map into ``n x n`` bins per level and concatenate (adaptive rule).
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C, H, W)
+        Any ``H, W >= 1``; bins may overlap when ``H`` or ``W`` is below ``n``.
+    levels : sequence of positive int
+        Pyramid levels, e.g. ``(4, 2, 1)`` (21 bins) or ``(6, 3, 2, 1)`` (50 bins).
+    mode : {"max", "avg"}
+        Max pooling (the paper) or average pooling.
+
+    Returns
+    -------
+    SPPResult
+        ``vector`` equals ``torch.cat([F.adaptive_max_pool2d(x, n).flatten(1) for n in
+        levels], 1)`` bit for bit (``adaptive_avg_pool2d`` for ``"avg"``).
+
+    Raises
+    ------
+    ValueError
+        For a tensor that is not 4-D, bad levels or an unknown mode.
+
+    Examples
+    --------
+    >>> spatial_pyramid_pool(torch.zeros(2, 256, 13, 9)).vector.shape
+    torch.Size([2, 5376])
+
+    References
+    ----------
+    He et al. (2015), Fig. 3 and Sec. 2.3.
+    """
+    levels = _check_levels(levels)
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+    if not isinstance(x, Tensor) or x.dim() != 4 or min(x.shape[-2:]) < 1:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"x must be a tensor of shape (N, C, H, W) with H, W >= 1, got {shape}")
+    if mode == "avg":
+        pooled = tuple(F.adaptive_avg_pool2d(x, n) for n in levels)
+        argmax = None
+    else:
+        pooled, argmax = zip(*(_max_level(x, n) for n in levels), strict=True)
+    vector = torch.cat([p.flatten(1) for p in pooled], 1)
+    return SPPResult(vector=vector, levels=levels, pooled=tuple(pooled),
+                     argmax=None if argmax is None else tuple(argmax))
+
+
+class SpatialPyramidPooling(nn.Module):
+    """Layer form of :func:`spatial_pyramid_pool`, returning only the vector.
+
+    Examples
+    --------
+    >>> spp = SpatialPyramidPooling((6, 3, 2, 1))
+    >>> spp(torch.zeros(1, 4, 20, 31)).shape
+    torch.Size([1, 200])
+    """
+
+    def __init__(self, levels: Sequence[int] = (4, 2, 1), *, mode: str = "max") -> None:
+        super().__init__()
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+        self.levels = _check_levels(levels)
+        self.mode = mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        return spatial_pyramid_pool(x, self.levels, mode=self.mode).vector
+
+    def extra_repr(self) -> str:
+        return f"levels={self.levels}, mode={self.mode!r}"
