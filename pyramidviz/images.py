@@ -1,0 +1,450 @@
+"""Safe decoding of uploaded images into small RGB pictures.
+
+:func:`load_image` turns untrusted bytes into a :class:`LoadedImage` or raises
+:class:`ImageLoadError`, never anything else. The size in the file header is
+checked against ``max_decode_pixels`` before a single pixel is decoded, JPEGs are
+decoded at a reduced DCT scale (``Image.draft``), every mode is flattened to RGB
+(alpha over white, 16-bit scaled, CMYK converted), EXIF orientation is applied
+and the result is shrunk to ``max_pixels``. Pillow warnings raised while decoding
+become errors, except metadata warnings (corrupt EXIF or TIFF tags), which Pillow
+recovers from: those are ignored and noted as ``"metadata_ignored"``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import io
+import math
+import re
+import threading
+import unicodedata
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+from PIL import Image
+
+ERROR_CODES = (
+    "empty", "file_too_large", "not_image", "unsupported_format", "truncated",
+    "corrupt", "bomb", "no_pixels", "too_small", "out_of_memory",
+)
+ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "TIFF", "BMP")  # JPEG includes MPO
+_PLEASE = "Please upload a PNG, JPEG, GIF, WebP, TIFF or BMP image."
+_TRANSPOSE = {  # EXIF orientation -> operation, as in PIL.ImageOps.exif_transpose
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
+}
+_METADATA_WARNING = r".*(exif|metadata|tag |xmp|malformed mpo|invalid apng)"
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+_LUT16 = np.rint(np.arange(65536) * (255 / 65535)).astype(np.uint8)
+_SAFE_PUNCT = frozenset("._-()+,=@'%\u2026")
+_LOCK = threading.Lock()  # warnings.catch_warnings edits process-wide state
+
+
+class ImageLoadError(ValueError):
+    """An upload that cannot be shown, with a message for students and a ``code``.
+
+    Parameters
+    ----------
+    message : str
+        English explanation, safe to show as plain text.
+    code : str
+        One of :data:`ERROR_CODES`; the app maps it to its own (EN, KO) strings.
+
+    Examples
+    --------
+    >>> err = ImageLoadError("The file is empty.", code="empty")
+    >>> err.code, str(err)
+    ('empty', 'The file is empty.')
+    """
+
+    def __init__(self, message: str, *, code: str) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"code must be one of {ERROR_CODES}, got {code!r}")
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self):  # keep ``code`` through pickling
+        return functools.partial(type(self), code=self.code), self.args
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedImage:
+    """A decoded upload ready for the model.
+
+    Attributes
+    ----------
+    image : PIL.Image.Image
+        Mode ``"RGB"``, at most ``max_pixels`` pixels, upright.
+    original_size : tuple of int
+        ``(w, h)`` as stored in the file, after EXIF orientation.
+    resized : bool
+        Whether ``image`` is smaller than ``original_size``.
+    format : str
+        Pillow's format name, e.g. ``"PNG"``.
+    frames : int
+        Frame count (1 for stills); only the first frame is kept.
+    notes : tuple of str
+        Codes such as ``"exif_rotated"``, ``"resized"``, ``"first_frame"``,
+        ``"alpha_composited"``, ``"converted_from_CMYK"``, ``"metadata_ignored"``.
+    """
+
+    image: Image.Image
+    original_size: tuple[int, int]
+    resized: bool
+    format: str
+    frames: int
+    notes: tuple[str, ...]
+
+
+def load_image(
+    data: bytes, *, max_pixels: int = 2_000_000, max_decode_pixels: int = 120_000_000,
+    max_bytes: int = 20 * 2**20, min_side: int = 1,
+) -> LoadedImage:
+    """Decode untrusted image bytes into an upright RGB image of bounded size.
+
+    Parameters
+    ----------
+    data : bytes
+        The uploaded file. Formats: :data:`ALLOWED_FORMATS` (SVG, HEIC, PDF are refused).
+    max_pixels : int
+        Working size: larger images are shrunk (aspect kept, Lanczos) to at most this.
+    max_decode_pixels : int
+        Files whose header claims more pixels are refused before decoding (Pillow's
+        own hard limit, ``2 * Image.MAX_IMAGE_PIXELS``, applies too).
+    max_bytes : int
+        Largest accepted file.
+    min_side : int
+        Shortest accepted side; a shrunk image keeps sides of at least this, which
+        squeezes the aspect ratio only beyond ``max_pixels / min_side**2`` to one.
+
+    Returns
+    -------
+    LoadedImage
+
+    Raises
+    ------
+    ImageLoadError
+        For any problem with ``data``; ``.code`` says which (see :data:`ERROR_CODES`).
+    ValueError
+        For bad limits or a ``data`` that is not bytes.
+
+    Notes
+    -----
+    Calls are serialised by a lock because ``warnings.catch_warnings`` changes
+    process-wide state; a warning raised by another thread during a call is
+    affected too. ``ImageFile.LOAD_TRUNCATED_IMAGES`` is respected, not changed.
+    Images of extreme aspect ratio (e.g. 1 x 3000) are accepted.
+
+    Examples
+    --------
+    >>> buf = io.BytesIO()
+    >>> Image.new("LA", (40, 10), (0, 0)).save(buf, "PNG")
+    >>> loaded = load_image(buf.getvalue(), max_pixels=100)
+    >>> loaded.image.size, loaded.image.getpixel((0, 0)), loaded.resized
+    ((20, 5), (255, 255, 255), True)
+    """
+    data = _validated(data, max_pixels, max_decode_pixels, max_bytes, min_side)
+    if not data:
+        raise ImageLoadError("This file is empty (0 bytes). Please choose an image.", code="empty")
+    if len(data) > max_bytes:
+        raise ImageLoadError(
+            f"This file is too large to open ({len(data) / 2**20:.1f} MB; "
+            f"limit {max_bytes / 2**20:.1f} MB).", code="file_too_large")
+    with _strict_warnings() as caught:
+        try:
+            loaded = _decode(data, max_pixels, max_decode_pixels, min_side)
+        except ImageLoadError:
+            raise
+        except Exception as exc:  # every failure becomes an ImageLoadError
+            raise _classify(exc, data, max_decode_pixels) from exc
+    if caught and "metadata_ignored" not in loaded.notes:
+        loaded = dataclasses.replace(loaded, notes=(*loaded.notes, "metadata_ignored"))
+    return loaded
+
+
+def _validated(data: bytes, *limits: int) -> bytes:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ValueError(f"data must be bytes, got {type(data).__name__}")
+    for value in limits:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"limits must be positive integers, got {value!r}")
+    max_pixels, min_side = limits[0], limits[3]
+    if min_side * min_side > max_pixels:
+        raise ValueError(f"min_side**2 must not exceed max_pixels, got {min_side!r}")
+    return bytes(data)
+
+
+@contextlib.contextmanager
+def _strict_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    with _LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("error")
+        warnings.filterwarnings("always", message=_METADATA_WARNING, category=UserWarning)
+        # Our own header check replaces Pillow's global soft limit (its hard limit stays).
+        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+        yield caught
+
+
+def _decode(data: bytes, max_pixels: int, max_decode_pixels: int, min_side: int) -> LoadedImage:
+    with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
+        w, h = img.size
+        _check_header_size(w, h, max_decode_pixels, min_side)
+        fmt, frames = str(img.format), int(getattr(img, "n_frames", 1))
+        target = fit_within((w, h), max_pixels, min_side=min_side)
+        if frames > 1:
+            img.seek(0)
+        if fmt in ("JPEG", "MPO") and target != (w, h):
+            img.draft("RGB", target)  # decode at 1/2, 1/4 or 1/8 scale, still >= target
+        img.load()  # decoding errors surface here, before EXIF (PNG's may follow IDAT)
+        orientation, notes = _orientation(img)
+        notes += ["first_frame"] if frames > 1 else []
+        rgb = _to_rgb(img, target, notes)
+    if orientation in _TRANSPOSE:
+        rgb = rgb.transpose(_TRANSPOSE[orientation])
+        notes.append("exif_rotated")
+        w, h = (h, w) if orientation >= 5 else (w, h)
+    if rgb.size != (w, h):
+        notes.append("resized")
+    rgb.info = {}  # drop copied metadata: a stale EXIF orientation would rotate it twice
+    return LoadedImage(rgb, (w, h), rgb.size != (w, h), fmt, frames, tuple(notes))
+
+
+def _check_header_size(w: int, h: int, max_decode_pixels: int, min_side: int) -> None:
+    if w < 1 or h < 1:
+        raise ImageLoadError(f"This image has no pixels ({w} x {h}).", code="no_pixels")
+    if w * h > max_decode_pixels:
+        raise _bomb_error(w * h, max_decode_pixels)
+    if min(w, h) < min_side:
+        raise ImageLoadError(
+            f"The image is too small ({w} x {h} pixels); each side must be at least "
+            f"{min_side} pixels.", code="too_small")
+
+
+def _bomb_error(pixels: int | None, limit: int) -> ImageLoadError:
+    def count(n: int) -> str:
+        return f"{n / 1e6:.1f} megapixels" if n >= 100_000 else f"{n:,} pixels"
+
+    claim = count(pixels) if pixels else "too many pixels"
+    return ImageLoadError(
+        f"The image is too large to open safely ({claim}; limit {count(limit)}).", code="bomb")
+
+
+def _orientation(img: Image.Image) -> tuple[int, list[str]]:
+    try:
+        value = img.getexif().get(0x0112, 1)
+        return (value if value in _TRANSPOSE else 1), []
+    except Exception:  # broken EXIF: show the image unrotated
+        return 1, ["metadata_ignored"]
+
+
+def _to_rgb(img: Image.Image, target: tuple[int, int], notes: list[str]) -> Image.Image:
+    """Flatten any Pillow mode to RGB at ``target`` size; resize in the cheapest mode."""
+    mode = img.mode
+    if mode != "RGB":
+        notes.append(f"converted_from_{mode}")
+    if mode in ("1", "I", "F") or mode.startswith("I;"):
+        img = img.convert("L") if mode == "1" else _high_depth_to_l(img)
+    elif mode in ("P", "PA", "RGBa", "La") or "transparency" in img.info:
+        has_alpha = mode in ("PA", "RGBa", "La") or "transparency" in img.info
+        img = img.convert("LA" if mode == "La" else "RGBA" if has_alpha else "RGB")
+    elif mode not in ("RGB", "L", "LA", "RGBA", "CMYK"):
+        img = img.convert("RGB")  # YCbCr, LAB, HSV, RGBX, ...
+    if img.size != target:
+        img = img.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if img.mode in ("RGBA", "LA"):
+        white = Image.new("RGB", img.size, (255, 255, 255))
+        white.paste(img.convert("RGB"), mask=img.getchannel("A"))
+        notes.append("alpha_composited")
+        return white
+    return img.convert("RGB")  # a new image even when already RGB
+
+
+def _high_depth_to_l(img: Image.Image) -> Image.Image:
+    """16-bit, 32-bit and float greys to 8 bits: nominal range scaled, never clipped."""
+    a = np.asarray(img)
+    if a.dtype.kind == "u" and a.dtype.itemsize == 2:
+        return Image.fromarray(_LUT16[a])
+    a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    lo, hi = float(a.min()), float(a.max())
+    if img.mode == "F" and lo >= 0 and hi <= 1:
+        top = 1.0
+    else:
+        top = next((t for t in (255.0, 65535.0) if lo >= 0 and hi <= t), None)
+    if top is None:  # outside any nominal range: stretch min..max
+        a, top = a - lo, max(hi - lo, 1e-12)
+    return Image.fromarray(np.rint(a * (255 / top)).clip(0, 255).astype(np.uint8))
+
+
+def _classify(exc: Exception, data: bytes, max_decode_pixels: int) -> ImageLoadError:
+    text = str(exc)
+    if isinstance(exc, Image.DecompressionBombError) or "Decompressed data too large" in text:
+        claimed = re.search(r"\((\d+) pixels\)", text)
+        return _bomb_error(int(claimed.group(1)) if claimed else None, max_decode_pixels)
+    if isinstance(exc, MemoryError):
+        return ImageLoadError(
+            "We ran out of memory while opening this image. Please try a smaller one.",
+            code="out_of_memory")
+    if isinstance(exc, Image.UnidentifiedImageError) or "identif" in text:
+        return _not_image(data)
+    if isinstance(exc, EOFError) or "truncated" in text:
+        return ImageLoadError(
+            "This image file is incomplete (truncated); it may not have finished uploading. "
+            "Please try the file again.", code="truncated")
+    return ImageLoadError("This image file is damaged and could not be decoded.", code="corrupt")
+
+
+def _not_image(data: bytes) -> ImageLoadError:
+    head = data[:1024]
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        what = "an HEIC/HEIF photo (the iPhone's default format)"
+        return ImageLoadError(f"This looks like {what}, which we cannot read. Please export "
+                              "it as JPEG or PNG and upload that.", code="unsupported_format")
+    if head.startswith(b"%PDF"):
+        return ImageLoadError(f"This looks like a PDF document, not an image. {_PLEASE}",
+                              code="unsupported_format")
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR" and (
+            not any(head[16:20]) or not any(head[20:24])):
+        return ImageLoadError("This PNG image has no pixels (a side of 0).", code="no_pixels")
+    kind = _text_kind(head)
+    looks = f" (it looks like {kind})" if kind else ""
+    return ImageLoadError(f"This file is not an image we can read{looks}. {_PLEASE}",
+                          code="not_image")
+
+
+def _text_kind(head: bytes) -> str | None:
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text):
+        return None
+    low = text.lstrip().lower()
+    if "<svg" in low and low.startswith(("<svg", "<?xml", "<!doctype svg", "<!--")):
+        return "text/SVG, a vector drawing rather than pixels"
+    if low.startswith(("<!doctype html", "<html")) or "<html" in low:
+        return "text/HTML, a web page"
+    return "text" if low else None
+
+
+def fit_within(size: tuple[int, int], max_pixels: int, *, min_side: int = 1) -> tuple[int, int]:
+    """Largest ``(w, h)`` with the same aspect and at most ``max_pixels`` pixels.
+
+    Sides never shrink below ``min(min_side, side)``; for extreme aspect ratios that
+    floor wins and the long side alone is shortened.
+
+    Examples
+    --------
+    >>> fit_within((4000, 3000), 1_200_000), fit_within((10, 10), 500)
+    ((1264, 948), (10, 10))
+    >>> fit_within((1, 3_000_000), 2_000_000)
+    (1, 2000000)
+    """
+    w, h = size
+    if w < 1 or h < 1 or max_pixels < 1 or min_side < 1:
+        raise ValueError(f"size, max_pixels and min_side must be positive, got {size!r}, "
+                         f"{max_pixels!r}, {min_side!r}")
+    if w * h <= max_pixels:
+        return w, h
+    scale = math.sqrt(max_pixels / (w * h))
+    floor_w, floor_h = min(w, min_side), min(h, min_side)
+    nw, nh = max(floor_w, math.floor(w * scale)), max(floor_h, math.floor(h * scale))
+    if nw * nh > max_pixels:  # one side sits on its floor: shorten only the other
+        if nw == floor_w:
+            nh = max(floor_h, min(h, max_pixels // nw))
+        else:
+            nw = max(floor_w, min(w, max_pixels // nh))
+    return nw, nh
+
+
+def resize_to(
+    image: Image.Image, *, short_side: int | None = None, size: tuple[int, int] | None = None,
+) -> Image.Image:
+    """Resize with Lanczos to a given short side (aspect kept) or to an exact ``size``.
+
+    Examples
+    --------
+    >>> resize_to(Image.new("RGB", (300, 200)), short_side=100).size
+    (150, 100)
+    >>> resize_to(Image.new("RGB", (300, 200)), size=(7, 5)).size
+    (7, 5)
+    """
+    if (short_side is None) == (size is None):
+        raise ValueError(f"give exactly one of short_side or size, got {short_side!r}, {size!r}")
+    if size is None:
+        if not isinstance(short_side, int) or short_side < 1:
+            raise ValueError(f"short_side must be a positive integer, got {short_side!r}")
+        w, h = image.size
+        scale = short_side / min(w, h)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    elif len(size) != 2 or min(size) < 1:
+        raise ValueError(f"size must be two positive integers (w, h), got {size!r}")
+    return image.resize(tuple(size), Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def to_array(image: Image.Image) -> np.ndarray:
+    """A writable ``uint8`` array of shape ``(H, W, 3)`` (other modes converted to RGB).
+
+    Examples
+    --------
+    >>> to_array(Image.new("RGB", (4, 2), (1, 2, 3))).shape
+    (2, 4, 3)
+    """
+    if not isinstance(image, Image.Image):
+        raise ValueError(f"image must be a PIL image, got {type(image).__name__}")
+    return np.array(image if image.mode == "RGB" else image.convert("RGB"), dtype=np.uint8)
+
+
+def image_digest(data: bytes) -> str:
+    """SHA-256 hex digest of the raw bytes, for cache keys.
+
+    Examples
+    --------
+    >>> image_digest(b"")[:12]
+    'e3b0c44298fc'
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ValueError(f"data must be bytes, got {type(data).__name__}")
+    return hashlib.sha256(data).hexdigest()
+
+
+def safe_filename(name: str, *, max_length: int = 80) -> str:
+    """A display-safe upload name: last path part, no control, format or markup characters.
+
+    Letters, marks (at most two in a row), digits, symbols such as emoji and
+    ``._-()+,=@'%`` are kept; ``<>*[]`$&#`` and the like are dropped; runs of
+    white space become one space; bidi overrides and zero-width characters go.
+    Long names are cut with an ellipsis, keeping a short extension.
+    Render the result as plain text anyway.
+
+    Examples
+    --------
+    >>> safe_filename("<img src=x onerror=alert(1)>.png")
+    'img src=x onerror=alert(1).png'
+    >>> safe_filename("../\u202egnp.exe"), safe_filename("**사진**  1.jpg")
+    ('gnp.exe', '사진 1.jpg')
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a str, got {type(name).__name__}")
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 16:
+        raise ValueError(f"max_length must be an integer >= 16, got {max_length!r}")
+    kept: list[str] = []
+    marks = 0
+    for ch in re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1]:
+        cat = unicodedata.category(ch)
+        marks = marks + 1 if cat[0] == "M" else 0
+        if cat[0] == "Z" or ch in "\t\n\r":
+            kept.append(" ")
+        elif (cat[0] in "LN" or cat == "So" or ch in _SAFE_PUNCT or 0 < marks <= 2):
+            kept.append(ch)
+    text = " ".join("".join(kept).split()).strip(" .") or "image"
+    if len(text) <= max_length:
+        return text
+    stem, dot, ext = text.rpartition(".")
+    if dot and stem and len(ext) <= 10:
+        return stem[: max_length - len(ext) - 2].rstrip() + "\u2026." + ext
+    return text[: max_length - 1].rstrip() + "\u2026"
