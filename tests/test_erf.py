@@ -1,0 +1,160 @@
+"""Tests for pyramidviz.erf: effective receptive fields of a cell and of ASPP branches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from torch import nn
+
+from pyramidviz import aspp, backbones
+from pyramidviz import erf as E
+from pyramidviz.receptive import Box
+
+
+@pytest.fixture(scope="module")
+def model() -> backbones.EfficientNetLite0:
+    return backbones.load_backbone(output_stride=16, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    path = backbones.ASSETS / "samples" / "astronaut.png"
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def _support(erf_map: E.ERFMap) -> Box:
+    rows, cols = np.nonzero(erf_map.map)
+    return Box(int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1)
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    return (outer.top <= inner.top and outer.left <= inner.left
+            and inner.bottom <= outer.bottom and inner.right <= outer.right)
+
+
+@settings(max_examples=20, deadline=None)
+@given(rate=st.integers(1, 6), row=st.integers(0, 20), col=st.integers(0, 20))
+def test_single_atrous_conv_erf_is_its_nine_taps(rate, row, col) -> None:
+    conv = nn.Conv2d(1, 1, 3, padding=rate, dilation=rate, bias=False).requires_grad_(False)
+    conv.weight.copy_(torch.arange(1.0, 10.0).view(1, 1, 3, 3))
+    result = E.effective_receptive_field(conv, torch.ones(1, 1, 21, 21), point=(row, col))
+    taps = {(row + dy * rate, col + dx * rate): 1.0 + 3 * (dy + 1) + dx + 1
+            for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    inside = {p: w for p, w in taps.items() if 0 <= p[0] < 21 and 0 <= p[1] < 21}
+    erf = result.backbone
+    assert set(zip(*np.nonzero(erf.map), strict=True)) == set(inside)
+    assert erf.mass == pytest.approx(sum(inside.values()))
+    for (r, c), weight in inside.items():  # |d y / d x| is the kernel weight itself
+        assert erf.map[r, c] == pytest.approx(weight / max(inside.values()))
+    assert erf.center == (row, col)
+    assert erf.theoretical == Box(row - rate, col - rate, row + rate + 1,
+                                  col + rate + 1).clip(21, 21)
+
+
+def test_branch_seeds_hand_case() -> None:
+    seeds = E.branch_seeds((5, 7), (1, 1), rates=(1, 2, 9))
+    assert list(seeds) == ["1x1", "rate 1", "rate 2", "rate 9", "image pool"]
+    assert np.argwhere(seeds["1x1"]).tolist() == [[1, 1]]
+    assert np.allclose(seeds["rate 1"][:3, :3], 1 / 9) and seeds["rate 1"].sum() == 1
+    # rate 2 from (1, 1): rows -1, 1, 3 and cols -1, 1, 3 -> 2 x 2 taps inside.
+    assert np.argwhere(seeds["rate 2"]).tolist() == [[1, 1], [1, 3], [3, 1], [3, 3]]
+    assert np.allclose(seeds["rate 2"][seeds["rate 2"] > 0], 0.25)
+    # A rate larger than the map leaves only the centre tap: the 3x3 degenerates to 1x1.
+    assert np.array_equal(seeds["rate 9"], seeds["1x1"])
+    assert np.allclose(seeds["image pool"], 1 / 35)
+
+
+@pytest.mark.parametrize("rates", [(1, 3), (6, 12, 18), (2, 5)])
+def test_seeds_are_the_gradients_of_the_aspp_branch_previews(rates) -> None:
+    features = torch.randn(1, 4, 9, 11, requires_grad=True)
+    point = (2, 7)
+    previews = aspp.branch_previews(features, rates)
+    seeds = E.branch_seeds((9, 11), point, rates)
+    assert list(seeds) == list(previews)
+    for name, preview in previews.items():
+        (grad,) = torch.autograd.grad(preview[0, :, point[0], point[1]].sum(), features)
+        for channel in range(4):
+            np.testing.assert_allclose(grad[0, channel].numpy(), seeds[name], atol=1e-6)
+
+
+def test_bad_points_and_rates_are_rejected() -> None:
+    with pytest.raises(ValueError, match="point"):
+        E.branch_seeds((4, 4), (4, 0))
+    for rates in [(0,), (2, 2), (1.5,), (True,)]:
+        with pytest.raises(ValueError, match="rates"):
+            E.branch_seeds((4, 4), (0, 0), rates)
+    with pytest.raises(ValueError, match="shape"):
+        E.effective_receptive_field(nn.Conv2d(3, 3, 1), torch.zeros(3, 8, 8))
+
+
+def test_erf_map_summary_hand_case() -> None:
+    grad = np.zeros((9, 9), np.float32)
+    grad[4, 4], grad[4, 6], grad[1, 4] = 6.0, 3.0, 1.0
+    summary = E.erf_map(grad, (4.0, 4.0), Box(0, 0, 9, 9))
+    assert summary.mass == 10.0 and summary.map.max() == 1.0 and summary.map[4, 6] == 0.5
+    assert summary.centroid == pytest.approx((3.7, 4.6))
+    assert (summary.r50, summary.r90) == (0.0, 2.0)  # 60 % at the centre, 90 % within 2 px
+    empty = E.erf_map(np.zeros((3, 3), np.float32), (1.0, 1.0), Box(0, 0, 3, 3))
+    assert empty.mass == 0.0 and np.isnan(empty.r50)
+
+
+def test_batched_backward_equals_a_per_branch_loop(model, astronaut) -> None:
+    x = backbones.preprocess(astronaut[:160, :192])
+    seeds = torch.from_numpy(np.stack(list(E.branch_seeds((10, 12), (4, 5), (2, 4)).values())))
+
+    def forward(inp):
+        return model.features(inp, ("stage7",))["stage7"]
+
+    looped = E.input_gradients(forward, x, seeds, batched=False)
+    batched = E.input_gradients(forward, x, seeds, batched=True)
+    torch.testing.assert_close(batched, looped)
+    for seed, grad in zip(seeds, looped, strict=True):  # one backward per branch, alone
+        alone = E.input_gradients(forward, x, seed[None])[0]
+        torch.testing.assert_close(grad, alone)
+
+
+@pytest.fixture(scope="module")
+def branch_result(model, astronaut) -> E.ERFResult:
+    return E.effective_receptive_field(model, astronaut, tap="stage7", point=(2, 3),
+                                       rates=(2, 4, 12))
+
+
+def test_every_branch_lies_within_its_theoretical_box(branch_result) -> None:
+    assert list(branch_result.branches) == ["1x1", "rate 2", "rate 4", "rate 12", "image pool"]
+    for erf in branch_result.branches.values():
+        assert erf.mass > 0 and erf.map.max() == 1.0 and erf.map.dtype == np.float32
+        assert _inside(_support(erf), erf.theoretical)
+        assert 0 <= erf.r50 <= erf.r90 <= np.hypot(*branch_result.image_size)
+
+
+def test_theoretical_boxes_of_the_branches(branch_result) -> None:
+    field, (row, col) = branch_result.field, branch_result.point
+    assert branch_result.feature_size == (32, 32) and field.jump == (16, 16)
+    one = branch_result.branches["1x1"].theoretical
+    assert one == field.cell_box(row, col, image_size=(512, 512))
+    assert one.bottom < 512 and one.right < 512  # a real constraint on a 512 x 512 image
+    # rate 2: all nine taps inside -> the field grows by r * jump on each side.
+    grown = field.cell_box(row, col)
+    assert branch_result.branches["rate 2"].theoretical == Box(
+        grown.top - 32, grown.left - 32, grown.bottom + 32, grown.right + 32).clip(512, 512)
+    assert branch_result.branches["image pool"].theoretical == Box(0, 0, 512, 512)
+    assert branch_result.backbone.center == field.center(row, col)
+
+
+def test_backbone_erf_stays_inside_the_851_pixel_field(model, astronaut) -> None:
+    result = E.effective_receptive_field(model, astronaut, point=(0, 0))
+    box = result.backbone.theoretical
+    assert result.field.size == (851, 851)
+    assert box.height < 512 and _inside(_support(result.backbone), box)
+    # Luo et al.: the effective field is much smaller than the theoretical one.
+    assert result.backbone.r50 < 851 / 4
+
+
+def test_erf_of_the_image_pool_spreads_wider_than_one_cell(branch_result) -> None:
+    one, pool = branch_result.branches["1x1"], branch_result.branches["image pool"]
+    assert _support(pool) == Box(0, 0, 512, 512)
+    assert (pool.map > 0).sum() > (one.map > 0).sum()
