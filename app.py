@@ -78,17 +78,12 @@ def image_ui() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="pyramidviz", page_icon="🔺", layout="wide")
+    st.set_page_config(page_title="pyramidviz", page_icon=ui.APP_ICON, layout="wide")
     language_ui()
     presentation_ui()
-    pages = [
-        st.Page("pages/home.py", title=ui.t("common.nav_home"), icon="🏠", url_path="home",
-                default=True),
-        st.Page("pages/spp.py", title=ui.t("common.nav_spp"), icon="🔲", url_path="spp"),
-        st.Page("pages/aspp.py", title=ui.t("common.nav_aspp"), icon="🎯", url_path="aspp"),
-        st.Page("pages/compare.py", title=ui.t("common.nav_compare"), icon="⚖️",
-                url_path="compare"),
-    ]
+    pages = [st.Page(ui.page_path(name), title=ui.t(f"common.nav_{name}"), icon=icon,
+                     url_path=name, default=(name == "home"))
+             for name, icon in ui.PAGE_ICONS.items()]
     page = st.navigation(pages)
     image_ui()
     st.sidebar.caption(ui.t("common.device", device=ui.device_text()))

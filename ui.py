@@ -7,8 +7,10 @@ in :mod:`pyramidviz.figures`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,17 @@ SAMPLES = {
 DEFAULT_SAMPLE = "chelsea"
 MIN_SIDE = 32
 """Smallest photo side the pages accept: below it the last stage has a 1 x 1 map."""
+
+PAGES_DIR = "pages"
+PAGE_ICONS = {"home": ":material/home:", "spp": ":material/grid_view:",
+              "aspp": ":material/blur_on:", "compare": ":material/compare:"}
+APP_ICON = ":material/filter_center_focus:"
+
+
+def page_path(name: str) -> str:
+    """Path of a page's script, relative to app.py (for st.Page and st.page_link)."""
+    return f"{PAGES_DIR}/{name}.py"
+
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -127,9 +140,10 @@ def image_choice(name: str, data: bytes, *, is_upload: bool) -> ImageChoice:
 
 def error_text(error: Exception) -> str:
     """A translated, student-friendly message for an image that could not be used."""
-    code = getattr(error, "code", "other")
-    known = {"empty", "not_image", "truncated", "bomb", "too_small", "too_big_file"}
-    if code in known:
+    from pyramidviz.images import ERROR_CODES
+
+    code = getattr(error, "code", None)
+    if code in ERROR_CODES:
         return t(f"common.err_{code}", min=MIN_SIDE)
     return t("common.err_other", msg=str(error))
 
@@ -188,3 +202,44 @@ def check_param(key: str, valid: list[str] | tuple[str, ...]) -> None:
     value = st.query_params.get(key)
     if value is not None and value not in valid:
         st.warning(t("common.bad_param", key=key), icon="⚠️")
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def tap_geometry(tap: str, output_stride: int, height: int, width: int):
+    """Stride, channels, receptive field and map size of ``tap`` for an image of this size.
+
+    Traced from the real modules (:func:`pyramidviz.backbones.tap_info`); ``tap="image"`` is
+    the photo itself (stride 1, field 1 pixel, 3 channels).
+    """
+    from pyramidviz.backbones import TapInfo, tap_info
+    from pyramidviz.receptive import FieldInfo
+
+    if tap == "image":
+        field = FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0))
+        return TapInfo("image", 1, 3, field, (height, width))
+    return tap_info(backbone(output_stride), tap, (height, width))
+
+
+def bounded_int(container, label: str, *, key: str, lo: int, hi: int, default: int,
+                help: str | None = None) -> int:
+    """An integer input kept in the URL; an out-of-range or garbled URL value gets a notice.
+
+    (Streamlit itself silently falls back to the default for such values.)
+    """
+    raw = st.query_params.get(key)
+    if raw is not None and not (raw.lstrip("-").isdigit() and lo <= int(raw) <= hi):
+        st.warning(t("common.bad_param", key=key), icon="⚠️")
+    default = min(max(default, lo), hi)
+    value = container.number_input(label, min_value=lo, max_value=hi, value=default, step=1,
+                                   key=key, bind="query-params", help=help)
+    return int(min(max(value if value is not None else default, lo), hi))
+
+
+@contextlib.contextmanager
+def controls() -> Iterator[None]:
+    """Where a page's controls go: inline, or folded into an expander in presentation mode."""
+    if st.session_state.get("_present"):
+        with st.expander(t("common.controls"), expanded=False):
+            yield
+    else:
+        yield

@@ -1,10 +1,146 @@
-"""COMPARE page (being built)."""
+"""Compare: SPP and ASPP on the same photo, backbone and feature map, side by side."""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
+import ui
+from pyramidviz.aspp import rates_for_output_stride
+from pyramidviz.compare import aspp_cost, output_lengths, spp_cost
+from pyramidviz.figures import compare as figs
 from ui import t
 
-st.title(t("common.nav_compare"))
-st.info(t("common.coming_soon"))
+TAP = "stage7"
+STRIDES = ["32", "16", "8"]
+PYRAMIDS = {"4-2-1": (4, 2, 1), "6-3-2-1": (6, 3, 2, 1), "3-2-1": (3, 2, 1)}
+
+
+def settings_ui() -> tuple[int, tuple[int, ...]]:
+    """Output stride and pyramid, both kept in the URL."""
+    left, right = st.columns(2)
+    ui.check_param("cmp_os", STRIDES)
+    stride = left.segmented_control(t("compare.os"), STRIDES, default="16", key="cmp_os",
+                                    bind="query-params", help=t("compare.os_help"))
+    ui.check_param("cmp_levels", list(PYRAMIDS))
+    pyramid = right.segmented_control(t("compare.levels"), list(PYRAMIDS), default="4-2-1",
+                                      key="cmp_levels", bind="query-params")
+    return int(stride or "16"), PYRAMIDS[pyramid or "4-2-1"]
+
+
+def cell_ui(feature_hw: tuple[int, int]) -> tuple[int, int]:
+    """The feature cell followed on both sides (clamped to the current map)."""
+    h, w = feature_hw
+    left, right = st.columns(2)
+    row = ui.bounded_int(left, t("compare.cell_row"), key="cmp_row", lo=0, hi=h - 1,
+                         default=h // 2, help=t("compare.cell_help"))
+    col = ui.bounded_int(right, t("compare.cell_col"), key="cmp_col", lo=0, hi=w - 1,
+                         default=w // 2, help=t("compare.cell_help"))
+    return row, col
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def spp_vector(digest: str, stride: int, levels: tuple[int, ...], _features: np.ndarray
+               ) -> np.ndarray:
+    """The SPP vector of the cached feature map (max pooling)."""
+    import torch
+
+    from pyramidviz.spp import spatial_pyramid_pool
+
+    return spatial_pyramid_pool(torch.from_numpy(_features)[None], levels).vector[0].numpy()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def aspp_map(digest: str, stride: int, rates: tuple[int, ...], _features: np.ndarray
+             ) -> np.ndarray:
+    """Channel mean of the uniform-average branch previews: the H x W grid ASPP keeps."""
+    import torch
+
+    from pyramidviz.aspp import branch_previews
+
+    previews = branch_previews(torch.from_numpy(_features)[None], rates)
+    return torch.stack(list(previews.values())).mean(dim=(0, 2))[0].numpy()
+
+
+def cost_table(features_shape: tuple[int, int, int], levels, rates) -> None:
+    c, h, w = features_shape
+    spp, aspp = spp_cost(c, (h, w), levels), aspp_cost(c, (h, w), rates)
+    shape = " × ".join
+
+    def row(key, a, b):
+        return {" ": t(f"compare.row_{key}"), "SPP": a, "ASPP": b}
+
+    st.table([
+        row("input", shape(map(str, spp.input_shape)), shape(map(str, aspp.input_shape))),
+        row("output", shape(map(str, spp.output_shape)), shape(map(str, aspp.output_shape))),
+        row("values", f"{spp.output_elements:,}", f"{aspp.output_elements:,}"),
+        row("resolution", t("compare.no"), t("compare.yes")),
+        row("params", f"{spp.parameters:,}", f"{aspp.parameters:,}"),
+        row("ops", f"{spp.operations:,}", f"{aspp.operations:,}"),
+        row("next", t("compare.next_spp", n=spp.output_elements), t("compare.next_aspp")),
+    ], hide_index=True)
+    ui.explain("compare.cost_explain")
+    numbers = np.array([[spp.output_elements, spp.parameters, spp.operations],
+                        [aspp.output_elements, aspp.parameters, aspp.operations]], np.int64)
+    with st.expander(t("compare.download")):
+        ui.download_array(numbers, name="compare-costs", key="cmp_costs",
+                          header="output_values,parameters,operations (rows: SPP, ASPP)")
+
+
+def main() -> None:
+    st.title(t("compare.title"))
+    st.write(t("compare.intro"))
+    image = ui.current_image()
+    with ui.controls():
+        stride, levels = settings_ui()
+    rates = rates_for_output_stride(stride)
+    height, width = image.array.shape[:2]
+    info = ui.tap_geometry(TAP, stride, height, width)
+    with st.spinner(t("common.working")):
+        features = ui.feature_map(image.digest, TAP, stride, image.array)
+    c, h, w = features.shape
+    st.caption(t("compare.map_info", c=c, h=h, w=w, s=info.stride, r=info.field.size[0],
+                 rates=", ".join(map(str, rates))))
+    with ui.controls():
+        cell = cell_ui((h, w))
+
+    st.subheader(t("compare.sees_title"))
+    fig = figs.sees_figure(
+        image.array, info.field, (h, w), level=max(levels), cell=cell, rates=rates,
+        titles=(t("compare.sees_spp", n=max(levels)),
+                t("compare.sees_aspp", row=cell[0], col=cell[1])),
+        names={key: t(f"compare.{key}") for key in ("bin_field", "bin_owned", "cell_field",
+                                                     "rate")})
+    ui.plotly(fig, key="cmp_sees", name="compare-sees")
+    ui.explain("compare.sees_explain")
+
+    st.subheader(t("compare.outputs_title"))
+    vector = spp_vector(image.digest, stride, levels, features)
+    grid = aspp_map(image.digest, stride, rates, features)
+    fig = figs.outputs_figure(vector, grid, titles=(
+        t("compare.out_spp", n=vector.size), t("compare.out_aspp", c=256, h=h, w=w)))
+    ui.plotly(fig, key="cmp_outputs", name="compare-outputs")
+    ui.explain("compare.outputs_explain")
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader(t("compare.cost_title"))
+        cost_table((c, h, w), levels, rates)
+    with right:
+        st.subheader(t("compare.growth_title"))
+        sides = [160, 224, 320, 448, 640, 896, 1280]
+        lengths = output_lengths(sides, aspect=width / height, output_stride=stride,
+                                 channels=c, levels=levels)
+        fig = figs.growth_figure(lengths, names={
+            "spp": t("compare.growth_spp"), "aspp": t("compare.growth_aspp"),
+            "x": t("compare.growth_x"), "y": t("compare.growth_y")})
+        ui.plotly(fig, key="cmp_growth", name="compare-growth")
+        ui.explain("compare.growth_explain")
+
+    st.subheader(t("compare.when_title"))
+    st.table({t("compare.when_col_need"): [t(f"compare.need_{i}") for i in range(1, 5)],
+              t("compare.when_col_pick"): [t(f"compare.pick_{i}") for i in range(1, 5)]},
+             hide_index=True)
+
+
+main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import ui
 from ui import t
 
 st.title(t("home.title"))
@@ -22,9 +23,8 @@ st.table({
 }, hide_index=True)
 
 st.subheader(t("home.explore"))
-st.page_link("pages/spp.py", label=t("home.go_spp"), icon="🔲")
-st.page_link("pages/aspp.py", label=t("home.go_aspp"), icon="🎯")
-st.page_link("pages/compare.py", label=t("home.go_compare"), icon="⚖️")
+for name in ("spp", "aspp", "compare"):
+    st.page_link(ui.page_path(name), label=t(f"home.go_{name}"), icon=ui.PAGE_ICONS[name])
 
 with st.expander(t("home.papers_title")):
     for paper in ("spp", "deeplab2", "deeplab3", "erf", "effnet"):

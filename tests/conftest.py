@@ -81,7 +81,7 @@ def server_url():
 def browser():
     """Headless Debian Chromium driven by Playwright (never ``playwright install``)."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.fail(f"browser tests need Debian chromium at {CHROMIUM}: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

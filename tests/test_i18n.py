@@ -39,3 +39,12 @@ def test_translate_fills_placeholders_and_falls_back():
 def test_korean_table_is_korean():
     ko = i18n.load_table("ko")
     assert any("\uac00" <= ch <= "\ud7a3" for ch in ko["home.intro"])
+
+
+def test_every_image_error_code_has_a_message_in_both_languages():
+    from pyramidviz.images import ERROR_CODES
+
+    for lang in i18n.LANGUAGES:
+        table = i18n.load_table(lang)
+        missing = [code for code in ERROR_CODES if f"common.err_{code}" not in table]
+        assert not missing, (lang, missing)

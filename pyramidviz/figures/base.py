@@ -162,7 +162,7 @@ def styled(fig: go.Figure, *, title: str | None = None, height: int = style.FIGU
         font={"family": style.FONT_FAMILY, "size": style.FONT_SIZE},
         margin=style.MARGIN, height=height, showlegend=legend, uirevision="keep",
         plot_bgcolor="white", paper_bgcolor="white",
-        legend={"orientation": "h", "yanchor": "bottom", "y": -0.12, "x": 0},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
     )
     return fig
 

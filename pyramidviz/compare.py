@@ -1,0 +1,133 @@
+"""SPP and ASPP side by side: shapes, cost and how the output grows with the image.
+
+Plain arithmetic over the other modules (:mod:`pyramidviz.spp`, :mod:`pyramidviz.aspp`), so the
+Compare page and a notebook show the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyramidviz.aspp import aspp_macs, aspp_parameter_count
+from pyramidviz.spp import bin_edges, vector_length
+
+SPPNET_FC6 = 4096
+"""Width of SPP-net's first fully connected layer (fc6), the layer SPP feeds (He et al. 2015)."""
+
+
+@dataclass(frozen=True)
+class ModuleCost:
+    """What one pooling module takes, gives and costs on a ``C x H x W`` feature map.
+
+    Attributes
+    ----------
+    name : str
+        ``"SPP"`` or ``"ASPP"``.
+    input_shape : (int, int, int)
+        ``(C, H, W)``.
+    output_shape : tuple of int
+        ``(C * sum(n*n),)`` for SPP, ``(out_channels, H, W)`` for ASPP.
+    parameters : int
+        Trainable parameters of the module itself (SPP has none).
+    operations : int
+        SPP: comparisons (or additions) made by pooling, one per cell of every bin after the
+        first; ASPP: multiply-adds of its convolutions.
+    keeps_resolution : bool
+        Whether the output still has the input's ``H x W`` grid.
+    next_layer_parameters : int
+        Weights of the layer that consumes the output in the papers' networks: SPP-net's fc6
+        (``len * 4096``) for SPP; zero for ASPP, whose output is already the prediction's map.
+    """
+
+    name: str
+    input_shape: tuple[int, int, int]
+    output_shape: tuple[int, ...]
+    parameters: int
+    operations: int
+    keeps_resolution: bool
+    next_layer_parameters: int
+
+    @property
+    def output_elements(self) -> int:
+        """Number of values in the output."""
+        total = 1
+        for dim in self.output_shape:
+            total *= dim
+        return total
+
+
+def spp_cost(channels: int, feature_hw: tuple[int, int], levels: Sequence[int]) -> ModuleCost:
+    """Shapes and cost of SPP (adaptive bins) on a ``channels x h x w`` map.
+
+    Examples
+    --------
+    >>> cost = spp_cost(256, (13, 13), (4, 2, 1))
+    >>> cost.output_shape, cost.parameters, cost.next_layer_parameters
+    ((5376,), 0, 22020096)
+    """
+    h, w = feature_hw
+    comparisons = 0
+    for n in levels:
+        rows = [end - start for start, end in bin_edges(h, n)]
+        cols = [end - start for start, end in bin_edges(w, n)]
+        comparisons += sum(r * c - 1 for r in rows for c in cols)
+    length = vector_length(channels, levels)
+    return ModuleCost("SPP", (channels, h, w), (length,), 0, comparisons * channels, False,
+                      length * SPPNET_FC6)
+
+
+def aspp_cost(channels: int, feature_hw: tuple[int, int], rates: Sequence[int], *,
+              out_channels: int = 256) -> ModuleCost:
+    """Shapes and cost of DeepLab v3's ASPP (torchvision layout) on a ``channels x h x w`` map.
+
+    Examples
+    --------
+    >>> cost = aspp_cost(320, (25, 38), (6, 12, 18))
+    >>> cost.output_shape, cost.parameters, cost.keeps_resolution
+    ((256, 25, 38), 2706432, True)
+    """
+    h, w = feature_hw
+    return ModuleCost(
+        "ASPP", (channels, h, w), (out_channels, h, w),
+        aspp_parameter_count(channels, out_channels, rates),
+        aspp_macs(channels, out_channels, rates, (h, w)), True, 0)
+
+
+def feature_size(image_hw: tuple[int, int], output_stride: int) -> tuple[int, int]:
+    """Feature-map size of a TF-"SAME" backbone: ``ceil(H / OS) x ceil(W / OS)``.
+
+    Every stride-2 layer with SAME padding maps ``i`` to ``ceil(i / 2)``, and nested ceilings
+    of halvings equal one ceiling of the product.
+
+    Examples
+    --------
+    >>> feature_size((400, 600), 16)
+    (25, 38)
+    """
+    return tuple(-(-side // output_stride) for side in image_hw)  # type: ignore[return-value]
+
+
+def output_lengths(image_sides: Sequence[int], *, aspect: float, output_stride: int,
+                   channels: int, levels: Sequence[int], out_channels: int = 256
+                   ) -> dict[str, list[int]]:
+    """Output length of SPP and ASPP as the image grows (width = side, height = side / aspect).
+
+    Returns
+    -------
+    dict
+        ``"side"``, ``"spp"`` (constant ``C * sum(n*n)``) and ``"aspp"`` (``O * h * w``).
+
+    Examples
+    --------
+    >>> output_lengths([224, 448], aspect=1.0, output_stride=32, channels=320, levels=(4, 2, 1))
+    {'side': [224, 448], 'spp': [6720, 6720], 'aspp': [12544, 50176]}
+    """
+    spp_len = vector_length(channels, levels)
+    rows: dict[str, list[int]] = {"side": [], "spp": [], "aspp": []}
+    for side in image_sides:
+        h, w = feature_size((max(1, round(side / aspect)), side), output_stride)
+        rows["side"].append(side)
+        rows["spp"].append(spp_len)
+        rows["aspp"].append(out_channels * h * w)
+    return rows

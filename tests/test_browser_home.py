@@ -1,0 +1,25 @@
+"""Real browser: the app loads in Debian's Chromium, every page opens with no exception."""
+
+from __future__ import annotations
+
+import pytest
+
+from browser import open_page, wait_idle
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["home", "spp", "aspp", "compare"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_opens_without_exception(page, server_url, path):
+    open_page(page, f"{server_url}/{path}")
+    assert page.locator("h1").first.inner_text().strip()
+
+
+def test_korean_renders_and_the_language_sticks_in_the_url(page, server_url):
+    open_page(page, f"{server_url}/home?lang=한국어")
+    assert page.locator("h1").first.inner_text().startswith("CNN의")
+    page.get_by_text("English", exact=True).click()
+    wait_idle(page)
+    assert page.locator("h1").first.inner_text().startswith("Multi-scale")

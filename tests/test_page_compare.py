@@ -1,0 +1,90 @@
+"""AppTest: the Compare page with every control, URL parameters and both languages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+
+TIMEOUT = 180
+
+
+def open_compare(**params: str) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(ui.page_path("compare")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def table_cells(at: AppTest, index: int = 0) -> list[list[str]]:
+    return at.table[index].value.astype(str).values.tolist()
+
+
+def test_default_view_shows_shapes_costs_and_three_figures():
+    at = open_compare()
+    assert at.title[0].value == "SPP vs ASPP, side by side"
+    assert len(figures(at)) == 3
+    rows = {row[0]: row[1:] for row in table_cells(at)}
+    # chelsea is 451 x 300: stage7 at output stride 16 is 320 x 19 x 29
+    assert rows["Input"] == ["320 × 19 × 29", "320 × 19 × 29"]
+    assert rows["Output values"] == ["6,720", f"{256 * 19 * 29:,}"]
+    assert rows["Parameters of the module"] == ["0", "2,706,432"]
+    assert "rates at this output stride: 6, 12, 18" in at.caption[0].value
+
+
+def test_output_stride_and_pyramid_controls_change_the_numbers():
+    at = open_compare()
+    at.segmented_control(key="cmp_os").set_value("8").run()
+    at.segmented_control(key="cmp_levels").set_value("6-3-2-1").run()
+    assert not at.exception
+    rows = {row[0]: row[1:] for row in table_cells(at)}
+    assert rows["Input"][0] == "320 × 38 × 57"
+    assert rows["Output values"][0] == f"{320 * 50:,}"  # 6-3-2-1: 50 bins
+    assert "12, 24, 36" in at.caption[0].value
+    assert "6 × 6" in figures(at)[0]["layout"]["annotations"][0]["text"]
+
+
+def test_cell_inputs_move_the_taps():
+    at = open_compare()
+    at.number_input(key="cmp_row").set_value(0).run()
+    at.number_input(key="cmp_col").set_value(0).run()
+    assert not at.exception
+    assert "(0, 0)" in figures(at)[0]["layout"]["annotations"][1]["text"]
+
+
+def test_link_reproduces_the_view():
+    at = open_compare(cmp_os="32", cmp_levels="3-2-1", cmp_row="2", cmp_col="3")
+    assert at.segmented_control(key="cmp_os").value == "32"
+    assert at.segmented_control(key="cmp_levels").value == "3-2-1"
+    assert (at.number_input(key="cmp_row").value, at.number_input(key="cmp_col").value) == (2, 3)
+    assert not at.warning
+
+
+@pytest.mark.parametrize("params", [{"cmp_os": "7"}, {"cmp_levels": "<b>"},
+                                    {"cmp_row": "999"}, {"cmp_col": "x"}])
+def test_garbage_parameters_fall_back_with_a_notice(params):
+    at = open_compare(**params)
+    assert any(next(iter(params)) in w.value for w in at.warning)
+    assert len(figures(at)) == 3
+
+
+def test_korean_compare_page():
+    at = open_compare(lang="한국어")
+    assert at.title[0].value == "SPP vs ASPP 나란히 보기"
+    assert "입력" in [row[0] for row in table_cells(at)]
+
+
+def test_presentation_mode_folds_the_controls():
+    at = open_compare(present="true")
+    assert len(at.expander) >= 1
+    assert at.expander[0].label == "Controls"
