@@ -30,7 +30,8 @@ def test_table_problems_reports_differences(tmp_path):
 
 
 def test_translate_fills_placeholders_and_falls_back():
-    assert i18n.translate("ko", "common.vector_length", c=320, bins=21, n=6720) == "320 × 21 = 6,720"
+    text = i18n.translate("ko", "common.vector_length", c=320, bins=21, n=6720)
+    assert text == "320 × 21 = 6,720"
     assert i18n.translate("ko", "no.such_key") == "no.such_key"
     with pytest.raises(ValueError, match="language"):
         i18n.load_table("fr")
