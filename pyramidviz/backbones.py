@@ -140,7 +140,24 @@ class EfficientNetLite0(nn.Module):
 
     def features(self, x: Tensor, taps: tuple[str, ...] | list[str] = ("stage7",)
                  ) -> dict[str, Tensor]:
-        """Feature maps at the named ``taps`` (see ``TAPS``), running only as deep as needed."""
+        """Feature maps at the named ``taps``, running only as deep as the deepest one.
+
+        Parameters
+        ----------
+        x : Tensor, shape (N, 3, H, W)
+            Preprocessed input (:func:`preprocess`).
+        taps : sequence of str
+            Names from ``TAPS``: "stem" (stride 2), "stage1" ... "stage7", "head".
+
+        Returns
+        -------
+        dict of str to Tensor, each shape (N, C, ceil(H / s), ceil(W / s))
+
+        Raises
+        ------
+        ValueError
+            If ``taps`` is empty or names an unknown tap.
+        """
         wanted = set(taps)
         if not wanted or not wanted <= set(TAPS):
             raise ValueError(f"taps must be a non-empty subset of {TAPS}, got {taps!r}")
@@ -316,6 +333,23 @@ def classify(model: EfficientNetLite0, image: Image.Image | np.ndarray, *, topk:
              ) -> list[Prediction]:
     """Top-``k`` ImageNet classes of ``image`` after :func:`eval_transform`.
 
+    Parameters
+    ----------
+    model : EfficientNetLite0
+    image : PIL.Image.Image or np.ndarray of uint8
+    topk : int
+        Number of classes, 1 to 1000.
+
+    Returns
+    -------
+    list of Prediction
+        Highest probability first.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``topk`` or image.
+
     Examples
     --------
     >>> from PIL import Image
@@ -364,13 +398,37 @@ def tap_info(model: EfficientNetLite0, tap: str, input_hw: tuple[int, int]) -> T
     """Stride, channels, receptive field and map size of ``tap`` for an ``input_hw`` image.
 
     The field is traced from the modules that actually run (:func:`receptive.layers_of`),
-    with their TF "SAME" paddings for this input size.
+    with their TF "SAME" paddings for this input size, and cached on the model per
+    ``(tap, input_hw)``.
+
+    Parameters
+    ----------
+    model : EfficientNetLite0
+    tap : str
+        One of ``TAPS``.
+    input_hw : (int, int)
+        Image height and width.
+
+    Returns
+    -------
+    TapInfo
+        ``stride`` is the field's jump (the output stride for stage 6 and deeper).
+
+    Raises
+    ------
+    ValueError
+        For an unknown tap or a non-positive size.
 
     Examples
     --------
     >>> info = tap_info(EfficientNetLite0(), "stage7", (224, 224))
     >>> info.field.size, info.stride, info.channels, info.feature_size
     ((851, 851), 32, 320, (7, 7))
+
+    References
+    ----------
+    A. Araujo, W. Norris, J. Sim, "Computing Receptive Fields of Convolutional Neural
+    Networks", Distill 2019.
     """
     if tap not in TAPS:
         raise ValueError(f"tap must be one of {TAPS}, got {tap!r}")
@@ -393,6 +451,18 @@ def tap_info(model: EfficientNetLite0, tap: str, input_hw: tuple[int, int]) -> T
 
 def extract(model: EfficientNetLite0, image: Image.Image | np.ndarray, tap: str) -> np.ndarray:
     """Feature map ``(C, h, w)`` float32 of ``tap`` for the (untransformed) ``image``.
+
+    Parameters
+    ----------
+    model : EfficientNetLite0
+    image : PIL.Image.Image or np.ndarray of uint8
+        Used at its own size, through :func:`preprocess` only.
+    tap : str
+        One of ``TAPS``.
+
+    Returns
+    -------
+    np.ndarray, shape (C, h, w), float32
 
     Examples
     --------

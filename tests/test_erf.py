@@ -158,3 +158,15 @@ def test_erf_of_the_image_pool_spreads_wider_than_one_cell(branch_result) -> Non
     one, pool = branch_result.branches["1x1"], branch_result.branches["image pool"]
     assert _support(pool) == Box(0, 0, 512, 512)
     assert (pool.map > 0).sum() > (one.map > 0).sum()
+
+
+def test_erf_works_inside_inference_mode_and_no_grad(model) -> None:
+    image = np.random.default_rng(0).integers(0, 256, (96, 128, 3), np.uint8)
+    free = E.effective_receptive_field(model, image, rates=(1, 2))
+    with torch.inference_mode():
+        inside = E.effective_receptive_field(model, image, rates=(1, 2))
+    with torch.no_grad():
+        tensor = E.effective_receptive_field(model, backbones.preprocess(image), rates=(1, 2))
+    for name, erf in free.branches.items():
+        np.testing.assert_array_equal(inside.branches[name].map, erf.map)
+        np.testing.assert_array_equal(tensor.branches[name].map, erf.map)
