@@ -1,0 +1,178 @@
+"""Server time of the SPP page's interactions, and the size of every figure it sends.
+
+Part 1 calls the same pure functions as ``pages/spp.py`` with the backbone's feature map
+already computed (the page caches it per image digest + tap): an overlay change (bin, level,
+channel, pooling) must cost under 150 ms. The JSON encoding Streamlit does for each figure
+(``plotly.io.to_json``) is included.
+
+Part 2 drives the real page with Streamlit's AppTest (caches warm) and times whole script runs:
+app.py's sidebar and AppTest's own bookkeeping included, so these are upper bounds; the
+"no change" row is that fixed cost.
+
+Run: ``python benchmarks/bench_spp.py [sample ...]`` (default: chelsea coffee).
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly.io as pio
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pyramidviz import spp  # noqa: E402
+from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
+from pyramidviz.figures import spp as figs  # noqa: E402
+
+NAMES = {k: k for k in ("map", "photo", "bins", "winner", "current", "stride", "field", "play",
+                        "pause", "step")} | {"hover": "bin {k} ({row}, {col}): {value:.4g}"}
+RULE_LABELS = {k: k for k in ("rows", "cols", "adaptive", "paper", "wrong", "uncovered",
+                              "zero")} | {"count": "{got} ({n})", "left": ", {k} left",
+                                          "rows": "{a}", "cols": "{a}"}
+REPEATS = 7
+
+
+def timed(fn, repeats: int = REPEATS) -> float:
+    """Median wall time of ``fn()`` in milliseconds (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def send(fig) -> int:
+    """What Streamlit does with a figure: encode it to JSON. Returns the byte count."""
+    return len(pio.to_json(fig, validate=False).encode("utf-8"))
+
+
+def bins_part(values, photo, level, bin_index, mode, field) -> int:
+    views = figs.bin_views(values, level, mode=mode, field=field, image_size=photo.shape[:2])
+    fig = figs.bins_figure(values, photo, views, current=bin_index, names=NAMES,
+                           bin_title="bin {k}/{count}: {value:.3g}")
+    return send(fig)
+
+
+def pyramid_part(values, features, levels, mode) -> int:
+    vector = spp.spatial_pyramid_pool(torch.from_numpy(features)[None], levels,
+                                      mode=mode).vector[0].numpy()
+    pooled = spp.spatial_pyramid_pool(torch.from_numpy(values)[None, None], levels, mode=mode)
+    grids = [p[0, 0].numpy() for p in pooled.pooled]
+    fig = figs.pyramid_figure(grids, vector, channels=features.shape[0], title="t",
+                              level_title="{n}", segment_label="{n}", reduced_note="{k}")
+    text = io.StringIO()
+    np.savetxt(text, np.atleast_2d(vector), delimiter=",", fmt="%.6g")
+    buffer = io.BytesIO()
+    np.save(buffer, vector)
+    return send(fig)
+
+
+def sizes_part(photo, scaled, crop, warp, levels) -> int:
+    fig = figs.sizes_figure([scaled, crop, warp], ["a", "b", "c"], stride=32,
+                            bins=[levels[0], None, None])
+    return send(fig)
+
+
+def rules_part(feature_hw, levels) -> int:
+    fig = figs.rules_figure(feature_hw, levels, labels=RULE_LABELS)
+    spp.paper_rule_failures(min(max(*feature_hw, 16), 40), levels)
+    return send(fig)
+
+
+def bench(sample: str, model) -> None:
+    photo = np.asarray(Image.open(ROOT / "assets" / "samples" / sample).convert("RGB"))
+    h, w = photo.shape[:2]
+    start = time.perf_counter()
+    features = extract(model, photo, "stage7")
+    forward = (time.perf_counter() - start) * 1000
+    field = tap_info(model, "stage7", (h, w)).field
+    levels, mode = (4, 2, 1), "max"
+    crop, warp = figs.crop_and_warp(photo)
+    scaled = figs.resize_photo(photo, figs.scaled_size((h, w), 0.75))
+    mean, one = figs.channel_map(features, "mean"), figs.channel_map(features, "37")
+
+    def full_rerun(values, pool):
+        bins_part(values, photo, 4, 0, pool, field)
+        pyramid_part(values, features, levels, pool)
+        sizes_part(photo, scaled, crop, warp, levels)
+        rules_part(features.shape[1:], levels)
+
+    print(f"\n{sample}: photo {w}x{h}, stage7 map {features.shape}, "
+          f"backbone forward {forward:.0f} ms (once per image and tap; cached)")
+    def new_levels():
+        bins_part(mean, photo, 6, 0, mode, field)
+        pyramid_part(mean, features, (6, 3, 2, 1), mode)
+        sizes_part(photo, scaled, crop, warp, (6, 3, 2, 1))
+        rules_part(features.shape[1:], (6, 3, 2, 1))
+
+    rows = [
+        ("bin step (fragment)", lambda: bins_part(mean, photo, 4, 5, mode, field)),
+        ("level 4 -> 2 (fragment)", lambda: bins_part(mean, photo, 2, 0, mode, field)),
+        ("channel mean -> 37 (page rerun)", lambda: full_rerun(one, mode)),
+        ("pooling max -> avg (page rerun)", lambda: full_rerun(mean, "avg")),
+        ("pyramid -> 6-3-2-1 (page rerun)", new_levels),
+    ]
+    for label, fn in rows:
+        print(f"  {label:34s} {timed(fn):7.1f} ms")
+    views = figs.bin_views(mean, 4, mode=mode, field=field, image_size=(h, w))
+    sizes = {
+        "bins (4x4, 16 frames)": send(figs.bins_figure(mean, photo, views, current=0,
+                                                        names=NAMES, bin_title="b")),
+        "pyramid": pyramid_part(mean, features, levels, mode),
+        "sizes": sizes_part(photo, scaled, crop, warp, levels),
+        "rules": rules_part(features.shape[1:], levels),
+    }
+    for label, size in sizes.items():
+        print(f"  figure {label:27s} {size / 1024:7.1f} KB")
+
+
+def bench_apptest() -> None:
+    """Whole script runs of the real page (app.py included) after each control change."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.switch_page("pages/spp.py").run()
+    changes = [
+        ("no change (app.py + AppTest cost)", lambda i: at.run()),
+        ("bin step", lambda i: at.slider(key="spp_bin").set_value(2 + i % 10).run()),
+        ("level 4 <-> 2", lambda i: at.radio(key="spp_level").set_value("24"[i % 2]).run()),
+        ("channel 12 <-> mean",
+         lambda i: at.selectbox(key="spp_ch").set_value(["12", "mean"][i % 2]).run()),
+        ("pooling avg <-> max",
+         lambda i: at.radio(key="spp_pool").set_value(["avg", "max"][i % 2]).run()),
+        ("pyramid 6-3-2-1 <-> 4-2-1",
+         lambda i: at.selectbox(key="spp_levels").set_value(["6-3-2-1", "4-2-1"][i % 2]).run()),
+    ]
+    print("\nAppTest, chelsea, whole script run per change (caches warm):")
+    for label, change in changes:
+        change(0)
+        change(1)
+        times = []
+        for i in range(REPEATS + 1):
+            start = time.perf_counter()
+            change(i)
+            times.append((time.perf_counter() - start) * 1000)
+        assert not at.exception, at.exception
+        print(f"  {label:34s} {statistics.median(times):7.1f} ms")
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    model = load_backbone(output_stride=32)
+    for sample in sys.argv[1:] or ["chelsea.png", "coffee.png"]:
+        bench(sample, model)
+    bench_apptest()
+
+
+if __name__ == "__main__":
+    main()
