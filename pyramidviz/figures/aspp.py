@@ -235,12 +235,13 @@ def _cell_layer(field: FieldInfo, feature_size: tuple[int, int], hover: str) -> 
         selected={"marker": {"opacity": 0}})
 
 
-def _view_range(size: int, lows: np.ndarray, highs: np.ndarray) -> list[float]:
-    """Axis range holding the image plus off-map taps, at most a quarter image beyond it."""
-    margin = 0.25 * size
-    low = max(-margin, min(0.0, float(lows.min()) - 0.04 * size))
-    high = min(size + margin, max(float(size), float(highs.max()) + 0.04 * size))
-    return [low, high]
+def _view_range(size: int, reach: float) -> list[float]:
+    """Axis range: the image plus ``reach`` px for off-map taps, at most a quarter image.
+
+    It depends on the rates, not on the point, so the photo stays put while clicking.
+    """
+    margin = min(0.25 * size, reach + 0.04 * size) if reach > 0 else 0.02 * size
+    return [-margin, size + margin]
 
 
 def taps_figure(background: Mapping, *, image_size: tuple[int, int], field: FieldInfo,
@@ -293,10 +294,9 @@ def taps_figure(background: Mapping, *, image_size: tuple[int, int], field: Fiel
                            size=13, group="1x1", legend=True, rank=1))
     fig.add_trace(_markers(centre, name=labels["point"], color=style.HIGHLIGHT, symbol="x",
                            size=9, group="point", legend=False))
-    pixels = np.concatenate([t.pixels for t in all_taps] or [centre]) + 0.5
-    fig.update_xaxes(range=_view_range(W, pixels[:, 1], pixels[:, 1]), visible=False)
-    fig.update_yaxes(range=_view_range(H, pixels[:, 0], pixels[:, 0])[::-1], visible=False,
-                     scaleanchor="x")
+    reach = [(kernel // 2) * max(rates, default=0) * j for j in field.jump]
+    fig.update_xaxes(range=_view_range(W, reach[1]), visible=False)
+    fig.update_yaxes(range=_view_range(H, reach[0])[::-1], visible=False, scaleanchor="x")
     base.styled(fig, height=height, legend=True)
     fig.update_layout(clickmode="event+select", hovermode="closest", dragmode="pan",
                       hoverdistance=30)
