@@ -318,9 +318,10 @@ def test_every_figure_stays_under_300_kb_even_for_a_noisy_large_photo():
     features = rng_features(c=1280, h=22, w=32)
     values = figs.channel_map(features, "max")
     _, bins = build(values, 8, image=big)
+    _, dense = build(values, 32, image=big)  # 1,024 bins: thin outlines, no mesh on the photo
     _, _, pyr = pyramid(features, (6, 3, 2, 1))
     crop, warp = figs.crop_and_warp(big)
     sizes = figs.sizes_figure([big, crop, warp], ["a", "b", "c"], stride=32, bins=[6, None, None])
     rules = figs.rules_figure((22, 32), (6, 3, 2, 1), labels=RULES)
-    for fig in (bins, pyr, sizes, rules):
+    for fig in (bins, dense, pyr, sizes, rules):
         assert base.figure_bytes(fig) < 300_000

@@ -283,9 +283,10 @@ def _map_traces(values: np.ndarray, views: Sequence[BinView],
         traces.append(_traced(base.grid_trace(range(w + 1), range(h + 1), width=0.6,
                                               color="rgba(0,0,0,0.25)", name="cells"), 1))
     boxes = [_cells(v, _INSET) for v in views]
-    traces.append(_boxes(boxes, color=style.GRID_SHADOW, width=3.5, name=names["bins"],
-                         legend=True))
-    traces.append(_boxes(boxes, color=style.GRID_COLOR, width=1.5))
+    dense = len(views) > ANIMATE_MAX_LEVEL ** 2  # one thin outline: the JSON stays small
+    traces.append(_boxes(boxes, color=style.GRID_SHADOW, width=1 if dense else 3.5,
+                         name=names["bins"], legend=True))
+    traces.append(_boxes([] if dense else boxes, color=style.GRID_COLOR, width=1.5))
     winners = [v.winner for v in views if v.winner is not None]
     traces.append({
         "type": "scatter", "x": [c + 0.5 for _, c in winners],
@@ -323,7 +324,7 @@ def _animation(views: Sequence[BinView], current: int, trace_ids: list[int],
                         {"label": names["pause"], "method": "animate",
                          "args": [[None], step]}]}],
         "sliders": [{
-            "active": current, "x": 0.2, "len": 0.8, "y": -0.1, "yanchor": "top",
+            "active": current, "x": 0.3, "len": 0.7, "y": -0.1, "yanchor": "top",
             "pad": {"t": 10}, "currentvalue": {"prefix": names["step"]},
             "steps": [{"label": str(v.index + 1), "method": "animate",
                        "args": [[str(v.index + 1)], step]} for v in views]}],
@@ -368,8 +369,9 @@ def bins_figure(values: np.ndarray, photo: np.ndarray, views: Sequence[BinView],
     data = _map_traces(values, views, names)
     first = len(data)
     now = _current_traces(views[current], names)
+    dense = len(views) > ANIMATE_MAX_LEVEL ** 2  # the bins' mesh on the photo would be noise
     data += [now[0], now[1], _photo_trace(photo, panel=2),
-             _boxes([_box(v.stride_box) for v in views], width=0.8, panel=2,
+             _boxes([] if dense else [_box(v.stride_box) for v in views], width=0.8, panel=2,
                     color="rgba(255,255,255,0.7)"), now[2], now[3]]
     layout = _panels([1, 1])
     layout["xaxis"]["range"], layout["yaxis"]["range"] = [0, w], [h, 0]
