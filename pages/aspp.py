@@ -51,6 +51,15 @@ def _width(share: float) -> int:
     return int((1500 if _present() else 820) * (1.0 if _present() else share))
 
 
+def _show(fig, *, key: str, name: str, **kwargs) -> object:
+    """``ui.plotly`` with larger type in presentation mode (read from the back of a room)."""
+    if _present():
+        size = style.FONT_SIZE + 6
+        fig.update_layout(font={"size": size})
+        fig.update_annotations(font={"size": size})
+    return ui.plotly(fig, key=key, name=name, **kwargs)
+
+
 def _rates_text(rates: tuple[int, ...]) -> str:
     return ", ".join(str(r) for r in rates)
 
@@ -175,7 +184,7 @@ def point_ui(geo) -> tuple[int, int]:
     (h, w) = geo.feature_size
     _apply_click(geo.feature_size)
     _clamp_point(h, w)
-    c1, c2, c3 = st.columns([1, 1, 3])
+    c1, c2, c3 = st.columns([1, 1, 2] if _present() else [1, 1, 3])
     row = ui.bounded_int(c1, t("aspp.row", max=h - 1), key="aspp_row", lo=0, hi=h - 1,
                          default=h // 2, help=t("aspp.point_help"))
     col = ui.bounded_int(c2, t("aspp.col", max=w - 1), key="aspp_col", lo=0, hi=w - 1,
@@ -199,8 +208,7 @@ def taps_section(image, settings: Settings, geo) -> None:
                            height=_height(560))
     left, right = _beside()
     with left:
-        ui.plotly(fig, key=PICK_KEY, name="aspp-taps", on_select="rerun",
-                  selection_mode="points")
+        _show(fig, key=PICK_KEY, name="aspp-taps", on_select="rerun", selection_mode="points")
     with right:
         r0, j = settings.rates[0], geo.stride
         ui.explain("aspp.taps_explain", k=settings.kernel, j=j, r=r0, px=r0 * j)
@@ -212,11 +220,10 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     with st.spinner(t("aspp.erf_computing")):
         maps, same = erf_maps(image.digest, settings.output_stride, settings.tap, point,
                               settings.rates, tuple(geo.feature_size), image.array)
-    titles = {"1x1": "1×1", "image pool": t("aspp.pool_short")}
-    branches = [(titles.get(name, name), erf) for name, erf in maps.items()]
+    branches = [(_branch_title(name), erf) for name, erf in maps.items()]
     fig = figs.erf_figure(branches, image_size=image.array.shape[:2],
                           radius_label=t("aspp.erf_radius"), width_px=_width(1.0))
-    ui.plotly(fig, key="aspp_erf_fig", name="aspp-effective-fields")
+    _show(fig, key="aspp_erf_fig", name="aspp-effective-fields")
     ui.explain("aspp.erf_explain")
     if same:
         st.caption(t("aspp.erf_same", rates=_rates_text(same)))
@@ -229,6 +236,15 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     stack = np.stack([erf.map for erf in maps.values()])
     st.download_button(t("aspp.download_erf_maps"), _npy_bytes(stack), "aspp-erf-maps.npy",
                        "application/octet-stream", key="aspp_dl_erf_npy", on_click="ignore")
+
+
+def _branch_title(name: str) -> str:
+    """'1x1', 'rate 6', 'image pool' in the current language."""
+    if name == "1x1":
+        return "1×1"
+    if name == "image pool":
+        return t("aspp.pool_short")
+    return t("aspp.prev_rate", r=name.split()[-1])
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
@@ -258,7 +274,7 @@ def outputs_section(image, settings: Settings, geo) -> None:
               for name in maps}
     fig = figs.previews_figure(maps, titles=titles, width_px=_width(1.0),
                                title=t("aspp.prev_title"))
-    ui.plotly(fig, key="aspp_prev_fig", name="aspp-branch-outputs")
+    _show(fig, key="aspp_prev_fig", name="aspp-branch-outputs")
     ui.explain("aspp.outputs_explain", h=h, w=w)
     stack = np.stack(list(maps.values()))
     ui.download_array(stack, name="aspp-branch-outputs", key="aspp_dl_prev",
@@ -294,7 +310,7 @@ def valid_section(settings: Settings, geo) -> None:
                                     height=_height(style.FIGURE_HEIGHT))
     left, right = _beside()
     with left:
-        ui.plotly(fig, key="aspp_valid_fig", name="aspp-valid-weights")
+        _show(fig, key="aspp_valid_fig", name="aspp-valid-weights")
     with right:
         ui.explain("aspp.valid_explain", h=h, w=w, k=settings.kernel)
         st.markdown(t("aspp.valid_pooling"))
@@ -325,7 +341,7 @@ def gridding_section(settings: Settings) -> None:
     fig = figs.gridding_figure(stacks, width_px=_width(0.75))
     left, right = _beside()
     with left:
-        ui.plotly(fig, key="aspp_grid_fig", name="aspp-gridding")
+        _show(fig, key="aspp_grid_fig", name="aspp-gridding")
     with right:
         ui.explain("aspp.grid_explain")
     for report, (_, coverage) in zip(reports, stacks, strict=True):
@@ -368,7 +384,7 @@ def animation_section(settings: Settings) -> None:
                                      height=_height(460))
     left, right = _beside()
     with left:
-        ui.plotly(fig, key="aspp_anim_fig", name="aspp-sliding-kernel")
+        _show(fig, key="aspp_anim_fig", name="aspp-sliding-kernel")
     with right:
         ui.explain("aspp.anim_explain", k=k, kk=k * k)
 

@@ -26,7 +26,6 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
-from plotly.subplots import make_subplots
 
 from pyramidviz import aspp
 from pyramidviz.figures import base, style
@@ -322,24 +321,41 @@ def _panel(values: np.ndarray, extent: tuple[int, int], **colorize_kw) -> go.Ima
     return base.image_trace(rgb, extent=extent)
 
 
-def _panel_row(titles: Sequence[str], aspect: float, *, width_px: int, title: str | None,
-               spacing: float = 0.02) -> tuple[go.Figure, dict]:
-    """A one-row grid of image panels and the layout (height, margins) that fits them."""
-    n = len(titles)
-    fig = make_subplots(1, n, subplot_titles=list(titles), horizontal_spacing=spacing)
-    panel = width_px * (1 - spacing * (n - 1)) / n
+def _panel_figure(panels: Sequence[tuple[str, str, float, float, list]], *, width_px: int,
+                  title: str | None, spacing: float = 0.02) -> go.Figure:
+    """A one-row grid of image panels built in one go (``make_subplots`` is slow here).
+
+    Each panel is ``(title, x label, width, height, traces)`` in its own data units; the
+    figure's height fits panels of ``width_px`` total width on screen.
+    """
+    n = len(panels)
+    share = (1 - spacing * (n - 1)) / n
+    hidden = {"showgrid": False, "zeroline": False, "showticklabels": False, "ticks": "",
+              "showline": False, "constrain": "domain"}
+    layout, notes, data = {}, [], []
+    for i, (head, label, width, height, traces) in enumerate(panels):
+        suffix, left = ("" if i == 0 else str(i + 1)), i * (share + spacing)
+        layout[f"xaxis{suffix}"] = {**hidden, "domain": [left, left + share],
+                                    "range": [0, width], "anchor": f"y{suffix}",
+                                    "title": {"text": label, "standoff": 4}}
+        layout[f"yaxis{suffix}"] = {**hidden, "domain": [0, 1], "range": [height, 0],
+                                    "anchor": f"x{suffix}", "scaleanchor": f"x{suffix}"}
+        notes.append({"text": head, "x": left + share / 2, "y": 1, "xref": "paper",
+                      "yref": "paper", "yanchor": "bottom", "showarrow": False,
+                      "font": {"size": style.FONT_SIZE + 1}})
+        data += [trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}") for trace in traces]
+    aspect = max(h / w for _, _, w, h, _ in panels)
     margin = {"l": 10, "r": 10, "t": 62 if title else 30, "b": 34}
-    return fig, {"height": int(panel * aspect) + margin["t"] + margin["b"], "margin": margin}
+    fig = base.styled(go.Figure(data=data, layout={**layout, "annotations": notes}),
+                      title=title)
+    return fig.update_layout(height=int(width_px * share * aspect) + margin["t"] + margin["b"],
+                             margin=margin)
 
 
-def _panel_axes(fig: go.Figure, sizes: Sequence[tuple[float, float]]) -> None:
-    """Image axes (``(width, height)`` per panel), square pixels and no ticks, in a row."""
-    for i, (width, height) in enumerate(sizes, start=1):
-        base.image_axes(fig, width=width, height=height, row=1, col=i)
-        suffix = "" if i == 1 else str(i)
-        fig.layout[f"yaxis{suffix}"].scaleanchor = f"x{suffix}"
-    fig.update_xaxes(ticks="", showline=False, title_standoff=4)
-    fig.update_yaxes(ticks="", showline=False)
+def _circle_trace(center: tuple[float, float], radius: float, dash: str) -> go.Scatter:
+    x, y = _circle(center, radius)
+    return go.Scatter(x=x, y=y, mode="lines", hoverinfo="skip", showlegend=False,
+                      line={"color": "white", "width": 1.5, "dash": dash})
 
 
 def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int, int],
@@ -357,25 +373,18 @@ def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int,
         Expected width on screen, to size the figure's height to the panels.
     """
     H, W = image_size
-    fig, layout = _panel_row([name for name, _ in branches], H / W, width_px=width_px,
-                             title=title)
-    for col, (_, erf) in enumerate(branches, start=1):
-        fig.add_trace(_panel(np.sqrt(np.clip(erf.map, 0.0, 1.0)), (W, H), vmin=0.0, vmax=1.0),
-                      row=1, col=col)
+    panels = []
+    for name, erf in branches:
         box = erf.theoretical
-        fig.add_trace(base.boxes_trace([(box.top, box.left, box.bottom, box.right)],
-                                       color=style.FIELD_BOX, width=2), row=1, col=col)
-        for radius, dash in ((erf.r50, "solid"), (erf.r90, "dash")):
-            if np.isfinite(radius):
-                x, y = _circle(erf.center, radius)
-                fig.add_trace(go.Scatter(x=x, y=y, mode="lines", hoverinfo="skip",
-                                         showlegend=False, line={"color": "white",
-                                                                 "width": 1.5, "dash": dash}),
-                              row=1, col=col)
-        fig.update_xaxes(title_text=radius_label.format(r50=erf.r50, r90=erf.r90),
-                         row=1, col=col)
-    _panel_axes(fig, [(W, H)] * len(branches))
-    return base.styled(fig, title=title).update_layout(layout)
+        traces = [_panel(np.sqrt(np.clip(erf.map, 0.0, 1.0)), (W, H), vmin=0.0, vmax=1.0),
+                  base.boxes_trace([(box.top, box.left, box.bottom, box.right)],
+                                   color=style.FIELD_BOX, width=2)]
+        traces += [_circle_trace(erf.center, radius, dash)
+                   for radius, dash in ((erf.r50, "solid"), (erf.r90, "dash"))
+                   if np.isfinite(radius)]
+        label = radius_label.format(r50=erf.r50, r90=erf.r90)
+        panels.append((name, label, W, H, traces))
+    return _panel_figure(panels, width_px=width_px, title=title)
 
 
 def previews_figure(previews: Mapping[str, np.ndarray], *, titles: Mapping[str, str],
@@ -393,12 +402,9 @@ def previews_figure(previews: Mapping[str, np.ndarray], *, titles: Mapping[str, 
     stack = np.stack([np.asarray(previews[n], dtype=np.float64) for n in names])
     lo, hi = float(stack.min()), float(stack.max())
     h, w = stack.shape[1:]
-    fig, layout = _panel_row([titles[n] for n in names], h / w, width_px=width_px, title=title)
-    for col, values in enumerate(stack, start=1):
-        fig.add_trace(_panel(values, (w, h), vmin=lo, vmax=hi), row=1, col=col)
-        fig.update_xaxes(title_text=f"{h} × {w}", row=1, col=col)
-    _panel_axes(fig, [(w, h)] * len(names))
-    return base.styled(fig, title=title).update_layout(layout)
+    panels = [(titles[n], f"{h} × {w}", w, h, [_panel(values, (w, h), vmin=lo, vmax=hi)])
+              for n, values in zip(names, stack, strict=True)]
+    return _panel_figure(panels, width_px=width_px, title=title)
 
 
 def shape_rows(channels: int, feature_size: tuple[int, int], rates: Sequence[int], *,
@@ -512,18 +518,16 @@ def gridding_figure(stacks: Sequence[tuple[str, aspp.Coverage]], *,
     stacks : sequence of (title, Coverage)
         From :func:`pyramidviz.aspp.stack_coverage`; the centre output is marked red.
     """
-    fig, layout = _panel_row([title for title, _ in stacks], 1.0, width_px=width_px,
-                             title=None, spacing=0.05)
-    for col, (_, coverage) in enumerate(stacks, start=1):
+    panels = []
+    for title, coverage in stacks:
         span = coverage.span
-        factor = max(1, PANEL_SIDE * 2 // span)
-        rgb = base.upscale_nearest(_coverage_rgb(coverage.reach), factor)
-        fig.add_trace(base.image_trace(rgb, extent=(span, span)), row=1, col=col)
+        rgb = base.upscale_nearest(_coverage_rgb(coverage.reach), max(1, PANEL_SIDE * 2 // span))
+        traces = [base.image_trace(rgb, extent=(span, span))]
         if span <= 41:
             lines = list(range(span + 1))
-            fig.add_trace(base.grid_trace(lines, lines, color="white", width=1), row=1, col=col)
-    _panel_axes(fig, [(c.span, c.span) for _, c in stacks])
-    return base.styled(fig).update_layout(layout)
+            traces.append(base.grid_trace(lines, lines, color="white", width=1))
+        panels.append((title, None, span, span, traces))
+    return _panel_figure(panels, width_px=width_px, title=None, spacing=0.05)
 
 
 def conv_output_size(size: int, kernel: int, *, padding: int = 0, stride: int = 1,

@@ -1,0 +1,133 @@
+"""Server time of the ASPP page's interactions, the effective-field cost, and figure sizes.
+
+Part 1 calls the same pure functions as ``pages/aspp.py`` with the cached parts ready (the
+photo's JPEG layer, the tap geometry, the feature map): a point move or a rate change on the
+taps figure must cost under 150 ms, JSON encoding (what Streamlit sends) included.
+
+Part 2 times the effective receptive fields of every branch through the real backbone, cold
+(the page caches them per photo, stride, stage, point and rates): target under 3 s for a
+512 x 512 photo. "page" is what the page runs (branches whose taps all fall off the map
+except the centre reuse the 1x1 map); "all" sends every rate through the backward pass.
+
+Run: ``python benchmarks/bench_aspp.py [sample ...]`` (default: chelsea astronaut).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly.io as pio
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pyramidviz import aspp  # noqa: E402
+from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
+from pyramidviz.device import configure_threads  # noqa: E402
+from pyramidviz.erf import effective_receptive_field  # noqa: E402
+from pyramidviz.figures import aspp as figs  # noqa: E402
+
+SAMPLES = {"chelsea": "chelsea.png", "coffee": "coffee.png", "astronaut": "astronaut.png",
+           "camera": "camera.png", "rocket": "rocket.jpg"}
+LABELS = {"1x1": "1x1", "rate": "rate {r}: {on}/{n}", "pool": "pool", "point": "point",
+          "hover": "cell (%{customdata[0]}, %{customdata[1]})"}
+VALID = {"count": "{n}", "all": "all {n}", "centre": "centre {n}", "x": "r", "y": "share",
+         "rate": "r={r}"}
+ANIM = {"input": "in", "output": "out", "play": "Play", "pause": "Pause"}
+REPEATS = 7
+
+
+def timed(fn, repeats: int = REPEATS) -> float:
+    """Median wall time of ``fn()`` in milliseconds (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def send(fig) -> int:
+    """What Streamlit does with a figure: encode it to JSON. Returns the byte count."""
+    return len(pio.to_json(fig, validate=False).encode("utf-8"))
+
+
+def overlay_part(name: str, photo: np.ndarray, model, output_stride: int) -> None:
+    info = tap_info(model, "stage7", photo.shape[:2])
+    h, w = info.feature_size
+    background = figs.photo_trace(photo).to_plotly_json()
+    rates = aspp.rates_for_output_stride(output_stride)
+    features = extract(model, photo, "stage7")
+    point = [h // 2, w // 2]
+
+    def move_point():
+        point[0], point[1] = (point[0] + 1) % h, (point[1] + 2) % w
+        state = {"selection": {"points": [{"curve_number": 1,
+                                           "point_index": point[0] * w + point[1]}]}}
+        cell = figs.selection_to_cell(state, feature_size=(h, w), curve_number=1)
+        fig = figs.taps_figure(background, image_size=photo.shape[:2], field=info.field,
+                               feature_size=(h, w), point=cell, rates=rates, labels=LABELS)
+        return send(fig)
+
+    def channel():
+        plane = torch.from_numpy(np.ascontiguousarray(features[5]))[None, None]
+        maps = {k: v[0, 0].numpy() for k, v in aspp.branch_previews(plane, rates).items()}
+        return send(figs.previews_figure(maps, titles={k: k for k in maps}, title="t"))
+
+    def valid():
+        table = figs.valid_weights_table((h, w))
+        return send(figs.valid_weights_figure(table, marked=rates, labels=VALID))
+
+    def gridding():
+        stacks = [(str(r), aspp.stack_coverage(r)) for r in ((2, 2, 2), (1, 2, 5), (1, 2, 9))]
+        return send(figs.gridding_figure(stacks))
+
+    def animation():
+        return send(figs.sliding_kernel_figure(9, 3, rate=2, padding=2, stride=1, labels=ANIM))
+
+    print(f"\n{name} {photo.shape[1]}x{photo.shape[0]} px, OS {output_stride}: map {h}x{w}")
+    print(f"{'interaction':<34}{'server ms':>10}{'KB sent':>10}")
+    for label, fn in (("point move (click -> taps figure)", move_point),
+                      ("channel change (branch outputs)", channel),
+                      ("rates/kernel: valid weights", valid), ("gridding stack", gridding),
+                      ("animation controls", animation)):
+        print(f"{label:<34}{timed(fn):>10.1f}{fn() / 1024:>10.1f}")
+
+
+def erf_part(name: str, photo: np.ndarray, model, output_stride: int) -> None:
+    info = tap_info(model, "stage7", photo.shape[:2])
+    point = (info.feature_size[0] // 2, info.feature_size[1] // 2)
+    rates = aspp.rates_for_output_stride(output_stride)
+    same = figs.centre_only_rates(info.feature_size, point, rates)
+    live = tuple(r for r in rates if r not in same) or rates[:1]
+    for label, used in (("page", live), ("all", rates)):
+        seconds = timed(lambda used=used: effective_receptive_field(
+            model, photo, tap="stage7", point=point, rates=used), repeats=3) / 1000
+        print(f"ERF {name} OS {output_stride}, {label} ({len(used)} rates + 1x1 + pool "
+              f"backward passes): {seconds:.2f} s")
+
+
+def main(names: list[str]) -> None:
+    configure_threads()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    models = {os: load_backbone(output_stride=os, device="cpu") for os in (16, 8)}
+    for name in names:
+        photo = np.asarray(Image.open(ROOT / "assets" / "samples" / SAMPLES[name])
+                           .convert("RGB"))
+        for os, model in models.items():
+            overlay_part(name, photo, model, os)
+    for name in names:
+        photo = np.asarray(Image.open(ROOT / "assets" / "samples" / SAMPLES[name])
+                           .convert("RGB"))
+        erf_part(name, photo, models[16], 16)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["chelsea", "astronaut"])
