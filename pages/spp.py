@@ -110,7 +110,7 @@ def channel_ui(container, channels: int, top: tuple[int, ...]) -> str:
     channel = container.selectbox(t("spp.channel"), options, key="spp_ch", bind="query-params",
                                   help=t("spp.channel_help", top=", ".join(map(str, top))))
     row = container.container(horizontal=True, gap="small", vertical_alignment="center")
-    row.caption(t("spp.top_label"))
+    row.caption(t("spp.top_label"), width="content")
     for i, c in enumerate(top):
         row.button(f"#{c}", key=f"spp_pick{i}", on_click=pick_channel, args=(str(c),),
                    type="tertiary", help=t("spp.pick_help", c=c))
@@ -233,8 +233,11 @@ def offer(array: np.ndarray, *, name: str, key: str, header: str) -> None:
                        "application/octet-stream", key=f"{key}_npy", on_click="ignore")
 
 
-def sizes_section(choice, tap, channels, stride, levels, mode) -> None:
-    """Same photo at several sizes: different maps, one vector length; vs crop / warp."""
+def sizes_section(choice, tap, channels, stride, levels) -> None:
+    """Same photo at several sizes: different maps, one vector length; vs crop / warp.
+
+    (The pooling mode changes no length, so max pooling stands in for it here.)
+    """
     st.subheader(t("spp.sizes_title"))
     ui.explain("spp.sizes_explain", fixed=FIXED)
     ui.check_param("spp_scale", SCALES)
@@ -249,7 +252,7 @@ def sizes_section(choice, tap, channels, stride, levels, mode) -> None:
         photo = scaled_photo(choice.digest, size, choice.array)
     with st.spinner(t("common.working")):
         features = ui.feature_map(digest, tap, OUTPUT_STRIDE, photo)
-    vector = pyramid_pool(digest, tap, levels, mode, features)
+    vector = pyramid_pool(digest, tap, levels, "max", features)
     crop, warp = fixed_inputs(choice.digest, choice.array)
     fh, fw = features.shape[1:]
     bins = sum(n * n for n in levels)
@@ -309,33 +312,43 @@ def rules_section(feature_hw, levels) -> None:
 # ---------------------------------------------------------------- page
 
 
-def main() -> None:
-    st.title(t("spp.title"))
-    st.write(t("spp.intro"))
-    height = int(style.FIGURE_HEIGHT * (1.35 if presenting() else 1.1))
-    choice = ui.current_image()
+@st.fragment
+def view_section(choice, tap: str, features: np.ndarray, levels: tuple[int, ...],
+                 geometry) -> None:
+    """Channel and pooling, the bins and the pyramid: a fragment, so these controls rerun only
+    this part (the feature map and every other section stay as they are)."""
     with ui.controls():
-        cols = st.columns([1.1, 1.4, 1.2, 1])
-        tap = source_ui(cols[0])
-        h, w = choice.array.shape[:2]
-        geometry = ui.tap_geometry(tap, OUTPUT_STRIDE, h, w)
-        with st.spinner(t("common.working")):
-            features = ui.feature_map(choice.digest, tap, OUTPUT_STRIDE, choice.array)
-        channels = features.shape[0]
-        channel = channel_ui(cols[1], channels, ranked_channels(choice.digest, tap, features))
-        levels = levels_ui(cols[2])
-        mode = pool_ui(cols[3])
-    st.caption(t("spp.source_note", tap=tap, c=channels, fh=features.shape[1],
-                 fw=features.shape[2], s=geometry.stride, r=geometry.field.size[0]))
+        left, right = st.columns([2.6, 1])
+        channel = channel_ui(left, features.shape[0],
+                             ranked_channels(choice.digest, tap, features))
+        mode = pool_ui(right)
     values = figs.channel_map(features, channel)
     vector = pyramid_pool(choice.digest, tap, levels, mode, features)
-
     st.subheader(t("spp.bins_title"))
     ui.explain("spp.bins_explain")
     bins_section(values, choice.array, levels, mode, geometry)
-    pyramid_section(values, vector, channels, levels, mode, channel, height)
-    sizes_section(choice, tap, channels, geometry.stride, levels, mode)
-    rules_section(features.shape[1:], levels)
+    pyramid_section(values, vector, features.shape[0], levels, mode, channel,
+                    int(style.FIGURE_HEIGHT * (1.35 if presenting() else 1.1)))
+
+
+def main() -> None:
+    st.title(t("spp.title"))
+    st.write(t("spp.intro"))
+    choice = ui.current_image()
+    with ui.controls():
+        left, right = st.columns(2)
+        tap = source_ui(left)
+        levels = levels_ui(right)
+    h, w = choice.array.shape[:2]
+    geometry = ui.tap_geometry(tap, OUTPUT_STRIDE, h, w)
+    with st.spinner(t("common.working")):
+        features = ui.feature_map(choice.digest, tap, OUTPUT_STRIDE, choice.array)
+    channels, fh, fw = features.shape
+    st.caption(t("spp.source_note", tap=tap, c=channels, fh=fh, fw=fw, s=geometry.stride,
+                 r=geometry.field.size[0]))
+    view_section(choice, tap, features, levels, geometry)
+    sizes_section(choice, tap, channels, geometry.stride, levels)
+    rules_section((fh, fw), levels)
 
 
 main()
