@@ -55,7 +55,7 @@ def _show(fig, *, key: str, name: str, **kwargs) -> object:
     """``ui.plotly`` with larger type in presentation mode (read from the back of a room)."""
     if _present():
         size = style.FONT_SIZE + 6
-        fig.update_layout(font={"size": size})
+        fig.update_layout(font={"size": size}, title_font_size=size + 2)
         fig.update_annotations(font={"size": size})
     return ui.plotly(fig, key=key, name=name, **kwargs)
 

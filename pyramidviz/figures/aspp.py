@@ -561,9 +561,17 @@ def _frame_xy(oy: int, ox: int, *, geometry: tuple[int, ...], gap: float) -> lis
             if b[2] > b[0] and b[3] > b[1]] or [(0, x0, 0, x0)]
     boxes = [[(ty.min(), tx.min(), ty.max() + 1, tx.max() + 1)], done,
              [(oy, x0 + ox, oy + 1, x0 + ox + 1)]]
-    paths = [base.boxes_trace(b, color="black") for b in boxes]
     return ([((tx[m] + 0.5).tolist(), (ty[m] + 0.5).tolist()) for m in (real, ~real)]
-            + [(p.x, p.y) for p in paths])
+            + [_box_path(b) for b in boxes])
+
+
+def _box_path(boxes: Sequence[tuple[float, ...]]) -> tuple[list, list]:
+    """Closed outlines of ``(top, left, bottom, right)`` boxes, ``None``-separated."""
+    px, py = [], []
+    for top, left, bottom, right in boxes:
+        px += [float(left), float(right), float(right), float(left), float(left), None]
+        py += [float(top), float(top), float(bottom), float(bottom), float(top), None]
+    return px, py
 
 
 def _moving_traces(xy: list[tuple], *, marker_px: float) -> list[go.Scatter]:
@@ -617,9 +625,10 @@ def sliding_kernel_figure(size: int, kernel: int, *, rate: int, padding: int, st
                                   marker_px=marker_px))
     moving = list(range(static, len(fig.data)))
     positions = [(oy, ox) for oy in range(out) for ox in range(out)]
-    fig.frames = [go.Frame(data=[go.Scatter(x=x, y=y) for x, y in
-                                 _frame_xy(oy, ox, geometry=geometry, gap=gap)],
-                           traces=moving, name=f"{oy},{ox}") for oy, ox in positions]
+    frames = [{"name": f"{oy},{ox}", "traces": moving,
+               "data": [{"type": "scatter", "x": x, "y": y}
+                        for x, y in _frame_xy(oy, ox, geometry=geometry, gap=gap)]}
+              for oy, ox in positions]
     _animation_controls(fig, positions, labels, duration_ms)
     for text, x in ((labels["input"], n / 2), (labels["output"], x0 + out / 2)):
         fig.add_annotation(x=x, y=-0.3, text=text, showarrow=False, yanchor="bottom")
@@ -627,7 +636,8 @@ def sliding_kernel_figure(size: int, kernel: int, *, rate: int, padding: int, st
     fig.update_yaxes(range=[n + 0.3, -1.6], visible=False, scaleanchor="x")
     base.styled(fig, height=height)
     fig.update_layout(margin={"b": 80})
-    return fig
+    # hundreds of small frames: skip plotly's per-property validation (built from numbers here)
+    return go.Figure(data=fig.data, layout=fig.layout, frames=frames, _validate=False)
 
 
 def _animation_controls(fig: go.Figure, positions: list[tuple[int, int]],
