@@ -19,7 +19,7 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { font-size: 1.15rem; }
 h1 { font-size: 2.6rem !important; } h2 { font-size: 2.0rem !important; }
 h3 { font-size: 1.6rem !important; }
-.block-container { padding-top: 1.5rem; max-width: 100%; }
+.block-container { padding-top: 3.5rem; max-width: 100%; }
 </style>
 """
 

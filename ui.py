@@ -32,7 +32,7 @@ DEFAULT_SAMPLE = "chelsea"
 MIN_SIDE = 32
 """Smallest photo side the pages accept: below it the last stage has a 1 x 1 map."""
 
-PAGES_DIR = "pages"
+PAGES_DIR = "app_pages"
 PAGE_ICONS = {"home": ":material/home:", "spp": ":material/grid_view:",
               "aspp": ":material/blur_on:", "compare": ":material/compare:"}
 APP_ICON = ":material/filter_center_focus:"
@@ -72,8 +72,23 @@ def explain(key: str, /, **values: Any) -> None:
     st.caption(t(key, **values))
 
 
+PRESENT_FONT = 20
+"""Figure font size in presentation mode (readable from the back of a room)."""
+
+
+def presenting() -> bool:
+    """Whether presentation mode is on (larger type, folded controls)."""
+    return bool(st.session_state.get("_present"))
+
+
 def plotly(fig, *, key: str, name: str, **kwargs: Any):
-    """Render a Plotly figure with a PNG download button in its modebar named ``name``."""
+    """Render a Plotly figure with a PNG download button in its modebar named ``name``.
+
+    In presentation mode the figure's type is enlarged first.
+    """
+    if presenting():
+        fig.update_layout(font_size=PRESENT_FONT, title_font_size=PRESENT_FONT + 2)
+        fig.update_annotations(font_size=PRESENT_FONT - 2)
     config = {**PLOTLY_CONFIG, "toImageButtonOptions": {
         **PLOTLY_CONFIG["toImageButtonOptions"], "filename": f"pyramidviz-{name}"}}
     return st.plotly_chart(fig, key=key, config=config, width="stretch", **kwargs)
@@ -220,15 +235,20 @@ def tap_geometry(tap: str, output_stride: int, height: int, width: int):
     return tap_info(backbone(output_stride), tap, (height, width))
 
 
-def bounded_int(container, label: str, *, key: str, lo: int, hi: int, default: int,
-                help: str | None = None) -> int:
-    """An integer input kept in the URL; an out-of-range or garbled URL value gets a notice.
+def check_int_param(key: str, lo: int, hi: int) -> None:
+    """Notice for an integer URL value outside ``[lo, hi]`` or not an integer at all.
 
-    (Streamlit itself silently falls back to the default for such values.)
+    (Streamlit itself silently falls back to the widget's default for such values.)
     """
     raw = st.query_params.get(key)
     if raw is not None and not (raw.lstrip("-").isdigit() and lo <= int(raw) <= hi):
         st.warning(t("common.bad_param", key=key), icon="⚠️")
+
+
+def bounded_int(container, label: str, *, key: str, lo: int, hi: int, default: int,
+                help: str | None = None) -> int:
+    """An integer input kept in the URL; a bad URL value gets a notice (see above)."""
+    check_int_param(key, lo, hi)
     default = min(max(default, lo), hi)
     value = container.number_input(label, min_value=lo, max_value=hi, value=default, step=1,
                                    key=key, bind="query-params", help=help)
@@ -238,7 +258,7 @@ def bounded_int(container, label: str, *, key: str, lo: int, hi: int, default: i
 @contextlib.contextmanager
 def controls() -> Iterator[None]:
     """Where a page's controls go: inline, or folded into an expander in presentation mode."""
-    if st.session_state.get("_present"):
+    if presenting():
         with st.expander(t("common.controls"), expanded=False):
             yield
     else:

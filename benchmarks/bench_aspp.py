@@ -1,6 +1,6 @@
 """Server time of the ASPP page's interactions, the effective-field cost, and figure sizes.
 
-Part 1 calls the same pure functions as ``pages/aspp.py`` with the cached parts ready (the
+Part 1 calls the same pure functions as ``app_pages/aspp.py`` with the cached parts ready (the
 photo's JPEG layer, the tap geometry, the feature map): a point move or a rate change on the
 taps figure must cost under 150 ms, JSON encoding (what Streamlit sends) included.
 

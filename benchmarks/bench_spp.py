@@ -1,6 +1,6 @@
 """Server time of the SPP page's interactions, and the size of every figure it sends.
 
-Part 1 calls the same pure functions as ``pages/spp.py`` with the backbone's feature map
+Part 1 calls the same pure functions as ``app_pages/spp.py`` with the backbone's feature map
 already computed (the page caches it per image digest + tap): an overlay change (bin, level,
 channel, pooling) must cost under 150 ms. The JSON encoding Streamlit does for each figure
 (``plotly.io.to_json``) is included.
@@ -139,7 +139,7 @@ def bench_apptest() -> None:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
-    at.switch_page("pages/spp.py").run()
+    at.switch_page(ui.page_path("spp")).run()
     changes = [
         ("no change (app.py + AppTest cost)", lambda i: at.run()),
         ("bin step", lambda i: at.slider(key="spp_bin").set_value(2 + i % 10).run()),

@@ -25,7 +25,7 @@ LABELS = {"1x1": "1x1", "rate": "rate {r} ({on}/{n})", "pool": "pool", "point": 
           "hover": "cell"}
 VALID_LABELS = {"count": "{n} valid", "all": "all {n}", "centre": "centre ({n})", "x": "rate",
                 "y": "share", "rate": "r={r}"}
-CELL_CURVE = 1  # the clickable cell layer is trace 1 of the taps figure (pages/aspp.py)
+CELL_CURVE = 1  # the clickable cell layer is trace 1 of the taps figure (app_pages/aspp.py)
 ANIM_LABELS = {"input": "in", "output": "out", "play": "Play", "pause": "Pause"}
 
 

@@ -32,7 +32,7 @@ def open_aspp(**params: str) -> AppTest:
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
-    return at.switch_page("pages/aspp.py").run()
+    return at.switch_page(ui.page_path("aspp")).run()
 
 
 def text(at: AppTest) -> str:

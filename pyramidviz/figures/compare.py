@@ -83,7 +83,7 @@ def sees_figure(rgb: np.ndarray, field: FieldInfo, feature_hw: tuple[int, int], 
     h, w = rgb.shape[:2]
     fig = make_subplots(1, 2, subplot_titles=titles, horizontal_spacing=0.03)
     for col in (1, 2):
-        fig.add_trace(base.image_trace(rgb), 1, col)
+        fig.add_trace(base.photo_trace(rgb), 1, col)
     grid, owned, chosen = spp_regions(field, feature_hw, level, cell, (h, w))
     fig.add_trace(base.boxes_trace(grid, color=style.GRID_COLOR, width=1.2), 1, 1)
     fig.add_trace(base.boxes_trace([owned], color=style.HIGHLIGHT, width=3.5,

@@ -1,0 +1,134 @@
+"""Many students at once: N browser sessions on different images against one server.
+
+Each session uploads its own photo (distinct size and colour), opens the Compare page, and
+makes a few interactions (output stride, feature cell). After every step it checks that the
+sidebar still names *its* upload and size, and that no exception is on screen. Prints median
+and worst interaction latency (click -> run finished, as the student sees it) and the server's
+peak memory.
+
+    python benchmarks/many_users.py [--users 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
+
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  return app && app.dataset.testConnectionState === 'CONNECTED'
+    && app.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-testid=stSkeleton]');
+}"""
+
+
+def photo(index: int) -> tuple[bytes, tuple[int, int]]:
+    """A distinct photo per student: its own size and colour pattern."""
+    w, h = 320 + 24 * index, 240 + 16 * index
+    y, x = np.mgrid[0:h, 0:w]
+    rgb = np.stack([(x * (index + 1)) % 256, (y * 3) % 256,
+                    np.full_like(x, 25 * index % 256)], axis=-1).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue(), (w, h)
+
+
+async def idle(page, timeout: float = 120.0) -> None:
+    await asyncio.sleep(0.15)  # let the rerun start
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await page.evaluate(IDLE_JS):
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("run did not finish")
+
+
+async def check_own(page, name: str, size: tuple[int, int], problems: list[str]) -> None:
+    text = await page.get_by_test_id("stSidebar").inner_text()
+    if f"{name} ({size[0]} × {size[1]} px)" not in text:
+        problems.append(f"{name}: sidebar shows someone else's image: {text[:120]!r}")
+    if await page.locator("[data-testid=stException]").count():
+        problems.append(f"{name}: exception on screen")
+
+
+async def student(browser, url: str, index: int, latencies: list[float],
+                  problems: list[str]) -> None:
+    name = f"student{index:02d}.png"
+    data, size = photo(index)
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    page.set_default_timeout(120_000)
+    await page.goto(f"{url}/compare")
+    await idle(page)
+    await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": name, "mimeType": "image/png", "buffer": data}])
+    await idle(page)
+    await check_own(page, name, size, problems)
+    steps = [("button", "32"), ("plus", 0), ("button", "8"), ("plus", 1), ("button", "16")]
+    for kind, arg in steps:
+        start = time.monotonic()
+        if kind == "button":
+            await page.get_by_role("radio", name=arg, exact=True).first.click()
+        else:
+            await page.get_by_test_id("stNumberInputStepUp").nth(arg).click()
+        await idle(page)
+        latencies.append(time.monotonic() - start)
+        await check_own(page, name, size, problems)
+    await context.close()
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def main(users: int) -> int:
+    from playwright.async_api import async_playwright
+
+    proc, url = start_server()
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            warm = await browser.new_page()
+            await warm.goto(url + "/")
+            await idle(warm)
+            await warm.close()
+            latencies: list[float] = []
+            problems: list[str] = []
+            start = time.monotonic()
+            await asyncio.gather(*(student(browser, url, i, latencies, problems)
+                                   for i in range(users)))
+            wall = time.monotonic() - start
+            await browser.close()
+        print(f"| sessions at once | {users} |")
+        print(f"| interactions | {len(latencies)} |")
+        print(f"| median interaction latency | {statistics.median(latencies) * 1000:.0f} ms |")
+        print(f"| worst interaction latency | {max(latencies) * 1000:.0f} ms |")
+        print(f"| whole run (upload + 5 interactions each) | {wall:.1f} s |")
+        print(f"| server peak memory (VmHWM) | {peak_rss_mib(proc.pid):.0f} MiB |")
+        print(f"| sessions that saw another's image or an error | {len(problems)} |")
+        for problem in problems:
+            print("  -", problem)
+        return 1 if problems else 0
+    finally:
+        proc.kill()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10)
+    sys.exit(asyncio.run(main(parser.parse_args().users)))
