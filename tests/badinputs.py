@@ -3,7 +3,8 @@
 ``bad_inputs()`` maps a case name to ``(file bytes, expected)``: ``expected`` is
 ``None`` when the bytes must load as a valid RGB image, otherwise the
 ``ImageLoadError.code`` that ``pyramidviz.images.load_image`` must raise.
-``VALID_PIXELS`` records what the valid cases must look like after loading.
+``VALID_PIXELS`` records what the valid cases must look like after loading, and
+``markup_filenames()`` lists hostile upload names for ``pyramidviz.filenames.safe_filename``.
 Everything is deterministic; the two expensive files (a 100-megapixel JPEG and a
 real 121-megapixel PNG bomb) are built without holding their pixels in memory
 and cached.
@@ -237,7 +238,10 @@ VALID_PIXELS: dict[str, dict[tuple[int, int], tuple[int, int, int]]] = {
 
 
 def markup_filenames() -> list[str]:
-    """Upload names that try markup, bidi tricks, control characters or sheer length."""
+    """Upload names that try markup, bidi tricks, control characters or sheer length.
+
+    Used by test_filenames.py (``safe_filename``) and test_browser_uploads.py.
+    """
     return [
         "<img src=x onerror=alert(1)>.png",
         "<script>alert('x')</script>.jpg",

@@ -1,4 +1,8 @@
-"""Tests for pyramidviz.images: every bad input ends as RGB or as ImageLoadError."""
+"""Tests for pyramidviz.images: every bad input ends as RGB or as ImageLoadError.
+
+safe_filename is tested in test_filenames.py, mode flattening in test_rgb.py and
+content sniffing in test_sniffing.py; here they are seen through load_image.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,13 @@ import struct
 import subprocess
 import sys
 import textwrap
-import unicodedata
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
-from badinputs import BOMB_CASES, PHOTO_SIZE, VALID_PIXELS, bad_inputs, markup_filenames
+from badinputs import BOMB_CASES, PHOTO_SIZE, VALID_PIXELS, bad_inputs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile, ImageOps
@@ -31,7 +34,6 @@ from pyramidviz.images import (
     image_digest,
     load_image,
     resize_to,
-    safe_filename,
     to_array,
 )
 
@@ -351,41 +353,3 @@ def test_image_digest_is_sha256() -> None:
     assert image_digest(b"abc") == hashlib.sha256(b"abc").hexdigest()
     assert image_digest(b"abc").startswith("ba7816bf8f01cfea")
     assert image_digest(bytearray(b"abc")) == image_digest(b"abc")
-
-
-UNSAFE = set("<>*`$[]&#\\/{}|\"!") | {"\u202e", "\u200b", "\ufeff", "\x00", "\n", "\t"}
-
-
-@pytest.mark.parametrize("name", markup_filenames())
-def test_safe_filename_strips_markup_and_invisible_characters(name: str) -> None:
-    safe = safe_filename(name)
-    assert 1 <= len(safe) <= 80 and safe == safe.strip()
-    assert not UNSAFE & set(safe)
-    assert all(unicodedata.category(c)[0] != "C" for c in safe)
-
-
-def test_safe_filename_hand_cases() -> None:
-    assert safe_filename("<img src=x onerror=alert(1)>.png") == "img src=x onerror=alert(1).png"
-    assert safe_filename("**bold**.png") == "bold.png"
-    assert safe_filename("photo\u202egnp.exe") == "photognp.exe"
-    assert safe_filename("사진 (1).png") == "사진 (1).png"
-    assert safe_filename("cafe\u0301.jpg") == "caf\u00e9.jpg"  # NFC
-    assert safe_filename("../../etc/passwd") == "passwd"
-    assert safe_filename("C:\\Users\\student\\cat.jpg") == "cat.jpg"
-    assert safe_filename("") == safe_filename(" . ") == "image"
-    long = safe_filename("a" * 300 + ".jpeg")
-    assert len(long) == 80 and long.endswith("\u2026.jpeg")
-    assert safe_filename("x" * 100, max_length=20) == "x" * 19 + "\u2026"
-    assert safe_filename("e\u0301" + "\u0301" * 30 + ".png") == "\u00e9\u0301\u0301.png"
-    with pytest.raises(ValueError):
-        safe_filename(b"x.png")  # type: ignore[arg-type]
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.text(max_size=300))
-def test_safe_filename_properties(name: str) -> None:
-    safe = safe_filename(name)
-    assert 1 <= len(safe) <= 80 and not UNSAFE & set(safe)
-    assert all(unicodedata.category(c)[0] != "C" for c in safe)
-    assert safe_filename(safe) == safe  # idempotent
-

@@ -1,12 +1,12 @@
-"""Tests for pyramidviz.receptive: hand cases, published networks, gradients."""
+"""Tests for pyramidviz.receptive: hand cases, published networks, image -> cells.
+
+The module tracing (``layers_of``) is tested in test_tracing.py; the published-network
+tests here reach it through the ``pyramidviz.receptive.layers_of`` re-export.
+"""
 
 from __future__ import annotations
 
-import math
-
 import pytest
-import torch
-import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -19,30 +19,6 @@ from pyramidviz.receptive import (
     layers_of,
     receptive_field,
 )
-
-
-class TFSameConv2d(nn.Conv2d):
-    """TensorFlow "SAME" conv: pads total // 2 before, the extra pixel after, in forward."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, padding=0, **kwargs)
-
-    def _totals(self, input_hw: tuple[int, int]) -> list[int]:
-        return [
-            max((math.ceil(i / s) - 1) * s + d * (k - 1) + 1 - i, 0)
-            for i, s, k, d in zip(input_hw, self.stride, self.kernel_size, self.dilation,
-                                  strict=True)
-        ]
-
-    def same_padding(self, input_hw: tuple[int, int]) -> tuple[int, int]:
-        th, tw = self._totals(input_hw)
-        return th // 2, tw // 2
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        th, tw = self._totals(tuple(x.shape[-2:]))
-        x = F.pad(x, (tw // 2, tw - tw // 2, th // 2, th - th // 2))
-        return super().forward(x)
-
 
 # ---------------------------------------------------------------- hand cases
 
@@ -141,138 +117,6 @@ def test_alexnet_conv5_and_pool5_fields() -> None:
     fields = receptive_field(layers_of(net, (1, 3, 224, 224)))
     assert [f.size[0] for f in fields] == [11, 19, 51, 67, 99, 131, 163, 195]
     assert (fields[-2].jump, fields[-1].jump) == ((16, 16), (32, 32))
-
-
-# ---------------------------------------------------------------- layers_of
-
-@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
-def test_layers_of_equals_hand_typed_list() -> None:
-    net = nn.Sequential(
-        nn.ZeroPad2d((1, 2, 3, 4)),
-        nn.Conv2d(3, 4, (3, 5), stride=2, padding=(1, 2), dilation=(1, 2)),
-        nn.Sequential(nn.Conv2d(4, 4, 4, padding="same"), nn.BatchNorm2d(4), nn.ReLU()),
-        nn.MaxPool2d(3),
-        nn.AvgPool2d(2, stride=1, padding=1),
-        nn.AdaptiveAvgPool2d(1),
-    )
-    assert layers_of(net, (2, 3, 40, 50)) == [
-        Layer(1, padding=(3, 1), name="0"),
-        Layer((3, 5), stride=2, padding=(1, 2), dilation=(1, 2), name="1"),
-        Layer(4, padding=1, name="2.0"),  # torch "same": total 3, 1 before
-        Layer(3, stride=3, name="3"),
-        Layer(2, padding=1, name="4"),
-        Layer(9, stride=9, name="5", global_pool=True),  # 40x50 -> 47x53 -> 24x25 -> 8x8 -> 9x9
-    ]
-
-
-def test_layers_of_adaptive_pool_uses_widest_window() -> None:
-    layers = layers_of(nn.AdaptiveMaxPool2d((3, 2)), (1, 1, 5, 8))
-    # bins of 5 into 3: [0,2) [1,4) [3,5) -> widest 3; 8 into 2: exact 4
-    assert layers == [Layer((3, 4), stride=(1, 4), name="")]
-    assert not layers[0].global_pool
-
-
-def test_layers_of_uses_same_padding_protocol() -> None:
-    net = nn.Sequential(TFSameConv2d(3, 2, 3, stride=2), TFSameConv2d(2, 2, 5))
-    assert layers_of(net, (1, 3, 224, 224)) == [
-        Layer(3, stride=2, padding=0, name="0"),  # total 1: nothing before, 1 after
-        Layer(5, padding=2, name="1"),
-    ]
-    assert layers_of(net, (1, 3, 225, 224))[0].padding == (1, 0)  # total 2 on rows
-
-
-def test_layers_of_leaves_module_untouched() -> None:
-    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Dropout())
-    net[2].eval()
-    before = {k: v.clone() for k, v in net.state_dict().items()}
-    layers_of(net, (1, 3, 9, 9))
-    assert net.training and not net[2].training and net[1].training
-    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
-    assert not net[0]._forward_hooks
-
-
-def test_layers_of_removes_hooks_when_forward_fails() -> None:
-    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Conv2d(5, 4, 3))  # channel mismatch
-    with pytest.raises(RuntimeError):
-        layers_of(net, (1, 3, 9, 9))
-    assert not net[0]._forward_hooks and not net[1]._forward_hooks
-
-
-def test_layers_of_rejects_bad_shape() -> None:
-    with pytest.raises(ValueError, match="input_shape"):
-        layers_of(nn.Conv2d(3, 3, 3), (3, 9, 9))
-
-
-# ---------------------------------------------------------------- gradient check
-
-_LAYER = st.tuples(
-    st.integers(1, 5),  # kernel
-    st.integers(1, 3),  # stride (capped at the kernel below)
-    st.integers(1, 3),  # dilation
-    st.booleans(),  # TF-SAME (asymmetric) or torch symmetric padding
-    st.integers(0, 6),  # torch padding, capped at (k_eff - 1) // 2
-)
-
-
-def _build(spec: list, hw: tuple[int, int]) -> tuple[nn.Sequential, bool] | None:
-    """Conv/avg-pool stack, and whether its field has no holes; None if output is empty."""
-    mods, (h, w), r, j, solid = [], hw, 1, 1, True
-    for i, (k, s, d, same, p) in enumerate(spec):
-        s, keff = min(s, k), d * (k - 1) + 1
-        solid &= d * j <= r  # neighbouring taps' fields touch: no holes
-        if same:
-            mods.append(TFSameConv2d(2 if i else 1, 2, k, stride=s, dilation=d))
-            h, w = -(-h // s), -(-w // s)
-        else:
-            p = min(p, (keff - 1) // 2)
-            mods.append(nn.Conv2d(2 if i else 1, 2, k, stride=s, padding=p, dilation=d))
-            h, w = (h + 2 * p - keff) // s + 1, (w + 2 * p - keff) // s + 1
-        r, j = r + (keff - 1) * j, j * s
-        if min(h, w) < 1:
-            return None
-    return nn.Sequential(*mods).double(), solid
-
-
-def _support(net: nn.Module, hw: tuple[int, int], row: int, col: int) -> torch.Tensor:
-    torch.manual_seed(0)
-    for m in net.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.uniform_(m.weight, 0.5, 1.5)  # positive: no accidental cancellation
-            nn.init.zeros_(m.bias)
-    x = torch.randn(1, 1, *hw, dtype=torch.float64, requires_grad=True)
-    net(x)[0, :, row, col].sum().backward()
-    return x.grad[0, 0] != 0
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(_LAYER, min_size=1, max_size=4), st.integers(8, 40), st.integers(8, 40))
-def test_gradient_support_matches_cell_box(spec: list, h: int, w: int) -> None:
-    built = _build(spec, (h, w))
-    if built is None:
-        return
-    net, solid = built
-    field = receptive_field(layers_of(net, (1, 1, h, w)))[-1]
-    out_h, out_w = net(torch.zeros(1, 1, h, w, dtype=torch.float64)).shape[-2:]
-    for row, col in {(0, 0), (out_h // 2, out_w // 2), (out_h - 1, out_w - 1)}:
-        support = _support(net, (h, w), row, col)
-        box = field.cell_box(row, col, image_size=(h, w))
-        inside = torch.zeros_like(support)
-        inside[box.top:box.bottom, box.left:box.right] = True
-        assert not (support & ~inside).any(), "gradient outside the receptive field"
-        unclipped = field.cell_box(row, col)
-        if solid and unclipped == box or solid and (row, col) == (0, 0):
-            assert torch.equal(support, inside), "field box not filled"
-
-
-def test_gradient_check_sees_tf_same_offset() -> None:
-    """The TF-SAME extra pixel is after: a stride-2 3x3 cell 0 sees rows [0, 2), not [-1, 2)."""
-    net = nn.Sequential(TFSameConv2d(1, 1, 3, stride=2)).double()
-    field = receptive_field(layers_of(net, (1, 1, 8, 8)))[-1]
-    assert field.cell_box(1, 1) == Box(2, 2, 5, 5)
-    assert field.center(3, 0) == (7.0, 1.0)
-    support = _support(net, (8, 8), 1, 1)
-    assert support.nonzero().amin(0).tolist() == [2, 2]
-    assert support.nonzero().amax(0).tolist() == [4, 4]
 
 
 # ---------------------------------------------------------------- image -> cells
