@@ -53,9 +53,10 @@ def image_ui() -> None:
     names = list(ui.SAMPLES)
     ui.check_param("img", names)
     sample = sidebar.selectbox(ui.t("common.sample"), names, key="img", bind="query-params")
-    upload = sidebar.file_uploader(
-        ui.t("common.upload"), type=["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"],
-        key="upload", help=ui.t("common.upload_help"))
+    # No ``type=`` filter: the content is checked by load_image anyway, and Streamlit's own
+    # name check raises outside our script (a name with a NUL byte breaks the run).
+    upload = sidebar.file_uploader(ui.t("common.upload"), key="upload",
+                                   help=ui.t("common.upload_help"))
     choice = None
     if upload is not None:
         from pyramidviz.images import ImageLoadError, safe_filename

@@ -6,7 +6,9 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.spp`: SPP bin windows (adaptive and paper rules), the pooling itself.
 - :mod:`pyramidviz.receptive`: receptive-field arithmetic and image <-> feature mapping.
 - :mod:`pyramidviz.tracing`: the conv/pool layer chain a PyTorch module runs (``layers_of``).
-- :mod:`pyramidviz.aspp`: dilated-kernel geometry, valid weights, gridding, the ASPP module.
+- :mod:`pyramidviz.atrous`: dilated-kernel geometry, valid weights, gridding, HDC check.
+- :mod:`pyramidviz.aspp`: DeepLab v3's ASPP module, its rates, cost and branch previews.
+- :mod:`pyramidviz.compare`: SPP vs ASPP shapes, cost, and output size against image size.
 - :mod:`pyramidviz.backbones`: EfficientNet-Lite0 with offline ImageNet weights, feature taps.
 - :mod:`pyramidviz.imagenet`: ImageNet evaluation crop, class names, top-k classification.
 - :mod:`pyramidviz.erf`: effective receptive fields (Luo et al. 2016).
@@ -15,6 +17,8 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.sniffing`: what undecodable upload bytes look like (HEIC, PDF, SVG, text).
 - :mod:`pyramidviz.filenames`: display-safe upload file names.
 - :mod:`pyramidviz.device`: choice of CUDA, MPS or CPU.
+- :mod:`pyramidviz.i18n`: the English and Korean string tables.
+- :mod:`pyramidviz.figures`: pure Plotly figure builders for the app's pages.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "aspp", "backbones", "device", "erf", "figures", "filenames", "i18n", "imagenet", "images",
-    "receptive", "rgb", "sniffing", "spp", "tracing",
+    "aspp", "atrous", "backbones", "compare", "device", "erf", "figures", "filenames", "i18n",
+    "imagenet", "images", "receptive", "rgb", "sniffing", "spp", "tracing",
 )
 
 

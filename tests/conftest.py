@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -50,8 +51,9 @@ def start_server(*, extra_env: dict[str, str] | None = None) -> tuple[subprocess
         "--server.fileWatcherType", "none",
     ]
     env = {**os.environ, **(extra_env or {})}
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    log = tempfile.NamedTemporaryFile(prefix="pyramidviz-server-", suffix=".log", delete=False)
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = log.name  # the server's own log, for diagnosing a failed browser test
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

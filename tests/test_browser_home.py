@@ -8,17 +8,18 @@ from browser import open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["home", "spp", "aspp", "compare"]
+PAGES = ["", "spp", "aspp", "compare"]  # Home is the default page, served at the root URL
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_opens_without_exception(page, server_url, path):
     open_page(page, f"{server_url}/{path}")
     assert page.locator("h1").first.inner_text().strip()
+    assert page.get_by_text("Page not found").count() == 0
 
 
 def test_korean_renders_and_the_language_sticks_in_the_url(page, server_url):
-    open_page(page, f"{server_url}/home?lang=한국어")
+    open_page(page, f"{server_url}/?lang=한국어")
     assert page.locator("h1").first.inner_text().startswith("CNN의")
     page.get_by_text("English", exact=True).click()
     wait_idle(page)

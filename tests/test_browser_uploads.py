@@ -11,12 +11,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from badinputs import bad_inputs, markup_filenames
-from browser import exceptions_on_screen, wait_idle
-from conftest import start_server
 
 import ui
 from pyramidviz.images import ImageLoadError, load_image
+
+from badinputs import bad_inputs, markup_filenames
+from browser import exceptions_on_screen, wait_idle
+from conftest import start_server
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +69,7 @@ def test_every_bad_input_through_the_upload_widget(own_server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(90_000)
-    page.goto(f"{url}/home")
+    page.goto(f"{url}/")
     wait_idle(page)
     sidebar = page.get_by_test_id("stSidebar")
     failures = []
@@ -99,7 +100,7 @@ def test_markup_file_names_are_shown_as_plain_text(own_server, browser, sample_p
     page.set_default_timeout(90_000)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(f"{url}/home")
+    page.goto(f"{url}/")
     wait_idle(page)
     for name in markup_filenames():
         if not name.strip(" .") or "/" in name or "\\" in name:
