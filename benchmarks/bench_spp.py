@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from pyramidviz import spp  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
 from pyramidviz.figures import spp as figs  # noqa: E402
+from pyramidviz.figures import spp_pyramid, spp_rules, spp_sizes  # noqa: E402
 
 NAMES = {k: k for k in ("map", "photo", "bins", "winner", "current", "stride", "field", "play",
                         "pause", "step")} | {"hover": "bin {k} ({row}, {col}): {value:.4g}"}
@@ -64,12 +65,11 @@ def bins_part(values, photo, level, bin_index, mode, field) -> int:
 
 
 def pyramid_part(values, features, levels, mode) -> int:
-    vector = spp.spatial_pyramid_pool(torch.from_numpy(features)[None], levels,
-                                      mode=mode).vector[0].numpy()
-    pooled = spp.spatial_pyramid_pool(torch.from_numpy(values)[None, None], levels, mode=mode)
-    grids = [p[0, 0].numpy() for p in pooled.pooled]
-    fig = figs.pyramid_figure(grids, vector, channels=features.shape[0], title="t",
-                              level_title="{n}", segment_label="{n}", reduced_note="{k}")
+    vector = spp_pyramid.spp_vector(features, levels, mode)  # cached on the page
+    grids = spp_pyramid.view_grids(values, levels, mode)
+    fig = spp_pyramid.pyramid_figure(grids, vector, channels=features.shape[0], title="t",
+                                     level_title="{n}", segment_label="{n}",
+                                     reduced_note="{k}")
     text = io.StringIO()
     np.savetxt(text, np.atleast_2d(vector), delimiter=",", fmt="%.6g")
     buffer = io.BytesIO()
@@ -78,13 +78,13 @@ def pyramid_part(values, features, levels, mode) -> int:
 
 
 def sizes_part(photo, scaled, crop, warp, levels) -> int:
-    fig = figs.sizes_figure([scaled, crop, warp], ["a", "b", "c"], stride=32,
-                            bins=[levels[0], None, None])
+    fig = spp_sizes.sizes_figure([scaled, crop, warp], ["a", "b", "c"], stride=32,
+                                 bins=[levels[0], None, None])
     return send(fig)
 
 
 def rules_part(feature_hw, levels) -> int:
-    fig = figs.rules_figure(feature_hw, levels, labels=RULE_LABELS)
+    fig = spp_rules.rules_figure(feature_hw, levels, labels=RULE_LABELS)
     spp.paper_rule_failures(min(max(*feature_hw, 16), 40), levels)
     return send(fig)
 
@@ -97,9 +97,10 @@ def bench(sample: str, model) -> None:
     forward = (time.perf_counter() - start) * 1000
     field = tap_info(model, "stage7", (h, w)).field
     levels, mode = (4, 2, 1), "max"
-    crop, warp = figs.crop_and_warp(photo)
-    scaled = figs.resize_photo(photo, figs.scaled_size((h, w), 0.75))
-    mean, one = figs.channel_map(features, "mean"), figs.channel_map(features, "37")
+    crop, warp = spp_sizes.crop_and_warp(photo)
+    scaled = spp_sizes.resize_photo(photo, spp_sizes.scaled_size((h, w), 0.75))
+    mean, one = (spp_pyramid.channel_map(features, "mean"),
+                 spp_pyramid.channel_map(features, "37"))
 
     def view_rerun(values, pool):  # the channel/pooling fragment: bins and pyramid
         bins_part(values, photo, 4, 0, pool, field)
@@ -107,6 +108,7 @@ def bench(sample: str, model) -> None:
 
     print(f"\n{sample}: photo {w}x{h}, stage7 map {features.shape}, "
           f"backbone forward {forward:.0f} ms (once per image and tap; cached)")
+
     def new_levels():
         bins_part(mean, photo, 6, 0, mode, field)
         pyramid_part(mean, features, (6, 3, 2, 1), mode)
@@ -137,6 +139,8 @@ def bench(sample: str, model) -> None:
 def bench_apptest() -> None:
     """Whole script runs of the real page (app.py included) after each control change."""
     from streamlit.testing.v1 import AppTest
+
+    import ui  # the page's own helpers (imported late: streamlit caches need no runtime here)
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
     at.switch_page(ui.page_path("spp")).run()

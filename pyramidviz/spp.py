@@ -25,12 +25,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = [
-    "PaperRuleReport", "SPPResult", "SpatialPyramidPooling", "bin_edges", "paper_rule_failures",
+    "LEVEL_ERROR_CODES", "LevelsError", "MAX_LEVEL", "MAX_LEVEL_COUNT", "PaperRuleReport",
+    "SPPResult", "SpatialPyramidPooling", "bin_edges", "paper_rule_failures",
     "paper_rule_report", "parse_levels", "spatial_pyramid_pool", "vector_length",
 ]
 
 MAX_LEVEL = 32
+"""Largest level :func:`parse_levels` accepts (32 x 32 = 1,024 bins)."""
 MAX_LEVEL_COUNT = 8
+"""Most levels :func:`parse_levels` accepts."""
 _RULES = ("adaptive", "paper")
 _MODES = ("max", "avg")
 
@@ -190,6 +193,41 @@ def vector_length(channels: int, levels: Sequence[int]) -> int:
     return _positive_int(channels, "channels") * sum(n * n for n in _check_levels(levels))
 
 
+LEVEL_ERROR_CODES = ("empty", "count", "number", "range", "repeat")
+"""Every :attr:`LevelsError.code`, in the order :func:`parse_levels` checks them."""
+
+
+class LevelsError(ValueError):
+    """Typed pyramid levels that cannot be used: a machine ``code`` and the offending value.
+
+    The English message stays in ``str(error)``; an interface translates by ``code``
+    (one of :data:`LEVEL_ERROR_CODES`) and may quote ``value``.
+
+    Attributes
+    ----------
+    code : str
+        ``"empty"`` (no level typed), ``"count"`` (more than :data:`MAX_LEVEL_COUNT`),
+        ``"number"`` (not a whole number), ``"range"`` (outside 1 .. :data:`MAX_LEVEL`),
+        ``"repeat"`` (a level typed twice).
+    value : int, str or None
+        The number of levels typed (``count``), the token (``number``), the level
+        (``range``, ``repeat``); None for ``empty``.
+
+    Examples
+    --------
+    >>> error = LevelsError("range", "Each level must be between 1 and 32, got 40.", value=40)
+    >>> error.code, error.value, isinstance(error, ValueError)
+    ('range', 40, True)
+    """
+
+    def __init__(self, code: str, message: str, *, value: int | str | None = None) -> None:
+        if code not in LEVEL_ERROR_CODES:
+            raise ValueError(f"code must be one of {LEVEL_ERROR_CODES}, got {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.value = value
+
+
 def parse_levels(text: str) -> tuple[int, ...]:
     """Parse pyramid levels typed by a user, such as ``"4,2,1"`` or ``"6 3 2 1"``.
 
@@ -199,8 +237,8 @@ def parse_levels(text: str) -> tuple[int, ...]:
 
     Raises
     ------
-    ValueError
-        With a message a student can act on.
+    LevelsError
+        A ``ValueError`` with a message a student can act on and a ``code`` to translate.
 
     Examples
     --------
@@ -208,21 +246,30 @@ def parse_levels(text: str) -> tuple[int, ...]:
     (4, 2, 1)
     >>> parse_levels("6 3 2 1")
     (6, 3, 2, 1)
+    >>> try:
+    ...     parse_levels("4, 2, 4")
+    ... except LevelsError as error:
+    ...     print(error.code, error.value)
+    repeat 4
     """
     tokens = [t for t in re.split(r"[\s,]+", str(text).strip()) if t]
     if not tokens:
-        raise ValueError("Type at least one pyramid level, for example 4, 2, 1.")
+        raise LevelsError("empty", "Type at least one pyramid level, for example 4, 2, 1.")
     if len(tokens) > MAX_LEVEL_COUNT:
-        raise ValueError(f"Use at most {MAX_LEVEL_COUNT} levels, got {len(tokens)}: {text!r}.")
-    levels = []
+        raise LevelsError("count", f"Use at most {MAX_LEVEL_COUNT} levels, got {len(tokens)}: "
+                          f"{text!r}.", value=len(tokens))
+    levels: list[int] = []
     for token in tokens:
         if not re.fullmatch(r"[+-]?\d+", token):
-            raise ValueError(f"Each level must be a whole number such as 4, got {token!r}.")
+            raise LevelsError("number", f"Each level must be a whole number such as 4, got "
+                              f"{token!r}.", value=token)
         level = int(token)
         if not 1 <= level <= MAX_LEVEL:
-            raise ValueError(f"Each level must be between 1 and {MAX_LEVEL}, got {level}.")
+            raise LevelsError("range", f"Each level must be between 1 and {MAX_LEVEL}, got "
+                              f"{level}.", value=level)
         if level in levels:
-            raise ValueError(f"Each level may appear only once, got {level} twice.")
+            raise LevelsError("repeat", f"Each level may appear only once, got {level} twice.",
+                              value=level)
         levels.append(level)
     return tuple(levels)
 

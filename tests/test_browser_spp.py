@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from browser import exceptions_on_screen, open_page, wait_idle
 from conftest import ROOT
 
@@ -80,8 +81,29 @@ def test_upload_step_play_and_resize(page, server_url):
 
 
 def test_a_bad_custom_level_list_shows_a_message(page, server_url):
-    open_page(page, server_url)
-    open_page(page, f"{server_url}/spp?spp_levels=custom&spp_custom=4,0")
-    alert = page.get_by_test_id("stAlert").filter(has_text="between 1 and 32")
-    assert alert.count() == 1
+    open_page(page, f"{server_url}/spp?spp_levels=custom&spp_custom=4,0")  # a deep link
+    alert = page.get_by_test_id("stAlert").filter(has_text="0 is not allowed")
+    assert alert.count() == 1 and "between 1 and 32" in alert.inner_text()
     assert "320 × 21 = 6,720" in metric_values(page)  # the default levels stay in use
+
+
+def test_korean_presentation_mode_has_one_place_for_every_control(page, server_url):
+    open_page(page, f"{server_url}/spp?present=true&lang=한국어")
+    folded = page.get_by_test_id("stExpander")
+    assert folded.count() == 1
+    folded.locator("summary").click()
+    assert folded.get_by_test_id("stSelectbox").count() == 3  # source, levels, channel
+    assert folded.get_by_test_id("stRadio").count() == 1  # pooling
+    main = page.get_by_test_id("stMain")
+    assert "벡터에 들어가는 값이 아닙니다" in main.inner_text()  # mean map, max pooling
+    # Channel lives in the view fragment, which writes into the folded controls: pick "max".
+    channel = folded.get_by_test_id("stSelectbox").filter(has_text="채널")
+    channel.locator("input").click()
+    page.keyboard.type("max")
+    page.get_by_role("option", name="max", exact=True).click()
+    wait_idle(page)
+    assert "spp_ch=max" in page.url
+    assert "채널 방향 최댓값" in main.inner_text()
+    assert page.get_by_test_id("stExpander").count() == 1
+    assert folded.get_by_test_id("stSelectbox").count() == 3  # redrawn in place, not added
+    assert not exceptions_on_screen(page)

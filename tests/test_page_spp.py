@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import ui
+
+from conftest import ROOT
 
 APP = "../app.py"
 TIMEOUT = 180
@@ -132,11 +133,55 @@ def test_custom_levels_and_a_bad_list_keep_the_page_working():
     assert "320 × 85 = 27,200" in metrics(at)
     at.text_input(key="spp_custom").input("4, x, 1").run()
     assert not at.exception
-    assert any("whole number" in e.value and "8-4-2-1" in e.value for e in at.error)
+    assert any("“x” is not a whole number" in e.value and "8-4-2-1" in e.value
+               for e in at.error)
     assert "320 × 85 = 27,200" in metrics(at)  # the last valid levels stay
-    at.text_input(key="spp_custom").input("40").run()
-    assert any("between 1 and 32" in e.value for e in at.error)
+    for text, reason in (("40", "40 is not allowed; each level must be between 1 and 32"),
+                         ("1 2 3 4 5 6 7 8 9", "you typed 9 levels; use at most 8"),
+                         (" , ", "type at least one level")):
+        at.text_input(key="spp_custom").input(text).run()
+        assert [reason in e.value for e in at.error] == [True], (text, at.error)
     assert len(figures(at)) == 4
+
+
+def strip_source(fig: dict) -> str:
+    return next(t for t in fig["data"] if t.get("name") == "vector")["source"]
+
+
+def test_the_vector_strip_is_the_real_per_channel_vector_whatever_the_channel_view():
+    """The grids show the pooled mean map; the strip must still be SPP of every channel."""
+    from PIL import Image
+
+    from pyramidviz.backbones import extract, load_backbone
+    from pyramidviz.figures import spp_pyramid
+
+    photo = np.asarray(Image.open("assets/samples/chelsea.png").convert("RGB"))
+    x = torch.from_numpy(extract(load_backbone(output_stride=32), photo, "stage7"))[None]
+    real = torch.cat([torch.nn.functional.adaptive_max_pool2d(x, n).flatten(1)
+                      for n in (4, 2, 1)], 1)[0].numpy()
+    expected = spp_pyramid.pyramid_figure(
+        [np.zeros((n, n)) for n in (4, 2, 1)], real, channels=320, title="", level_title="",
+        segment_label="", reduced_note="")
+    expected = next(t for t in expected.data if t.name == "vector").source
+    at = open_spp()
+    for channel in ("mean", "max", "12"):
+        at.selectbox(key="spp_ch").set_value(channel).run()
+        assert strip_source(figures(at)[1]) == expected, channel
+
+
+def test_the_page_says_what_the_grids_are_for_each_channel_view():
+    at = open_spp()  # mean over channels, max pooling: the grids are not the vector's numbers
+    assert any("Not the vector's numbers" in i.value and "320 channels" in i.value
+               for i in at.info)
+    at.selectbox(key="spp_ch").set_value("max").run()
+    notes = " ".join(i.value for i in at.info)
+    assert "maximum over channels" in notes and "Not the vector" not in notes
+    at.radio(key="spp_pool").set_value("avg").run()  # max of averages: not commuting
+    assert "Not the vector's numbers" in " ".join(i.value for i in at.info)
+    at.selectbox(key="spp_ch").set_value("mean").run()
+    assert "mean over channels" in " ".join(i.value for i in at.info)
+    at.selectbox(key="spp_ch").set_value("12").run()  # one channel: real entries, no note
+    assert not any("over channels" in i.value for i in at.info)
 
 
 def test_average_pooling_has_no_winners():
@@ -211,12 +256,20 @@ def test_garbage_url_values_fall_back_with_a_notice():
 def test_korean_page_and_korean_error():
     at = open_spp(lang="한국어", spp_levels="custom", spp_custom="3,3")
     assert at.title[0].value.startswith("SPP: 어떤")
-    assert any("같은 레벨은 한 번만" in e.value for e in at.error)
+    assert any("3 이(가) 두 번" in e.value and "같은 레벨은 한 번만" in e.value
+               for e in at.error)
     assert "특징 맵" in text(at)
 
 
-def test_presentation_mode_folds_the_controls():
+def test_presentation_mode_folds_every_control_into_one_expander():
     at = open_spp(present="true")
-    assert len(at.expander) >= 1
+    assert len(at.expander) == 1
+    folded = at.expander[0]
+    assert {w.key for w in folded.selectbox} == {"spp_src", "spp_levels", "spp_ch"}
+    assert [w.key for w in folded.radio] == ["spp_pool"]
     assert at.selectbox(key="spp_src").value == "stage7"
     assert len(figures(at)) == 4
+    at.selectbox(key="spp_ch").set_value("max").run()  # the folded fragment widgets still work
+    assert not at.exception
+    assert len(at.expander) == 1 and "spp_ch" in {w.key for w in at.expander[0].selectbox}
+    assert winners(bins_fig(at)) != []

@@ -9,6 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyramidviz.spp import (
+    LEVEL_ERROR_CODES,
+    MAX_LEVEL,
+    MAX_LEVEL_COUNT,
+    LevelsError,
     SpatialPyramidPooling,
     bin_edges,
     paper_rule_failures,
@@ -196,11 +200,45 @@ def test_parse_levels_accepts(text: str, levels: tuple) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "match"),
-    [("", "at least one"), (" , ", "at least one"), ("4,a,1", "whole number"),
-     ("2.5", "whole number"), ("0", "between 1 and 32"), ("-1", "between 1 and 32"),
-     ("33", "between 1 and 32"), ("4,2,4", "only once"), ("1 2 3 4 5 6 7 8 9", "at most 8")],
+    ("text", "code", "value", "match"),
+    [("", "empty", None, "at least one"), (" , ", "empty", None, "at least one"),
+     ("4,a,1", "number", "a", "whole number"), ("2.5", "number", "2.5", "whole number"),
+     ("4 2 1e2", "number", "1e2", "whole number"),
+     ("0", "range", 0, "between 1 and 32"), ("-1", "range", -1, "between 1 and 32"),
+     ("5, 33", "range", 33, "between 1 and 32"), ("4,2,4", "repeat", 4, "only once"),
+     ("+3 3", "repeat", 3, "only once"),
+     ("1 2 3 4 5 6 7 8 9", "count", 9, "at most 8")],
 )
-def test_parse_levels_rejects_with_friendly_message(text: str, match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+def test_parse_levels_rejects_with_a_code_the_value_and_an_english_message(
+        text: str, code: str, value: object, match: str) -> None:
+    with pytest.raises(LevelsError, match=match) as caught:
         parse_levels(text)
+    assert (caught.value.code, caught.value.value) == (code, value)
+    assert isinstance(caught.value, ValueError)  # callers catching ValueError still work
+
+
+def test_every_levels_error_code_is_reachable_and_limits_are_the_documented_ones() -> None:
+    texts = {"empty": "", "count": " ".join(map(str, range(1, MAX_LEVEL_COUNT + 2))),
+             "number": "x", "range": str(MAX_LEVEL + 1), "repeat": "2 2"}
+    codes = []
+    for text in texts.values():
+        with pytest.raises(LevelsError) as caught:
+            parse_levels(text)
+        codes.append(caught.value.code)
+    assert tuple(codes) == LEVEL_ERROR_CODES
+    assert parse_levels(" ".join(map(str, range(MAX_LEVEL - MAX_LEVEL_COUNT + 1,
+                                                 MAX_LEVEL + 1)))) == tuple(range(25, 33))
+    with pytest.raises(ValueError, match="code must be one of"):
+        LevelsError("typo", "message")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="0123456789 ,+-.xa", max_size=30))
+def test_parse_levels_either_parses_or_raises_a_known_code(text: str) -> None:
+    try:
+        levels = parse_levels(text)
+    except LevelsError as error:
+        assert error.code in LEVEL_ERROR_CODES
+        return
+    assert 1 <= len(levels) <= MAX_LEVEL_COUNT and len(set(levels)) == len(levels)
+    assert all(1 <= n <= MAX_LEVEL for n in levels)
