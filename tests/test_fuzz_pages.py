@@ -126,11 +126,15 @@ def _set(at: AppTest, control: Control, value: str) -> None:
         widget.set_value(value == "true")
     elif control.kind in ("slider", "number_input"):
         number = float(value)
+        lo = getattr(widget, "min", None)
+        hi = getattr(widget, "max", None)
+        if lo is not None and hi is not None:  # the range now on screen
+            number = min(max(number, float(lo)), float(hi))
         widget.set_value(int(number) if number.is_integer() else number)
     elif control.kind in ("selectbox", "radio", "segmented_control", "select_slider"):
-        options = control.spec.get("options") or []
+        options = list(widget.options)  # the options now on screen (they can change)
         match = [o for o in options if str(o) == value]
-        widget.set_value(match[0] if match else options[0])
+        widget.set_value(match[0] if match else options[len(value) % len(options)])
     else:
         widget.set_value(value)
 
