@@ -1,13 +1,14 @@
 """Server time of the ASPP page's interactions, the effective-field cost, and figure sizes.
 
 Part 1 calls the same pure functions as ``app_pages/aspp.py`` with the cached parts ready (the
-photo's JPEG layer, the tap geometry, the feature map): a point move or a rate change on the
-taps figure must cost under 150 ms, JSON encoding (what Streamlit sends) included.
+tap geometry, the feature map; the photo's palette PNG is memoised by ``figures.base``): a
+point move or a rate change on the taps figure must cost under 150 ms, JSON encoding (what
+Streamlit sends) included.
 
 Part 2 times the effective receptive fields of every branch through the real backbone, cold
-(the page caches them per photo, stride, stage, point and rates): target under 3 s for a
-512 x 512 photo. "page" is what the page runs (branches whose taps all fall off the map
-except the centre reuse the 1x1 map); "all" sends every rate through the backward pass.
+(the page caches them per photo, stride, stage, point, rates and kernel): target under 3 s
+for a 512 x 512 photo. Branches whose seed equals another's (a rate with only its centre tap
+on the map reads what the 1x1 branch reads) share one backward pass: "backward" counts them.
 
 Run: ``python benchmarks/bench_aspp.py [sample ...]`` (default: chelsea astronaut).
 """
@@ -27,11 +28,13 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pyramidviz import aspp  # noqa: E402
+from pyramidviz import aspp, atrous  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
 from pyramidviz.device import configure_threads  # noqa: E402
-from pyramidviz.erf import effective_receptive_field  # noqa: E402
-from pyramidviz.figures import aspp as figs  # noqa: E402
+from pyramidviz.erf import branch_seeds, effective_receptive_field  # noqa: E402
+from pyramidviz.figures import aspp as taps_figs  # noqa: E402
+from pyramidviz.figures import aspp_dilation as dilation_figs  # noqa: E402
+from pyramidviz.figures import aspp_panels as panel_figs  # noqa: E402
 
 SAMPLES = {"chelsea": "chelsea.png", "coffee": "coffee.png", "astronaut": "astronaut.png",
            "camera": "camera.png", "rocket": "rocket.jpg"}
@@ -62,7 +65,6 @@ def send(fig) -> int:
 def overlay_part(name: str, photo: np.ndarray, model, output_stride: int) -> None:
     info = tap_info(model, "stage7", photo.shape[:2])
     h, w = info.feature_size
-    background = figs.photo_trace(photo).to_plotly_json()
     rates = aspp.rates_for_output_stride(output_stride)
     features = extract(model, photo, "stage7")
     point = [h // 2, w // 2]
@@ -71,26 +73,27 @@ def overlay_part(name: str, photo: np.ndarray, model, output_stride: int) -> Non
         point[0], point[1] = (point[0] + 1) % h, (point[1] + 2) % w
         state = {"selection": {"points": [{"curve_number": 1,
                                            "point_index": point[0] * w + point[1]}]}}
-        cell = figs.selection_to_cell(state, feature_size=(h, w), curve_number=1)
-        fig = figs.taps_figure(background, image_size=photo.shape[:2], field=info.field,
-                               feature_size=(h, w), point=cell, rates=rates, labels=LABELS)
+        cell = taps_figs.selection_to_cell(state, feature_size=(h, w), curve_number=1)
+        fig = taps_figs.taps_figure(photo, field=info.field, feature_size=(h, w), point=cell,
+                                    rates=rates, labels=LABELS, height=560)
         return send(fig)
 
     def channel():
         plane = torch.from_numpy(np.ascontiguousarray(features[5]))[None, None]
         maps = {k: v[0, 0].numpy() for k, v in aspp.branch_previews(plane, rates).items()}
-        return send(figs.previews_figure(maps, titles={k: k for k in maps}, title="t"))
+        return send(panel_figs.previews_figure(maps, titles={k: k for k in maps}, title="t"))
 
     def valid():
-        table = figs.valid_weights_table((h, w))
-        return send(figs.valid_weights_figure(table, marked=rates, labels=VALID))
+        table = dilation_figs.valid_weights_table((h, w))
+        return send(dilation_figs.valid_weights_figure(table, marked=rates, labels=VALID))
 
     def gridding():
-        stacks = [(str(r), aspp.stack_coverage(r)) for r in ((2, 2, 2), (1, 2, 5), (1, 2, 9))]
-        return send(figs.gridding_figure(stacks))
+        stacks = [(str(r), atrous.stack_coverage(r)) for r in ((2, 2, 2), (1, 2, 5), (1, 2, 9))]
+        return send(dilation_figs.gridding_figure(stacks))
 
     def animation():
-        return send(figs.sliding_kernel_figure(9, 3, rate=2, padding=2, stride=1, labels=ANIM))
+        return send(dilation_figs.sliding_kernel_figure(9, 3, rate=2, padding=2, stride=1,
+                                                        labels=ANIM))
 
     print(f"\n{name} {photo.shape[1]}x{photo.shape[0]} px, OS {output_stride}: map {h}x{w}")
     print(f"{'interaction':<34}{'server ms':>10}{'KB sent':>10}")
@@ -103,15 +106,16 @@ def overlay_part(name: str, photo: np.ndarray, model, output_stride: int) -> Non
 
 def erf_part(name: str, photo: np.ndarray, model, output_stride: int) -> None:
     info = tap_info(model, "stage7", photo.shape[:2])
-    point = (info.feature_size[0] // 2, info.feature_size[1] // 2)
+    h, w = info.feature_size
     rates = aspp.rates_for_output_stride(output_stride)
-    same = figs.centre_only_rates(info.feature_size, point, rates)
-    live = tuple(r for r in rates if r not in same) or rates[:1]
-    for label, used in (("page", live), ("all", rates)):
-        seconds = timed(lambda used=used: effective_receptive_field(
-            model, photo, tap="stage7", point=point, rates=used), repeats=3) / 1000
-        print(f"ERF {name} OS {output_stride}, {label} ({len(used)} rates + 1x1 + pool "
-              f"backward passes): {seconds:.2f} s")
+    for point in ((h // 2, w // 2), (0, 0)):
+        for kernel in (3, 5):
+            seeds = branch_seeds((h, w), point, rates, kernel=kernel)
+            passes = len({seed.tobytes() for seed in seeds.values()})
+            seconds = timed(lambda p=point, k=kernel: effective_receptive_field(
+                model, photo, tap="stage7", point=p, rates=rates, kernel=k), repeats=3) / 1000
+            print(f"ERF {name} OS {output_stride}, point {point}, {kernel}x{kernel}: "
+                  f"{len(seeds)} branches, {passes} backward: {seconds:.2f} s")
 
 
 def main(names: list[str]) -> None:

@@ -1,106 +1,60 @@
-"""Atrous spatial pyramid pooling (ASPP): dilated-kernel geometry and the DeepLab v3 module.
+"""Atrous spatial pyramid pooling (ASPP): DeepLab v3's module, its rates, size and cost.
 
-A ``k x k`` kernel at rate ``r`` puts ``r - 1`` gaps between its taps: it spans
-``r (k - 1) + 1`` cells with still ``k * k`` weights. With padding ``r`` the output keeps
-the input's size. ASPP runs a 1x1 conv, three 3x3 atrous convs and an image-level
-pooling branch side by side, concatenates them and projects back to 256 channels.
+ASPP runs a 1x1 conv, three 3x3 atrous convs and an image-level pooling branch side by side,
+concatenates them and projects back to 256 channels. The dilated-kernel geometry lives in
+:mod:`pyramidviz.atrous`; its names are re-exported here.
 
 References
 ----------
 .. [1] L.-C. Chen, G. Papandreou, F. Schroff, H. Adam, "Rethinking Atrous Convolution for
-   Semantic Image Segmentation", arXiv:1706.05587, 2017 (DeepLab v3), Sec. 3.3, Fig. 4, 5.
-.. [2] P. Wang et al., "Understanding Convolution for Semantic Segmentation", WACV 2018
-   (hybrid dilated convolution, HDC), Sec. 3.2.
-.. [3] torchvision ``torchvision/models/segmentation/deeplabv3.py`` (module layout).
+   Semantic Image Segmentation", arXiv:1706.05587, 2017 (DeepLab v3), Sec. 3.3, Fig. 5.
+.. [2] torchvision ``torchvision/models/segmentation/deeplabv3.py`` (module layout).
 """
 
 from __future__ import annotations
 
-import math
-import operator
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pyramidviz.atrous import (
+    Coverage,
+    HDCReport,
+    _odd_kernel,
+    _positive_int,
+    _rates,
+    effective_kernel_size,
+    hdc_check,
+    stack_coverage,
+    tap_cells,
+    tap_offsets,
+    valid_weight_counts,
+)
+
 __all__ = [
-    "ASPP", "ASPPConv", "ASPPPooling", "Coverage", "DEEPLAB_V3_RATES", "HDCReport",
-    "aspp_macs", "aspp_parameter_count", "branch_previews", "effective_kernel_size",
-    "hdc_check", "rates_for_output_stride", "stack_coverage", "tap_offsets",
-    "valid_weight_counts",
+    "ASPP", "ASPPConv", "ASPPPooling", "DEEPLAB_V3_RATES", "MAX_RATE", "MAX_RATES",
+    "RatesError", "aspp_macs", "aspp_parameter_count", "branch_previews", "centre_only_rates",
+    "parse_rates", "rates_for_output_stride", "rates_source",
+    # re-exported from pyramidviz.atrous
+    "Coverage", "HDCReport", "effective_kernel_size", "hdc_check", "stack_coverage",
+    "tap_offsets", "valid_weight_counts",
 ]
 
 DEEPLAB_V3_RATES: dict[int, tuple[int, int, int]] = {16: (6, 12, 18), 8: (12, 24, 36)}
-
-
-def _positive_int(value: object, what: str) -> int:
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        number = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}") from None
-    if number < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return number
-
-
-def _odd_kernel(kernel: int) -> int:
-    kernel = _positive_int(kernel, "kernel")
-    if kernel % 2 == 0:
-        raise ValueError(f"kernel must be odd to have a centre tap, got {kernel!r}")
-    return kernel
-
-
-def _rates(rates: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence) or not rates:
-        raise ValueError(f"rates must be a non-empty sequence of positive ints, got {rates!r}")
-    return tuple(_positive_int(r, "rates") for r in rates)
-
-
-def effective_kernel_size(kernel: int, rate: int) -> int:
-    """Cells spanned by a ``kernel``-wide kernel at ``rate``: ``rate * (kernel - 1) + 1``.
-
-    Examples
-    --------
-    >>> effective_kernel_size(3, 6)
-    13
-    """
-    return _positive_int(rate, "rate") * (_positive_int(kernel, "kernel") - 1) + 1
-
-
-def tap_offsets(kernel: int, rate: int) -> np.ndarray:
-    """Offsets ``(dy, dx)`` in feature cells of each tap, row-major, centred on 0.
-
-    Returns
-    -------
-    ndarray of int, shape (kernel * kernel, 2)
-
-    Raises
-    ------
-    ValueError
-        For an even kernel (no centre tap) or a non-positive rate.
-
-    Examples
-    --------
-    >>> tap_offsets(3, 2)[:4].tolist()
-    [[-2, -2], [-2, 0], [-2, 2], [0, -2]]
-    """
-    half, rate = _odd_kernel(kernel) // 2, _positive_int(rate, "rate")
-    steps = np.arange(-half, half + 1) * rate
-    dy, dx = np.meshgrid(steps, steps, indexing="ij")
-    return np.stack([dy.ravel(), dx.ravel()], axis=1)
+MAX_RATES = 6
+MAX_RATE = 128
+_SPLIT = re.compile(r"[\s,;]+")
+_DIGITS = re.compile(r"[0-9]{1,6}")
 
 
 def rates_for_output_stride(output_stride: int) -> tuple[int, ...]:
     """ASPP rates for an output stride: (6, 12, 18) at 16 and (12, 24, 36) at 8.
 
     Those two come from DeepLab v3 (Sec. 3.3). For 32 the app extrapolates the paper's
-    rule ``rates = (6, 12, 18) * 16 / OS`` to (3, 6, 9): this is the app's choice, not a
-    value from the paper.
+    rule ``rates = (6, 12, 18) * 16 / OS`` to (3, 6, 9): the app's choice, not the paper's.
 
     Raises
     ------
@@ -109,10 +63,8 @@ def rates_for_output_stride(output_stride: int) -> tuple[int, ...]:
 
     Examples
     --------
-    >>> rates_for_output_stride(8)
-    (12, 24, 36)
-    >>> rates_for_output_stride(32)
-    (3, 6, 9)
+    >>> rates_for_output_stride(8), rates_for_output_stride(32)
+    ((12, 24, 36), (3, 6, 9))
     """
     if output_stride in DEEPLAB_V3_RATES:
         return DEEPLAB_V3_RATES[output_stride]
@@ -121,166 +73,89 @@ def rates_for_output_stride(output_stride: int) -> tuple[int, ...]:
     raise ValueError(f"output stride must be 8, 16 or 32, got {output_stride!r}")
 
 
-def _axis_valid_taps(size: int, rate: int, kernel: int) -> np.ndarray:
-    """Per position along one axis: taps of a centred dilated kernel inside ``[0, size)``."""
-    half = kernel // 2
-    taps = np.arange(size)[:, None] + np.arange(-half, half + 1)[None, :] * rate
-    return ((taps >= 0) & (taps < size)).sum(axis=1)
-
-
-def valid_weight_counts(
-    feature_size: int | tuple[int, int], rate: int, kernel: int = 3
-) -> dict[int, float]:
-    """How many of a dilated kernel's weights land on the map, over all output positions.
-
-    Padding is ``rate * (kernel // 2)`` (zeros), so the output has the input's size.
-
-    Returns
-    -------
-    dict of int to float
-        ``{valid weights: fraction of output positions}``, ascending keys, fractions sum 1.
+def rates_source(rates: Sequence[int], output_stride: int) -> str:
+    """Where ``rates`` come from: ``"paper"``, ``"extrapolated"`` (OS 32) or ``"custom"``.
 
     Examples
     --------
-    >>> valid_weight_counts(65, 65)
-    {1: 1.0}
-    >>> valid_weight_counts(3, 1)
-    {4: 0.4444444444444444, 6: 0.4444444444444444, 9: 0.1111111111111111}
-
-    References
-    ----------
-    Chen et al. (2017), Fig. 4: on a 65 x 65 map the share of positions with all 9 weights
-    valid falls as the rate grows; at large rates only the centre weight is valid.
+    >>> rates_source((6, 12, 18), 16), rates_source((3, 6, 9), 32), rates_source((2,), 16)
+    ('paper', 'extrapolated', 'custom')
     """
-    h, w = (feature_size, feature_size) if not isinstance(feature_size, tuple) else feature_size
-    h, w = _positive_int(h, "feature_size"), _positive_int(w, "feature_size")
-    kernel, rate = _odd_kernel(kernel), _positive_int(rate, "rate")
-    counts = np.outer(_axis_valid_taps(h, rate, kernel), _axis_valid_taps(w, rate, kernel))
-    values, freq = np.unique(counts, return_counts=True)
-    return {int(v): float(f) / (h * w) for v, f in zip(values, freq, strict=True)}
+    if tuple(rates) != rates_for_output_stride(output_stride):
+        return "custom"
+    return "extrapolated" if output_stride == 32 else "paper"
 
 
-@dataclass(frozen=True)
-class Coverage:
-    """Input offsets reached by the centre output of a stack of dilated convolutions.
+class RatesError(ValueError):
+    """Unusable rates text; ``code`` is ``"syntax"`` (not whole numbers), ``"count"`` (too
+    few or too many), ``"range"`` (outside ``1..max_rate``) or ``"repeat"``."""
 
-    Attributes
-    ----------
-    reach : ndarray of bool, shape (span, span)
-        ``reach[span // 2 + dy, span // 2 + dx]`` is True when offset ``(dy, dx)`` feeds
-        the centre output through some chain of taps.
-    holes : int
-        Offsets inside the span that are never reached (gridding).
-    span : int
-        Side of the stack's receptive field, ``1 + (k - 1) * sum(rates)``.
-    """
-
-    reach: np.ndarray
-    holes: int
-    span: int
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-def _reach_1d(rates: Sequence[int], kernel: int) -> np.ndarray:
-    half = kernel // 2
-    offsets = {0}
-    for rate in rates:
-        offsets = {o + t * rate for o in offsets for t in range(-half, half + 1)}
-    span = 1 + 2 * half * sum(rates)
-    line = np.zeros(span, dtype=bool)
-    line[[o + span // 2 for o in offsets]] = True
-    return line
+def parse_rates(text: str, *, distinct: bool = True, min_count: int = 1,
+                max_count: int = MAX_RATES, max_rate: int = MAX_RATE) -> tuple[int, ...]:
+    """Rates typed as text, e.g. ``"6, 12, 18"`` (commas, spaces or semicolons).
 
-
-def stack_coverage(rates: Sequence[int], kernel: int = 3) -> Coverage:
-    """Which input offsets a stack of ``kernel x kernel`` convs at these rates reaches.
+    Raises
+    ------
+    RatesError
+        A ``ValueError`` whose ``code`` says what is wrong with ``text``.
 
     Examples
     --------
-    >>> stack_coverage((2, 2, 2)).holes  # even offsets only: 13*13 - 7*7
-    120
-    >>> stack_coverage((1, 2, 5)).holes
-    0
-
-    References
-    ----------
-    Wang et al. (2018), Fig. 2 ("gridding").
+    >>> parse_rates(" 6,12 ;18 "), parse_rates("2 2 2", distinct=False)
+    ((6, 12, 18), (2, 2, 2))
+    >>> try:
+    ...     parse_rates("6, 6")
+    ... except RatesError as error:
+    ...     print(error.code, error)
+    repeat rates must be distinct, got '6, 6'
     """
-    line = _reach_1d(_rates(rates), _odd_kernel(kernel))
-    reach = np.outer(line, line)  # square kernels: taps form a product set
-    return Coverage(reach=reach, holes=int((~reach).sum()), span=line.size)
+    parts = [p for p in _SPLIT.split(str(text).strip()) if p]
+    rates = tuple(int(p) for p in parts if _DIGITS.fullmatch(p))
+    if len(rates) < len(parts):
+        code, message = "syntax", "rates must be whole numbers separated by commas"
+    elif not min_count <= len(rates) <= max_count:
+        code, message = "count", f"give {min_count} to {max_count} rates"
+    elif not all(1 <= r <= max_rate for r in rates):
+        code, message = "range", f"rates must lie in 1..{max_rate}"
+    elif distinct and len(set(rates)) != len(rates):
+        code, message = "repeat", "rates must be distinct"
+    else:
+        return rates
+    raise RatesError(f"{message}, got {text!r}", code=code)
 
 
-@dataclass(frozen=True)
-class HDCReport:
-    """Hybrid dilated convolution check of a rate sequence (Wang et al. 2018).
+def centre_only_rates(feature_size: tuple[int, int], point: tuple[int, int],
+                      rates: Sequence[int], *, kernel: int = 3) -> tuple[int, ...]:
+    """Rates whose kernel, centred on ``point``, keeps only its centre tap on the map.
 
-    Attributes
-    ----------
-    rates : tuple of int
-    kernel : int
-    max_distances : tuple of int
-        ``M_1 .. M_n``: the largest distance between two taps seen at each layer,
-        ``M_n = r_n``, ``M_i = max(M_{i+1} - 2 r_i, M_{i+1} - 2 (M_{i+1} - r_i), r_i)``.
-    common_factor : int
-        ``gcd`` of the rates (1 means none).
-    holes : int
-        Exact count from :func:`stack_coverage`, for comparison.
-    """
-
-    rates: tuple[int, ...]
-    kernel: int
-    max_distances: tuple[int, ...]
-    common_factor: int
-    holes: int
-
-    @property
-    def max_distance_ok(self) -> bool:
-        """``M_2 <= K``, the paper's design goal."""
-        return self.max_distances[1] <= self.kernel
-
-    @property
-    def ok(self) -> bool:
-        """``M_2 <= K`` and no common factor greater than 1."""
-        return self.max_distance_ok and self.common_factor == 1
-
-
-def hdc_check(rates: Sequence[int], kernel: int = 3) -> HDCReport:
-    """Apply the HDC rules to a stack of at least two dilated convolutions.
-
-    The rules are a design guide, not a coverage proof: with a first rate of 1 (as in the
-    paper's examples, e.g. 1, 2, 5) a passing stack leaves no holes, but (2, 3) passes
-    both rules and still misses 40 offsets. :func:`stack_coverage` is exact.
+    Such a branch reads exactly what the 1x1 branch reads.
 
     Examples
     --------
-    >>> report = hdc_check((1, 2, 9))
-    >>> report.max_distances, report.ok, report.holes > 0
-    ((3, 5, 9), False, True)
+    >>> centre_only_rates((19, 29), (9, 14), (6, 12, 18))
+    (18,)
 
     References
     ----------
-    Wang et al. (2018), Sec. 3.2, eq. for ``M_i`` and the "no common factor" rule.
+    Chen et al. (2017), Sec. 3.3: the 3 x 3 filter "degenerates to a simple 1 x 1 filter".
     """
-    rates, kernel = _rates(rates), _odd_kernel(kernel)
-    if len(rates) < 2:
-        raise ValueError(f"HDC needs a stack of at least two rates, got {rates!r}")
-    distances = [rates[-1]]
-    for rate in reversed(rates[:-1]):
-        m = distances[0]
-        distances.insert(0, max(m - 2 * rate, m - 2 * (m - rate), rate))
-    return HDCReport(
-        rates=rates, kernel=kernel, max_distances=tuple(distances),
-        common_factor=math.gcd(*rates), holes=stack_coverage(rates, kernel).holes,
-    )
+    return tuple(int(r) for r in _rates(rates)
+                 if tap_cells(feature_size, point, rate=r, kernel=kernel)[1].sum() == 1)
 
 
 class ASPPConv(nn.Sequential):
-    """3x3 atrous conv (padding = dilation, no bias), batch norm, ReLU."""
+    """``kernel x kernel`` atrous conv (padding keeps H x W, no bias), batch norm, ReLU."""
 
-    def __init__(self, in_channels: int, out_channels: int, dilation: int) -> None:
+    def __init__(self, in_channels: int, out_channels: int, dilation: int, *,
+                 kernel: int = 3) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out_channels, 3, padding=dilation, dilation=dilation,
-                      bias=False),
+            nn.Conv2d(in_channels, out_channels, kernel, padding=dilation * (kernel // 2),
+                      dilation=dilation, bias=False),
             nn.BatchNorm2d(out_channels),
             nn.ReLU(),
         )
@@ -313,7 +188,9 @@ class ASPP(nn.Module):
     out_channels : int
         Channels of every branch and of the projection (256 in the paper).
     atrous_rates : sequence of int
-        One 3x3 atrous branch per rate; (6, 12, 18) at output stride 16.
+        One atrous branch per rate; (6, 12, 18) at output stride 16.
+    kernel : int
+        Odd size of the atrous kernels (3 in the paper and in torchvision).
 
     Notes
     -----
@@ -328,20 +205,18 @@ class ASPP(nn.Module):
     torch.Size([1, 4, 5, 7])
     """
 
-    def __init__(
-        self, in_channels: int, out_channels: int = 256,
-        atrous_rates: Sequence[int] = (6, 12, 18),
-    ) -> None:
+    def __init__(self, in_channels: int, out_channels: int = 256,
+                 atrous_rates: Sequence[int] = (6, 12, 18), *, kernel: int = 3) -> None:
         super().__init__()
         in_channels = _positive_int(in_channels, "in_channels")
         out_channels = _positive_int(out_channels, "out_channels")
-        rates = _rates(atrous_rates)
+        rates, kernel = _rates(atrous_rates), _odd_kernel(kernel)
         modules: list[nn.Module] = [nn.Sequential(
             nn.Conv2d(in_channels, out_channels, 1, bias=False),
             nn.BatchNorm2d(out_channels),
             nn.ReLU(),
         )]
-        modules += [ASPPConv(in_channels, out_channels, rate) for rate in rates]
+        modules += [ASPPConv(in_channels, out_channels, r, kernel=kernel) for r in rates]
         modules.append(ASPPPooling(in_channels, out_channels))
         self.convs = nn.ModuleList(modules)
         self.project = nn.Sequential(
@@ -355,10 +230,11 @@ class ASPP(nn.Module):
         return self.project(torch.cat([conv(x) for conv in self.convs], dim=1))
 
 
-def aspp_parameter_count(in_channels: int, out_channels: int, rates: Sequence[int]) -> int:
+def aspp_parameter_count(in_channels: int, out_channels: int, rates: Sequence[int], *,
+                         kernel: int = 3) -> int:
     """Trainable parameters of :class:`ASPP` (conv weights and BN affine; no buffers).
 
-    ``C O (2 + 9 R) + (R + 2) O^2 + 2 O (R + 3)`` for ``R`` rates.
+    ``C O (2 + k² R) + (R + 2) O² + 2 O (R + 3)`` for ``R`` rates and ``k x k`` kernels.
 
     Examples
     --------
@@ -366,18 +242,17 @@ def aspp_parameter_count(in_channels: int, out_channels: int, rates: Sequence[in
     15535104
     """
     c, o = _positive_int(in_channels, "in_channels"), _positive_int(out_channels, "out_channels")
-    n = len(_rates(rates))
-    return c * o * (2 + 9 * n) + (n + 2) * o * o + 2 * o * (n + 3)
+    n, k = len(_rates(rates)), _odd_kernel(kernel)
+    return c * o * (2 + k * k * n) + (n + 2) * o * o + 2 * o * (n + 3)
 
 
-def aspp_macs(
-    in_channels: int, out_channels: int, rates: Sequence[int], feature_hw: tuple[int, int]
-) -> int:
+def aspp_macs(in_channels: int, out_channels: int, rates: Sequence[int],
+              feature_hw: tuple[int, int], *, kernel: int = 3) -> int:
     """Multiply-adds of :class:`ASPP`'s convolutions on an ``(h, w)`` feature map.
 
     Counts every tap, padding included (as conv MAC counters do), so the count does not
     depend on the rates; batch norm, ReLU, pooling and upsampling are left out:
-    ``h w C O (1 + 9 R) + C O + h w (R + 2) O^2``.
+    ``h w C O (1 + k² R) + C O + h w (R + 2) O²``.
 
     Examples
     --------
@@ -386,37 +261,39 @@ def aspp_macs(
     """
     c, o = _positive_int(in_channels, "in_channels"), _positive_int(out_channels, "out_channels")
     h, w = (_positive_int(v, "feature_hw") for v in feature_hw)
-    n = len(_rates(rates))
-    return h * w * c * o * (1 + 9 * n) + c * o + h * w * (n + 2) * o * o
+    n, k = len(_rates(rates)), _odd_kernel(kernel)
+    return h * w * c * o * (1 + k * k * n) + c * o + h * w * (n + 2) * o * o
 
 
-def _dilated_average(features: Tensor, rate: int) -> Tensor:
-    channels = features.shape[1]
-    ones = features.new_ones(channels, 1, 3, 3)
-    total = F.conv2d(features, ones, padding=rate, dilation=rate, groups=channels)
+def _dilated_average(features: Tensor, rate: int, kernel: int) -> Tensor:
+    channels, pad = features.shape[1], rate * (kernel // 2)
+    ones = features.new_ones(channels, 1, kernel, kernel)
+    total = F.conv2d(features, ones, padding=pad, dilation=rate, groups=channels)
     count = F.conv2d(features.new_ones(1, 1, *features.shape[-2:]), ones[:1],
-                     padding=rate, dilation=rate)
+                     padding=pad, dilation=rate)
     return total / count
 
 
-def branch_previews(features: Tensor, rates: Sequence[int]) -> dict[str, Tensor]:
+def branch_previews(features: Tensor, rates: Sequence[int], *,
+                    kernel: int = 3) -> dict[str, Tensor]:
     """Deterministic stand-ins showing what each ASPP branch gathers (not learned weights).
 
     No trained ASPP weights ship with the app, so each branch is shown with uniform weights:
     ``"1x1"`` is the features themselves; ``"rate r"`` is a per-channel *uniform dilated
-    3x3 average, not learned weights*, over the taps that land inside the map (zero padding
-    ``r`` excluded from the count); ``"image pool"`` is the global mean per channel spread
-    back over ``H x W``.
+    average, not learned weights*, over the ``kernel x kernel`` taps that land inside the
+    map (zero padding excluded from the count); ``"image pool"`` is the global mean per
+    channel spread back over ``H x W``.
 
     Parameters
     ----------
     features : Tensor, shape (N, C, H, W)
     rates : sequence of distinct positive int
+    kernel : odd int
 
     Returns
     -------
     dict of str to Tensor, each shape (N, C, H, W)
-        Keys ``"1x1"``, ``"rate 6"``, ... in the order given, then ``"image pool"``.
+        ``"1x1"``, ``"rate 6"``, ... in the order of ``rates``, then ``"image pool"``.
 
     Examples
     --------
@@ -430,11 +307,11 @@ def branch_previews(features: Tensor, rates: Sequence[int]) -> dict[str, Tensor]
     if not isinstance(features, Tensor) or features.dim() != 4 or min(features.shape) < 1:
         shape = tuple(features.shape) if isinstance(features, Tensor) else type(features)
         raise ValueError(f"features must be a non-empty (N, C, H, W) tensor, got {shape!r}")
-    rates = _rates(rates)
+    rates, kernel = _rates(rates), _odd_kernel(kernel)
     if len(set(rates)) != len(rates):
         raise ValueError(f"rates must be distinct, got {rates!r}")
     previews = {"1x1": features}
-    previews.update({f"rate {r}": _dilated_average(features, r) for r in rates})
+    previews.update({f"rate {r}": _dilated_average(features, r, kernel) for r in rates})
     pooled = features.mean(dim=(-2, -1), keepdim=True)
     previews["image pool"] = pooled.expand_as(features).contiguous()
     return previews

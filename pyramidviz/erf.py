@@ -6,8 +6,9 @@ says which pixels *can* matter; the effective one shows how much each does: roug
 Gaussian filling a fraction of the theoretical box.
 
 The ASPP branches are previewed with uniform weights on top of the backbone cell: "1x1" is
-the cell itself, "rate r" averages the dilated 3x3 taps that land inside the map, "image
-pool" averages every cell. All branches share one forward pass and one batched backward.
+the cell itself, "rate r" averages the dilated k x k taps that land inside the map, "image
+pool" averages every cell. All branches share one forward pass; branches with the same seed
+(a rate whose taps all fall off the map but the centre) share one backward.
 
 References
 ----------
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from pyramidviz.atrous import _odd_kernel, _rates, tap_cells
 from pyramidviz.backbones import EfficientNetLite0, preprocess, tap_info
 from pyramidviz.receptive import Box, FieldInfo, layers_of, receptive_field
 
@@ -78,16 +80,12 @@ class ERFResult:
         return self.branches["1x1"]
 
 
-def _rate_taps(point: tuple[int, int], rate: int, size: tuple[int, int]) -> list[tuple[int, int]]:
-    """Cells of a rate-``rate`` 3x3 kernel centred on ``point`` that lie inside the map."""
-    (row, col), (h, w) = point, size
-    return [(row + dy * rate, col + dx * rate) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
-            if 0 <= row + dy * rate < h and 0 <= col + dx * rate < w]
-
-
 def branch_seeds(feature_size: tuple[int, int], point: tuple[int, int],
-                 rates: Sequence[int] = ()) -> dict[str, np.ndarray]:
+                 rates: Sequence[int] = (), *, kernel: int = 3) -> dict[str, np.ndarray]:
     """Output-gradient seeds ``(h, w)`` for "1x1", each "rate r" and "image pool".
+
+    A "rate r" seed spreads 1 evenly over the ``kernel x kernel`` taps at ``point`` that
+    land on the map: the gradient of :func:`pyramidviz.aspp.branch_previews` there.
 
     Examples
     --------
@@ -105,13 +103,13 @@ def branch_seeds(feature_size: tuple[int, int], point: tuple[int, int],
     seeds = {"1x1": one}
     if not rates:
         return seeds
-    bad = [r for r in rates if isinstance(r, bool) or not isinstance(r, (int, np.integer))]
-    if bad or min(rates) < 1 or len(set(rates)) != len(rates):
+    rates, kernel = _rates(rates), _odd_kernel(kernel)
+    if len(set(rates)) != len(rates):
         raise ValueError(f"rates must be distinct positive ints, got {rates!r}")
     for rate in rates:
-        seed, taps = np.zeros((h, w), np.float32), _rate_taps(point, int(rate), feature_size)
-        for r, c in taps:
-            seed[r, c] = 1.0 / len(taps)
+        cells, inside = tap_cells(feature_size, point, rate=rate, kernel=kernel)
+        seed = np.zeros((h, w), np.float32)
+        seed[cells[inside, 0], cells[inside, 1]] = 1.0 / inside.sum()
         seeds[f"rate {rate}"] = seed
     seeds["image pool"] = np.full((h, w), 1.0 / (h * w), np.float32)
     return seeds
@@ -211,7 +209,8 @@ def _forward_and_field(model: nn.Module, tap: str, x: Tensor
         return (lambda inp: model.features(inp, (tap,))[tap]), info.field, info.feature_size
     with torch.no_grad():
         feature_size = tuple(model(x).shape[-2:])
-    return model, receptive_field(layers_of(model, tuple(x.shape)))[-1], feature_size
+    fields = receptive_field(layers_of(model, tuple(x.shape)))
+    return model, fields[-1] if fields else FieldInfo((1, 1), (1, 1), (0, 0)), feature_size
 
 
 def _as_input(model: nn.Module, image: object) -> Tensor:
@@ -228,7 +227,7 @@ def _as_input(model: nn.Module, image: object) -> Tensor:
 
 def effective_receptive_field(
     model: nn.Module, image: object, *, tap: str = "stage7",
-    point: tuple[int, int] | None = None, rates: Sequence[int] | None = None,
+    point: tuple[int, int] | None = None, rates: Sequence[int] | None = None, kernel: int = 3,
 ) -> ERFResult:
     """Effective receptive field of one feature cell, and of ASPP branches centred on it.
 
@@ -245,11 +244,14 @@ def effective_receptive_field(
         Feature cell ``(row, col)``; default the centre cell ``(h // 2, w // 2)``.
     rates : sequence of int, optional
         Atrous rates: adds a "rate r" branch per rate and an "image pool" branch.
+    kernel : int
+        Odd size of the atrous kernels (DeepLab: 3).
 
     Returns
     -------
     ERFResult
-        ``branches["1x1"]`` is the cell's own ERF; all branches come from one backward.
+        ``branches["1x1"]`` is the cell's own ERF. All branches share one forward pass, and
+        branches with identical seeds (see :func:`branch_seeds`) one backward and one map.
 
     Raises
     ------
@@ -270,13 +272,16 @@ def effective_receptive_field(
     x = _as_input(model, image)
     forward, field, feature_size = _forward_and_field(model, tap, x)
     point = (feature_size[0] // 2, feature_size[1] // 2) if point is None else tuple(point)
-    seeds = branch_seeds(feature_size, point, tuple(rates or ()))
-    grads = input_gradients(forward, x, torch.from_numpy(np.stack(list(seeds.values()))))
-    grads = grads.float().cpu().numpy()
-    image_size = tuple(x.shape[-2:])
-    center = field.center(*point)
-    branches = {
-        name: erf_map(grad, center, _theoretical(name, seed, field, image_size))
-        for (name, seed), grad in zip(seeds.items(), grads, strict=True)
-    }
+    seeds = branch_seeds(feature_size, point, tuple(rates or ()), kernel=kernel)
+    distinct = {seed.tobytes(): seed for seed in reversed(seeds.values())}
+    grads = input_gradients(forward, x, torch.from_numpy(np.stack(list(distinct.values()))))
+    grad_of = dict(zip(distinct, grads.float().cpu().numpy(), strict=True))
+    image_size, center = tuple(x.shape[-2:]), field.center(*point)
+    maps: dict[tuple[bytes, Box], ERFMap] = {}
+    branches = {}
+    for name, seed in seeds.items():
+        key = (seed.tobytes(), _theoretical(name, seed, field, image_size))
+        if key not in maps:
+            maps[key] = erf_map(grad_of[key[0]], center, key[1])
+        branches[name] = maps[key]
     return ERFResult(tap, point, image_size, feature_size, field, branches)

@@ -1,51 +1,29 @@
-"""Tests for pyramidviz.aspp: tap geometry, valid weights (Fig. 4), gridding, ASPP layout."""
+"""Tests for pyramidviz.aspp: DeepLab rates, rates text, the ASPP module layout, parameter and
+MAC counts, branch previews; the atrous names it re-exports."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from pyramidviz import aspp as aspp_module
+from pyramidviz import atrous
 from pyramidviz.aspp import (
     ASPP,
     DEEPLAB_V3_RATES,
+    RatesError,
     aspp_macs,
     aspp_parameter_count,
     branch_previews,
-    effective_kernel_size,
-    hdc_check,
+    centre_only_rates,
+    parse_rates,
     rates_for_output_stride,
-    stack_coverage,
+    rates_source,
     tap_offsets,
-    valid_weight_counts,
 )
-
-# ---------------------------------------------------------------- kernel geometry
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.sampled_from([1, 3, 5, 7]), st.integers(1, 40))
-def test_tap_offsets_row_major_centred_and_span(kernel: int, rate: int) -> None:
-    taps = tap_offsets(kernel, rate)
-    assert taps.shape == (kernel * kernel, 2)
-    assert taps[kernel * kernel // 2].tolist() == [0, 0]
-    assert taps.tolist() == sorted(taps.tolist())  # row-major: dy, then dx, ascending
-    assert (taps % rate == 0).all() and (taps.sum(0) == 0).all()
-    assert taps.max() - taps.min() + 1 == effective_kernel_size(kernel, rate)
-
-
-def test_effective_kernel_size_hand_values() -> None:
-    assert [effective_kernel_size(3, r) for r in (1, 2, 6, 12, 18)] == [3, 5, 13, 25, 37]
-
-
-@pytest.mark.parametrize("kernel", [2, 4, 0])
-def test_tap_offsets_rejects_even_or_empty_kernels(kernel: int) -> None:
-    with pytest.raises(ValueError, match="kernel"):
-        tap_offsets(kernel, 1)
 
 
 def test_rates_for_output_stride() -> None:
@@ -57,115 +35,72 @@ def test_rates_for_output_stride() -> None:
             rates_for_output_stride(bad)  # type: ignore[arg-type]
 
 
-# ---------------------------------------------------------------- valid weights
+def test_rates_source_says_paper_app_or_custom() -> None:
+    assert rates_source((6, 12, 18), 16) == rates_source([12, 24, 36], 8) == "paper"
+    assert rates_source((3, 6, 9), 32) == "extrapolated"
+    assert rates_source((6, 12, 18), 8) == rates_source((6, 12), 16) == "custom"
 
 
-def _brute_counts(h: int, w: int, rate: int, kernel: int) -> dict[int, float]:
-    counts: dict[int, int] = {}
-    taps = tap_offsets(kernel, rate)
-    for y in range(h):
-        for x in range(w):
-            n = sum(0 <= y + dy < h and 0 <= x + dx < w for dy, dx in taps)
-            counts[n] = counts.get(n, 0) + 1
-    return {k: v / (h * w) for k, v in sorted(counts.items())}
+REEXPORTED = ["Coverage", "HDCReport", "effective_kernel_size", "hdc_check", "stack_coverage",
+              "tap_offsets", "valid_weight_counts"]
+
+
+def test_atrous_geometry_is_re_exported_unchanged() -> None:
+    for name in REEXPORTED:
+        assert getattr(aspp_module, name) is getattr(atrous, name)
+        assert name in aspp_module.__all__
+    assert all(hasattr(aspp_module, name) for name in aspp_module.__all__)
+    assert "Examples" in aspp_module.valid_weight_counts.__doc__  # docstring lives in atrous
+
+
+# ---------------------------------------------------------------- rates typed as text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("6,12,18", (6, 12, 18)), (" 3 ; 5 ", (3, 5)), ("1", (1,)), ("128", (128,)),
+    ("2\t4\n8", (2, 4, 8)),
+])
+def test_parse_rates_accepts_lists(text: str, expected: tuple) -> None:
+    assert parse_rates(text) == expected
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("", "count"), ("  ", "count"), ("6,x", "syntax"), ("6.5", "syntax"), ("-3", "syntax"),
+    ("६", "syntax"), ("1234567", "syntax"), ("0", "range"), ("129", "range"),
+    ("6,6", "repeat"), ("1,2,3,4,5,6,7", "count"),
+])
+def test_parse_rates_rejects_bad_text_with_a_code(text: str, code: str) -> None:
+    with pytest.raises(RatesError) as caught:
+        parse_rates(text)
+    assert caught.value.code == code and isinstance(caught.value, ValueError)
+    assert repr(text) in str(caught.value)
+
+
+def test_parse_rates_for_stacks_allows_repeats_and_needs_two() -> None:
+    kw = {"distinct": False, "min_count": 2, "max_count": 6, "max_rate": 32}
+    assert parse_rates("2,2,2", **kw) == (2, 2, 2)
+    for text, code in (("2", "count"), ("1,33", "range"), ("1,2,3,4,5,6,7", "count")):
+        with pytest.raises(RatesError) as caught:
+            parse_rates(text, **kw)
+        assert caught.value.code == code
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(1, 12), st.integers(1, 12), st.integers(1, 15), st.sampled_from([1, 3, 5]))
-def test_valid_weight_counts_match_brute_force(h: int, w: int, rate: int, kernel: int) -> None:
-    counts = valid_weight_counts((h, w), rate, kernel)
-    assert counts == _brute_counts(h, w, rate, kernel)
-    assert sum(counts.values()) == pytest.approx(1.0)
+@given(st.lists(st.integers(1, 128), min_size=1, max_size=6, unique=True),
+       st.sampled_from([",", ", ", " ", ";", " ; "]))
+def test_parse_rates_round_trips_any_valid_list(rates: list, sep: str) -> None:
+    assert parse_rates(sep.join(map(str, rates))) == tuple(rates)
 
 
-def test_valid_weights_on_65x65_rate_1() -> None:
-    """Fig. 4 at rate 1: all 9 weights valid except on the 1-cell border."""
-    total = 65 * 65
-    assert valid_weight_counts(65, 1) == {
-        4: 4 / total, 6: 4 * 63 / total, 9: 63 * 63 / total,
-    }
+def test_centre_only_rates_match_the_tap_count() -> None:
+    assert centre_only_rates((19, 29), (9, 14), (6, 12, 18)) == (18,)
+    assert centre_only_rates((4, 6), (0, 0), (1, 6, 12)) == (6, 12)
+    assert centre_only_rates((65, 65), (32, 32), (6, 12, 18)) == ()
+    # wider kernels only add taps farther out (multiples of r): same answer as 3 x 3 here
+    assert centre_only_rates((19, 29), (9, 14), (6, 12, 18), kernel=5) == (18,)
+    assert centre_only_rates((3, 3), (1, 1), (1, 2), kernel=1) == (1, 2)  # 1x1: always
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.integers(65, 400))
-def test_valid_weights_on_65x65_degenerate_to_centre(rate: int) -> None:
-    """Fig. 4: once the rate reaches the map size only the centre weight is valid."""
-    assert valid_weight_counts(65, rate) == {1: 1.0}
-
-
-def test_share_of_full_filters_falls_with_rate_on_65x65() -> None:
-    full = [valid_weight_counts(65, r).get(9, 0.0) for r in range(1, 66)]
-    assert all(a >= b for a, b in zip(full, full[1:], strict=False))
-    assert full[:32] == [(65 - 2 * r) ** 2 / 65**2 for r in range(1, 33)]
-    assert set(full[32:]) == {0.0}  # rate >= 33: no position keeps all 9 weights
-
-
-def test_valid_weight_counts_validates() -> None:
-    with pytest.raises(ValueError, match="feature_size"):
-        valid_weight_counts(0, 1)
-    with pytest.raises(ValueError, match="rate"):
-        valid_weight_counts(5, 0)
-    with pytest.raises(ValueError, match="kernel"):
-        valid_weight_counts(5, 1, kernel=4)
-
-
-# ---------------------------------------------------------------- gridding and HDC
-
-
-def _conv_reach(rates: tuple[int, ...], kernel: int) -> np.ndarray:
-    """Reach of the stack measured by pushing a delta through real dilated convs."""
-    span = 1 + (kernel - 1) * sum(rates)
-    x = torch.zeros(1, 1, span, span, dtype=torch.float64)
-    x[0, 0, span // 2, span // 2] = 1.0
-    ones = torch.ones(1, 1, kernel, kernel, dtype=torch.float64)
-    for rate in rates:
-        x = F.conv2d(x, ones, padding=rate * (kernel // 2), dilation=rate)
-    return (x[0, 0] != 0).numpy()
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(1, 6), min_size=1, max_size=4), st.sampled_from([3, 5]))
-def test_stack_coverage_matches_real_convolutions(rates: list, kernel: int) -> None:
-    coverage = stack_coverage(rates, kernel)
-    assert coverage.span == 1 + (kernel - 1) * sum(rates)
-    assert np.array_equal(coverage.reach, _conv_reach(tuple(rates), kernel))
-    assert coverage.holes == int((~coverage.reach).sum())
-
-
-def test_gridding_2_2_2_has_holes_and_fails_hdc() -> None:
-    coverage = stack_coverage((2, 2, 2))
-    assert (coverage.span, coverage.holes) == (13, 13 * 13 - 7 * 7)
-    assert coverage.reach[6, 6] and not coverage.reach[6, 7]  # checkerboard of even offsets
-    report = hdc_check((2, 2, 2))
-    assert report.common_factor == 2 and not report.ok
-
-
-@pytest.mark.parametrize(("rates", "distances"), [((1, 2, 5), (1, 2, 5)),
-                                                   ((1, 2, 3), (1, 2, 3))])
-def test_hdc_examples_pass_and_cover_everything(rates: tuple, distances: tuple) -> None:
-    report = hdc_check(rates)
-    assert report.max_distances == distances  # M_2 = 2 <= K = 3
-    assert report.max_distance_ok and report.common_factor == 1 and report.ok
-    assert report.holes == 0 and stack_coverage(rates).holes == 0
-
-
-def test_hdc_max_distance_rule_can_fail_alone() -> None:
-    report = hdc_check((1, 2, 9))  # M_2 = max(9 - 4, 9 - 14, 2) = 5 > 3
-    assert report.max_distances[1] == 5 and not report.max_distance_ok
-    assert report.common_factor == 1 and report.holes > 0
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.integers(1, 12), min_size=1, max_size=3))
-def test_hdc_pass_starting_at_rate_1_means_no_holes(tail: list) -> None:
-    report = hdc_check((1, *tail))
-    if report.ok:
-        assert report.holes == 0
-
-
-def test_hdc_needs_two_rates() -> None:
-    with pytest.raises(ValueError, match="two"):
-        hdc_check((2,))
 
 
 # ---------------------------------------------------------------- ASPP module
@@ -206,10 +141,12 @@ def test_torchvision_style_state_dict_loads_unchanged() -> None:
 
 @pytest.mark.parametrize(("c", "o", "rates"), [(2048, 256, (12, 24, 36)), (320, 256, (6, 12, 18)),
                                                (7, 5, (1,)), (3, 2, (1, 2, 3, 4))])
-def test_parameter_count_formula(c: int, o: int, rates: tuple) -> None:
+@pytest.mark.parametrize("kernel", [1, 3, 5, 7])
+def test_parameter_count_formula(c: int, o: int, rates: tuple, kernel: int) -> None:
     with torch.device("meta"):
-        aspp = ASPP(c, o, rates)
-    assert aspp_parameter_count(c, o, rates) == sum(p.numel() for p in aspp.parameters())
+        aspp = ASPP(c, o, rates, kernel=kernel)
+    assert aspp_parameter_count(c, o, rates, kernel=kernel) == sum(
+        p.numel() for p in aspp.parameters())
 
 
 def test_parameter_count_hand_value() -> None:
@@ -238,9 +175,11 @@ def _conv_macs(module: nn.Module, x: torch.Tensor) -> int:
 
 @pytest.mark.parametrize(("c", "o", "rates", "hw"), [(8, 4, (1, 2, 3), (5, 7)),
                                                      (3, 6, (6,), (1, 1))])
-def test_macs_equal_counted_conv_multiply_adds(c: int, o: int, rates: tuple, hw: tuple) -> None:
-    measured = _conv_macs(ASPP(c, o, rates), torch.zeros(1, c, *hw))
-    assert aspp_macs(c, o, rates, hw) == measured
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_macs_equal_counted_conv_multiply_adds(c: int, o: int, rates: tuple, hw: tuple,
+                                               kernel: int) -> None:
+    measured = _conv_macs(ASPP(c, o, rates, kernel=kernel), torch.zeros(1, c, *hw))
+    assert aspp_macs(c, o, rates, hw, kernel=kernel) == measured
 
 
 def test_macs_hand_value() -> None:
@@ -252,16 +191,17 @@ def test_macs_hand_value() -> None:
 
 @settings(max_examples=20, deadline=None)
 @given(st.integers(1, 9), st.integers(1, 9), st.lists(st.integers(1, 12), min_size=1,
-                                                       max_size=3))
-def test_output_keeps_h_w(h: int, w: int, rates: list) -> None:
-    aspp = ASPP(3, 4, rates).eval()
+                                                       max_size=3), st.sampled_from([1, 3, 5]))
+def test_output_keeps_h_w(h: int, w: int, rates: list, kernel: int) -> None:
+    aspp = ASPP(3, 4, rates, kernel=kernel).eval()
     with torch.no_grad():
         assert aspp(torch.randn(2, 3, h, w)).shape == (2, 4, h, w)
 
 
 @pytest.mark.parametrize("bad", [dict(in_channels=0), dict(in_channels=4, out_channels=(6, 12)),
                                  dict(in_channels=4, atrous_rates=()),
-                                 dict(in_channels=4, atrous_rates=(6, -1))])
+                                 dict(in_channels=4, atrous_rates=(6, -1)),
+                                 dict(in_channels=4, kernel=4)])
 def test_aspp_validates(bad: dict) -> None:
     with pytest.raises(ValueError):
         ASPP(**bad)
@@ -270,26 +210,29 @@ def test_aspp_validates(bad: dict) -> None:
 # ---------------------------------------------------------------- branch previews
 
 
-def _brute_dilated_average(x: torch.Tensor, rate: int) -> torch.Tensor:
+def _brute_dilated_average(x: torch.Tensor, rate: int, kernel: int = 3) -> torch.Tensor:
     n, c, h, w = x.shape
     out = torch.empty_like(x)
     for y in range(h):
         for xx in range(w):
-            taps = [(y + dy, xx + dx) for dy, dx in tap_offsets(3, rate).tolist()
+            taps = [(y + dy, xx + dx) for dy, dx in tap_offsets(kernel, rate).tolist()
                     if 0 <= y + dy < h and 0 <= xx + dx < w]
             out[:, :, y, xx] = torch.stack([x[:, :, a, b] for a, b in taps]).mean(0)
     return out
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.integers(1, 7), st.integers(1, 7), st.integers(1, 8), st.integers(0, 2**31 - 1))
-def test_branch_previews_match_brute_force(h: int, w: int, rate: int, seed: int) -> None:
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 7), st.integers(1, 8), st.integers(0, 2**31 - 1),
+       st.sampled_from([1, 3, 5, 7]))
+def test_branch_previews_match_brute_force(h: int, w: int, rate: int, seed: int,
+                                           kernel: int) -> None:
     x = torch.randn(2, 3, h, w, dtype=torch.float64,
                     generator=torch.Generator().manual_seed(seed))
-    previews = branch_previews(x, (rate,))
+    previews = branch_previews(x, (rate,), kernel=kernel)
     assert list(previews) == ["1x1", f"rate {rate}", "image pool"]
     assert torch.equal(previews["1x1"], x)
-    torch.testing.assert_close(previews[f"rate {rate}"], _brute_dilated_average(x, rate))
+    torch.testing.assert_close(previews[f"rate {rate}"],
+                               _brute_dilated_average(x, rate, kernel))
     pool = previews["image pool"]
     assert pool.shape == x.shape
     torch.testing.assert_close(pool[:, :, -1, 0], x.mean(dim=(-2, -1)))
@@ -304,6 +247,14 @@ def test_branch_preview_at_large_rate_is_the_centre_value() -> None:
     assert not torch.allclose(previews["rate 6"], x)  # 6 < W = 9: side taps still count
 
 
+def test_branch_preview_5x5_hand_value() -> None:
+    x = torch.arange(25.0).view(1, 1, 5, 5)
+    previews = branch_previews(x, (1, 2), kernel=5)
+    assert previews["rate 1"][0, 0, 2, 2].item() == 12.0  # all 25 cells: their mean
+    # corner at rate 2: taps at rows/cols 0, 2, 4 -> 3 x 3 on the map
+    assert previews["rate 2"][0, 0, 0, 0].item() == x[0, 0, ::2, ::2].mean().item()
+
+
 def test_branch_previews_validate() -> None:
     with pytest.raises(ValueError, match="distinct"):
         branch_previews(torch.zeros(1, 1, 4, 4), (2, 2))
@@ -311,3 +262,5 @@ def test_branch_previews_validate() -> None:
         branch_previews(torch.zeros(1, 4, 4), (2,))
     with pytest.raises(ValueError, match="rates"):
         branch_previews(torch.zeros(1, 1, 4, 4), ())
+    with pytest.raises(ValueError, match="kernel"):
+        branch_previews(torch.zeros(1, 1, 4, 4), (1,), kernel=2)

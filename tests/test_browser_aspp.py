@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from browser import exceptions_on_screen, open_page, wait_idle
 
 pytestmark = pytest.mark.browser

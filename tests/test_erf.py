@@ -36,14 +36,17 @@ def _inside(inner: Box, outer: Box) -> bool:
             and inner.bottom <= outer.bottom and inner.right <= outer.right)
 
 
-@settings(max_examples=20, deadline=None)
-@given(rate=st.integers(1, 6), row=st.integers(0, 20), col=st.integers(0, 20))
-def test_single_atrous_conv_erf_is_its_nine_taps(rate, row, col) -> None:
-    conv = nn.Conv2d(1, 1, 3, padding=rate, dilation=rate, bias=False).requires_grad_(False)
-    conv.weight.copy_(torch.arange(1.0, 10.0).view(1, 1, 3, 3))
+@settings(max_examples=30, deadline=None)
+@given(rate=st.integers(1, 6), kernel=st.sampled_from([1, 3, 5, 7]), row=st.integers(0, 20),
+       col=st.integers(0, 20))
+def test_single_atrous_conv_erf_is_its_k_by_k_taps(rate, kernel, row, col) -> None:
+    half = kernel // 2
+    conv = nn.Conv2d(1, 1, kernel, padding=rate * half, dilation=rate, bias=False)
+    conv.requires_grad_(False).weight.copy_(
+        torch.arange(1.0, kernel * kernel + 1).view(1, 1, kernel, kernel))
     result = E.effective_receptive_field(conv, torch.ones(1, 1, 21, 21), point=(row, col))
-    taps = {(row + dy * rate, col + dx * rate): 1.0 + 3 * (dy + 1) + dx + 1
-            for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    taps = {(row + dy * rate, col + dx * rate): 1.0 + kernel * (dy + half) + dx + half
+            for dy in range(-half, half + 1) for dx in range(-half, half + 1)}
     inside = {p: w for p, w in taps.items() if 0 <= p[0] < 21 and 0 <= p[1] < 21}
     erf = result.backbone
     assert set(zip(*np.nonzero(erf.map), strict=True)) == set(inside)
@@ -51,8 +54,24 @@ def test_single_atrous_conv_erf_is_its_nine_taps(rate, row, col) -> None:
     for (r, c), weight in inside.items():  # |d y / d x| is the kernel weight itself
         assert erf.map[r, c] == pytest.approx(weight / max(inside.values()))
     assert erf.center == (row, col)
-    assert erf.theoretical == Box(row - rate, col - rate, row + rate + 1,
-                                  col + rate + 1).clip(21, 21)
+    reach = rate * half
+    assert erf.theoretical == Box(row - reach, col - reach, row + reach + 1,
+                                  col + reach + 1).clip(21, 21)
+
+
+@pytest.mark.parametrize(("kernel", "taps"), [(1, 1), (3, 9), (5, 25), (7, 49)])
+def test_rate_branch_of_a_k_by_k_kernel_on_an_identity_net_hits_k_squared_pixels(kernel, taps):
+    """Through an identity "backbone" the rate-r branch's ERF is exactly its k*k taps."""
+    identity = nn.Identity()
+    result = E.effective_receptive_field(identity, torch.ones(1, 1, 40, 40), point=(20, 20),
+                                         rates=(3,), kernel=kernel)
+    branch = result.branches["rate 3"]
+    assert int((branch.map > 0).sum()) == taps
+    rows, cols = np.nonzero(branch.map)
+    half = 3 * (kernel // 2)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (20 - half, 20 + half,
+                                                                20 - half, 20 + half)
+    assert set(np.unique(rows - 20)) == set(range(-half, half + 1, 3))
 
 
 def test_branch_seeds_hand_case() -> None:
@@ -69,16 +88,37 @@ def test_branch_seeds_hand_case() -> None:
 
 
 @pytest.mark.parametrize("rates", [(1, 3), (6, 12, 18), (2, 5)])
-def test_seeds_are_the_gradients_of_the_aspp_branch_previews(rates) -> None:
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+def test_seeds_are_the_gradients_of_the_aspp_branch_previews(rates, kernel) -> None:
     features = torch.randn(1, 4, 9, 11, requires_grad=True)
     point = (2, 7)
-    previews = aspp.branch_previews(features, rates)
-    seeds = E.branch_seeds((9, 11), point, rates)
+    previews = aspp.branch_previews(features, rates, kernel=kernel)
+    seeds = E.branch_seeds((9, 11), point, rates, kernel=kernel)
     assert list(seeds) == list(previews)
     for name, preview in previews.items():
         (grad,) = torch.autograd.grad(preview[0, :, point[0], point[1]].sum(), features)
         for channel in range(4):
             np.testing.assert_allclose(grad[0, channel].numpy(), seeds[name], atol=1e-6)
+
+
+def test_branches_with_the_same_seed_share_one_backward(monkeypatch) -> None:
+    calls = []
+    real = E.input_gradients
+
+    def spy(forward, x, seeds, **kw):
+        calls.append(len(seeds))
+        return real(forward, x, seeds, **kw)
+
+    monkeypatch.setattr(E, "input_gradients", spy)
+    conv = nn.Conv2d(1, 1, 3, padding=1, bias=False)
+    result = E.effective_receptive_field(conv, torch.ones(1, 1, 12, 12), point=(6, 6),
+                                         rates=(2, 7, 9))
+    assert calls == [3]  # 1x1 (= rate 7 = rate 9: only the centre tap on the map), rate 2, pool
+    one = result.branches["1x1"]
+    assert result.branches["rate 7"] is one and result.branches["rate 9"] is one
+    assert result.branches["rate 2"] is not one
+    np.testing.assert_array_equal(result.branches["rate 2"].map, E.effective_receptive_field(
+        conv, torch.ones(1, 1, 12, 12), point=(6, 6), rates=(2,)).branches["rate 2"].map)
 
 
 def test_bad_points_and_rates_are_rejected() -> None:
@@ -87,6 +127,8 @@ def test_bad_points_and_rates_are_rejected() -> None:
     for rates in [(0,), (2, 2), (1.5,), (True,)]:
         with pytest.raises(ValueError, match="rates"):
             E.branch_seeds((4, 4), (0, 0), rates)
+    with pytest.raises(ValueError, match="kernel"):
+        E.branch_seeds((4, 4), (0, 0), (1,), kernel=4)
     with pytest.raises(ValueError, match="shape"):
         E.effective_receptive_field(nn.Conv2d(3, 3, 1), torch.zeros(3, 8, 8))
 

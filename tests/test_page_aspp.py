@@ -7,8 +7,11 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
+
+import ui
+
+from conftest import ROOT
 
 APP = "../app.py"
 TIMEOUT = 240
@@ -117,19 +120,28 @@ def test_custom_rates_and_bad_rates_text():
     assert "Your rates: 3, 5." in text(at)
     at.text_input(key="aspp_rates").input("6, banana, 0").run()
     assert not at.exception
-    assert any("banana" in e.value and "6, 12, 18" in e.value for e in at.error)
+    assert any("banana" in e.value and "6, 12, 18" in e.value
+               and "whole numbers separated by commas" in e.value for e in at.error)
     names = legend_names(figure(at, "aspp_pick"))
     assert any(n.startswith("rate 18:") for n in names)
 
 
 def test_kernel_size_and_stage_controls():
     at = open_aspp()
+    erf3, prev3 = figure(at, "aspp_erf_fig"), figure(at, "aspp_prev_fig")
     at.selectbox(key="aspp_k").set_value(5).run()
     assert not at.exception
     assert "rate 6: 15/25 taps on the map" in legend_names(figure(at, "aspp_pick"))
-    assert "3 × 3 kernels, whatever kernel size" in text(at)
+    assert "whatever kernel size" not in text(at)
+    # the effective fields and branch outputs now use 5 x 5 kernels too
+    assert figure(at, "aspp_erf_fig") != erf3 and figure(at, "aspp_prev_fig") != prev3
+    assert "5 × 5 atrous conv, rate 6" in [c for col in at.table[0].value.values for c in col]
+    assert "Parameters of this ASPP (5 × 5 kernels, 3 rates, 320 input channels): 6,638,592" \
+        in text(at)  # 320*256*(2 + 25*3) + 5*256**2 + 2*256*6
     valid = figure(at, "aspp_valid_fig")
     assert any(d["name"] == "all 25 weights valid" for d in valid["data"])
+    at.selectbox(key="aspp_k").set_value(1).run()
+    assert "With a 1 × 1 kernel a rate changes nothing" in text(at)
     at.selectbox(key="aspp_tap").set_value("stage4").run()
     assert not at.exception
     assert "stage4 of EfficientNet-Lite0 at output stride 16: 80 channels" in text(at)
@@ -189,8 +201,10 @@ def test_gridding_custom_stack_and_bad_stack():
     assert "**2, 4**: M₂ = 4 > k = 3, common factor 2 → fails" in text(at)
     at.text_input(key="aspp_stack").input("1; x").run()
     assert not at.exception
-    assert any("1; x" in e.value for e in at.error)
+    assert any("1; x" in e.value and "whole numbers" in e.value for e in at.error)
     assert "**1, 2, 9**" in text(at)
+    at.text_input(key="aspp_stack").input("7").run()
+    assert any("type 2 to 6 rates" in e.value for e in at.error)
 
 
 def test_sliding_kernel_controls_and_a_kernel_that_does_not_fit():
@@ -210,7 +224,7 @@ def test_sliding_kernel_controls_and_a_kernel_that_does_not_fit():
 
 
 def test_an_uploaded_photo_is_used(sample_png):
-    at = AppTest.from_string(UPLOADED.format(page=str(ROOT / "pages" / "aspp.py")),
+    at = AppTest.from_string(UPLOADED.format(page=str(ROOT / ui.page_path("aspp"))),
                              default_timeout=TIMEOUT)
     at.session_state["_png"] = sample_png
     at.run()

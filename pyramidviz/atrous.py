@@ -1,0 +1,274 @@
+"""Dilated (atrous) convolution geometry: taps, output size, valid weights, gridding.
+
+A ``k x k`` kernel at rate ``r`` puts ``r - 1`` gaps between its taps: it spans
+``r (k - 1) + 1`` cells with still ``k * k`` weights. With padding ``r (k // 2)`` the output
+keeps the input's size. Pure numpy, no torch.
+
+References
+----------
+.. [1] L.-C. Chen, G. Papandreou, F. Schroff, H. Adam, "Rethinking Atrous Convolution for
+   Semantic Image Segmentation", arXiv:1706.05587, 2017 (DeepLab v3), Sec. 3.3, Fig. 4.
+.. [2] P. Wang et al., "Understanding Convolution for Semantic Segmentation", WACV 2018
+   (hybrid dilated convolution, HDC), Sec. 3.2, Fig. 2.
+.. [3] V. Dumoulin, F. Visin, "A guide to convolution arithmetic for deep learning",
+   arXiv:1603.07285, 2016, relationship 15.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Coverage", "HDCReport", "conv_output_size", "effective_kernel_size",
+    "hdc_check", "stack_coverage", "tap_cells", "tap_offsets", "valid_weight_counts",
+]
+
+
+def _positive_int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _odd_kernel(kernel: int) -> int:
+    kernel = _positive_int(kernel, "kernel")
+    if kernel % 2 == 0:
+        raise ValueError(f"kernel must be odd to have a centre tap, got {kernel!r}")
+    return kernel
+
+
+def _rates(rates: Sequence[int]) -> tuple[int, ...]:
+    if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence) or not rates:
+        raise ValueError(f"rates must be a non-empty sequence of positive ints, got {rates!r}")
+    return tuple(_positive_int(r, "rates") for r in rates)
+
+
+def effective_kernel_size(kernel: int, rate: int) -> int:
+    """Cells spanned by a ``kernel``-wide kernel at ``rate``: ``rate * (kernel - 1) + 1``.
+
+    Examples
+    --------
+    >>> effective_kernel_size(3, 6)
+    13
+    """
+    return _positive_int(rate, "rate") * (_positive_int(kernel, "kernel") - 1) + 1
+
+
+def conv_output_size(size: int, kernel: int, *, padding: int = 0, stride: int = 1,
+                     dilation: int = 1) -> int:
+    """Output length ``floor((i + 2p - d(k - 1) - 1) / s) + 1`` of a convolution.
+
+    May be zero or negative when the dilated kernel does not fit the padded input.
+
+    Examples
+    --------
+    >>> conv_output_size(9, 3, padding=1, stride=1, dilation=2)
+    7
+
+    References
+    ----------
+    Dumoulin & Visin (2016), relationship 15; ``torch.nn.Conv2d`` documentation.
+    """
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def tap_offsets(kernel: int, rate: int) -> np.ndarray:
+    """Offsets ``(dy, dx)`` in feature cells of each tap, row-major, centred on 0.
+
+    Returns
+    -------
+    ndarray of int, shape (kernel * kernel, 2)
+
+    Raises
+    ------
+    ValueError
+        For an even kernel (no centre tap) or a non-positive rate.
+
+    Examples
+    --------
+    >>> tap_offsets(3, 2)[:4].tolist()
+    [[-2, -2], [-2, 0], [-2, 2], [0, -2]]
+    """
+    half, rate = _odd_kernel(kernel) // 2, _positive_int(rate, "rate")
+    steps = np.arange(-half, half + 1) * rate
+    dy, dx = np.meshgrid(steps, steps, indexing="ij")
+    return np.stack([dy.ravel(), dx.ravel()], axis=1)
+
+
+def tap_cells(feature_size: tuple[int, int], point: tuple[int, int], *, rate: int,
+              kernel: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Cells read by a kernel centred on ``point``, and which of them lie on the map.
+
+    Returns
+    -------
+    cells : ndarray of int, shape (kernel * kernel, 2)
+        ``(row, col)`` of every tap, row-major (may lie off the map).
+    inside : ndarray of bool, shape (kernel * kernel,)
+
+    Raises
+    ------
+    ValueError
+        For a point off the map, an even kernel or a non-positive rate.
+
+    Examples
+    --------
+    >>> cells, inside = tap_cells((4, 4), (0, 0), rate=2)
+    >>> cells[inside].tolist()
+    [[0, 0], [0, 2], [2, 0], [2, 2]]
+    """
+    (h, w), (row, col) = feature_size, point
+    if not (0 <= row < h and 0 <= col < w):
+        raise ValueError(f"point must be a cell of the {feature_size!r} map, got {point!r}")
+    cells = tap_offsets(kernel, rate) + np.array([row, col])
+    inside = (cells[:, 0] >= 0) & (cells[:, 0] < h) & (cells[:, 1] >= 0) & (cells[:, 1] < w)
+    return cells, inside
+
+
+def _axis_valid_taps(size: int, rate: int, kernel: int) -> np.ndarray:
+    """Per position along one axis: taps of a centred dilated kernel inside ``[0, size)``."""
+    half = kernel // 2
+    taps = np.arange(size)[:, None] + np.arange(-half, half + 1)[None, :] * rate
+    return ((taps >= 0) & (taps < size)).sum(axis=1)
+
+
+def valid_weight_counts(
+    feature_size: int | tuple[int, int], rate: int, kernel: int = 3
+) -> dict[int, float]:
+    """How many of a dilated kernel's weights land on the map, over all output positions.
+
+    Padding is ``rate * (kernel // 2)`` (zeros), so the output has the input's size.
+
+    Returns
+    -------
+    dict of int to float
+        ``{valid weights: fraction of output positions}``, ascending keys, fractions sum 1.
+
+    Examples
+    --------
+    >>> valid_weight_counts(65, 65)
+    {1: 1.0}
+    >>> valid_weight_counts(3, 1)
+    {4: 0.4444444444444444, 6: 0.4444444444444444, 9: 0.1111111111111111}
+
+    References
+    ----------
+    Chen et al. (2017), Fig. 4: on a 65 x 65 map the share of positions with all 9 weights
+    valid falls as the rate grows; at large rates only the centre weight is valid.
+    """
+    h, w = (feature_size, feature_size) if not isinstance(feature_size, tuple) else feature_size
+    h, w = _positive_int(h, "feature_size"), _positive_int(w, "feature_size")
+    kernel, rate = _odd_kernel(kernel), _positive_int(rate, "rate")
+    counts = np.outer(_axis_valid_taps(h, rate, kernel), _axis_valid_taps(w, rate, kernel))
+    values, freq = np.unique(counts, return_counts=True)
+    return {int(v): float(f) / (h * w) for v, f in zip(values, freq, strict=True)}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Input offsets reached by the centre output of a stack of dilated convolutions.
+
+    Attributes
+    ----------
+    reach : ndarray of bool, shape (span, span)
+        ``reach[span // 2 + dy, span // 2 + dx]``: offset ``(dy, dx)`` feeds the centre.
+    holes : int
+        Offsets inside the span that are never reached (gridding).
+    span : int
+        Side of the stack's receptive field, ``1 + (k - 1) * sum(rates)``.
+    """
+
+    reach: np.ndarray
+    holes: int
+    span: int
+
+
+def stack_coverage(rates: Sequence[int], kernel: int = 3) -> Coverage:
+    """Which input offsets a stack of ``kernel x kernel`` convs at these rates reaches.
+
+    Examples
+    --------
+    >>> stack_coverage((2, 2, 2)).holes  # even offsets only: 13*13 - 7*7
+    120
+    >>> stack_coverage((1, 2, 5)).holes
+    0
+
+    References
+    ----------
+    Wang et al. (2018), Fig. 2 ("gridding").
+    """
+    rates, half = _rates(rates), _odd_kernel(kernel) // 2
+    offsets = {0}
+    for rate in rates:
+        offsets = {o + t * rate for o in offsets for t in range(-half, half + 1)}
+    line = np.zeros(1 + 2 * half * sum(rates), dtype=bool)
+    line[[o + line.size // 2 for o in offsets]] = True
+    reach = np.outer(line, line)  # square kernels: taps form a product set
+    return Coverage(reach=reach, holes=int((~reach).sum()), span=line.size)
+
+
+@dataclass(frozen=True)
+class HDCReport:
+    """Hybrid dilated convolution check of a rate sequence (Wang et al. 2018).
+
+    Attributes
+    ----------
+    rates : tuple of int
+    kernel : int
+    max_distances : tuple of int
+        ``M_1 .. M_n``: the largest distance between two taps seen at each layer,
+        ``M_n = r_n``, ``M_i = max(M_{i+1} - 2 r_i, M_{i+1} - 2 (M_{i+1} - r_i), r_i)``.
+    common_factor : int
+        ``gcd`` of the rates (1 means none).
+    holes : int
+        Exact count from :func:`stack_coverage`, for comparison.
+    """
+
+    rates: tuple[int, ...]
+    kernel: int
+    max_distances: tuple[int, ...]
+    common_factor: int
+    holes: int
+
+    @property
+    def max_distance_ok(self) -> bool:
+        """``M_2 <= K``, the paper's design goal."""
+        return self.max_distances[1] <= self.kernel
+
+    @property
+    def ok(self) -> bool:
+        """``M_2 <= K`` and no common factor greater than 1."""
+        return self.max_distance_ok and self.common_factor == 1
+
+
+def hdc_check(rates: Sequence[int], kernel: int = 3) -> HDCReport:
+    """Apply the HDC rules to a stack of at least two dilated convolutions.
+
+    The rules are a design guide, not a coverage proof: with a first rate of 1 (as in the
+    paper's examples, e.g. 1, 2, 5) a passing stack leaves no holes, but (2, 3) passes
+    both rules and still misses 40 offsets. :func:`stack_coverage` is exact.
+
+    Examples
+    --------
+    >>> report = hdc_check((1, 2, 9))
+    >>> report.max_distances, report.ok, report.holes > 0
+    ((3, 5, 9), False, True)
+
+    References
+    ----------
+    Wang et al. (2018), Sec. 3.2, eq. for ``M_i`` and the "no common factor" rule.
+    """
+    rates, kernel = _rates(rates), _odd_kernel(kernel)
+    if len(rates) < 2:
+        raise ValueError(f"HDC needs a stack of at least two rates, got {rates!r}")
+    distances = [rates[-1]]
+    for rate in reversed(rates[:-1]):
+        m = distances[0]
+        distances.insert(0, max(m - 2 * rate, m - 2 * (m - rate), rate))
+    return HDCReport(
+        rates=rates, kernel=kernel, max_distances=tuple(distances),
+        common_factor=math.gcd(*rates), holes=stack_coverage(rates, kernel).holes,
+    )

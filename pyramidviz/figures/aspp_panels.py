@@ -1,0 +1,165 @@
+"""Figures of the ASPP page, part 2: one row of small image panels per branch, for the
+effective receptive fields and the branch outputs, and the shapes through ASPP.
+
+References
+----------
+.. [1] W. Luo et al., "Understanding the Effective Receptive Field in Deep Convolutional
+   Neural Networks", NeurIPS 2016, Fig. 1.
+.. [2] L.-C. Chen et al., "Rethinking Atrous Convolution for Semantic Image Segmentation",
+   arXiv:1706.05587, 2017, Sec. 3.3 and Fig. 5 (the ASPP branches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from pyramidviz.figures import base, style
+
+__all__ = ["PANEL_SIDE", "Panel", "erf_figure", "panel_image", "panel_row", "previews_figure",
+           "shape_rows"]
+
+PANEL_SIDE = 192
+"""Longest side in pixels of one small panel image sent to the browser."""
+
+Panel = tuple[str, "str | None", float, float, list]
+"""``(title, x label, width, height, traces)`` of one panel, in its own data units."""
+
+
+def panel_image(values: np.ndarray, extent: tuple[float, float], **colorize_kw) -> go.Image:
+    """A PNG heatmap about :data:`PANEL_SIDE` px long covering ``extent = (width, height)``.
+
+    Small maps are upscaled with crisp cells, large ones (ERF maps) downsampled.
+
+    Examples
+    --------
+    >>> trace = panel_image(np.zeros((4, 6)), (6, 4))
+    >>> trace.dx, trace.source[:22]
+    (0.03125, 'data:image/png;base64,')
+    """
+    h, w = values.shape
+    if max(h, w) <= PANEL_SIDE:
+        rgb, _ = base.cells_to_rgb(values, target_side=PANEL_SIDE, **colorize_kw)
+    else:
+        shrink = PANEL_SIDE / max(h, w)
+        size = (max(1, round(w * shrink)), max(1, round(h * shrink)))
+        rgb = base.colorize(values, **colorize_kw)
+        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
+    return base.image_trace(rgb, extent=extent)
+
+
+def _circle(center: tuple[float, float], radius: float, n: int = 48) -> tuple[list, list]:
+    angles = np.linspace(0, 2 * np.pi, n)
+    return ((center[1] + 0.5 + radius * np.cos(angles)).tolist(),
+            (center[0] + 0.5 + radius * np.sin(angles)).tolist())
+
+
+def panel_row(panels: Sequence[Panel], *, width_px: int, title: str | None,
+              spacing: float = 0.02) -> go.Figure:
+    """A one-row grid of image panels built in one go (``make_subplots`` is slow here).
+
+    Each panel is ``(title, x label, width, height, traces)`` in its own data units; the
+    figure's height fits panels of ``width_px`` total width on screen. Titles and labels
+    are tied to each panel's axes, so they stay on their image at any on-screen width.
+    """
+    n = len(panels)
+    share = (1 - spacing * (n - 1)) / n
+    hidden = {"showgrid": False, "zeroline": False, "showticklabels": False, "ticks": "",
+              "showline": False, "constrain": "domain"}
+    layout, notes, data = {}, [], []
+    for i, (head, label, width, height, traces) in enumerate(panels):
+        suffix, left = ("" if i == 0 else str(i + 1)), i * (share + spacing)
+        layout[f"xaxis{suffix}"] = {**hidden, "domain": [left, left + share],
+                                    "range": [0, width], "anchor": f"y{suffix}",
+                                    "title": {"text": label, "standoff": 4}}
+        layout[f"yaxis{suffix}"] = {**hidden, "domain": [0, 1], "range": [height, 0],
+                                    "anchor": f"x{suffix}", "scaleanchor": f"x{suffix}"}
+        notes.append({"text": head, "x": 0.5, "y": 1, "xref": f"x{suffix} domain",
+                      "yref": f"y{suffix} domain", "yanchor": "bottom", "showarrow": False,
+                      "font": {"size": style.FONT_SIZE + 1}})  # stays on its image
+        data += [trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}") for trace in traces]
+    aspect = max(h / w for _, _, w, h, _ in panels)
+    lines = max(1 + str(label or "").count("<br>") for _, label, _, _, _ in panels)
+    margin = {"l": 10, "r": 10, "t": 62 if title else 30, "b": 14 + 20 * lines}
+    fig = base.styled(go.Figure(data=data, layout={**layout, "annotations": notes}),
+                      title=title)
+    return fig.update_layout(height=int(width_px * share * aspect) + margin["t"] + margin["b"],
+                             margin=margin)
+
+
+def _circle_trace(center: tuple[float, float], radius: float, dash: str) -> go.Scatter:
+    x, y = _circle(center, radius)
+    return go.Scatter(x=x, y=y, mode="lines", hoverinfo="skip", showlegend=False,
+                      line={"color": "white", "width": 1.5, "dash": dash})
+
+
+def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int, int],
+               radius_label: str, width_px: int = 900, title: str | None = None) -> go.Figure:
+    """Effective receptive fields side by side, each with its theoretical box and radii.
+
+    Parameters
+    ----------
+    branches : sequence of (title, ERFMap)
+        ``erf.ERFMap`` values (``map``, ``center``, ``r50``, ``r90``, ``theoretical``). The
+        map is shown on a square-root colour scale so its faint tails stay visible.
+    radius_label : str
+        Text under each panel with ``{r50}`` and ``{r90}`` placeholders (``<br>`` breaks
+        the line: narrow panels have room for about ten characters).
+    width_px : int
+        Expected width on screen, to size the figure's height to the panels.
+    """
+    H, W = image_size
+    panels = []
+    for name, erf in branches:
+        box = erf.theoretical
+        traces = [panel_image(np.sqrt(np.clip(erf.map, 0.0, 1.0)), (W, H), vmin=0.0, vmax=1.0),
+                  base.boxes_trace([(box.top, box.left, box.bottom, box.right)],
+                                   color=style.FIELD_BOX, width=2)]
+        traces += [_circle_trace(erf.center, radius, dash)
+                   for radius, dash in ((erf.r50, "solid"), (erf.r90, "dash"))
+                   if np.isfinite(radius)]
+        label = radius_label.format(r50=erf.r50, r90=erf.r90)
+        panels.append((name, label, W, H, traces))
+    return panel_row(panels, width_px=width_px, title=title)
+
+
+def previews_figure(previews: Mapping[str, np.ndarray], *, titles: Mapping[str, str],
+                    width_px: int = 900, title: str | None = None) -> go.Figure:
+    """Each branch's ``(h, w)`` output side by side on one shared colour range.
+
+    Parameters
+    ----------
+    previews : mapping of str to ndarray, shape (h, w)
+        From :func:`pyramidviz.aspp.branch_previews` (one channel or the channel mean).
+    titles : mapping of str to str
+        Panel title per branch key; ``title`` goes above them all.
+    """
+    names = list(previews)
+    stack = np.stack([np.asarray(previews[n], dtype=np.float64) for n in names])
+    lo, hi = float(stack.min()), float(stack.max())
+    h, w = stack.shape[1:]
+    panels = [(titles[n], f"{h} × {w}", w, h, [panel_image(values, (w, h), vmin=lo, vmax=hi)])
+              for n, values in zip(names, stack, strict=True)]
+    return panel_row(panels, width_px=width_px, title=title)
+
+
+def shape_rows(channels: int, feature_size: tuple[int, int], rates: Sequence[int], *,
+               out_channels: int = 256) -> list[tuple[str, str]]:
+    """``(step, shape)`` through ASPP: input, each branch, concatenation, projection.
+
+    Examples
+    --------
+    >>> shape_rows(320, (19, 29), (6,))[-2:]
+    [('concat', '768 × 19 × 29'), ('project', '256 × 19 × 29')]
+    """
+    (h, w), o = feature_size, out_channels
+    rows = [("input", f"{channels} × {h} × {w}"), ("1x1", f"{o} × {h} × {w}")]
+    rows += [(f"rate {r}", f"{o} × {h} × {w}") for r in rates]
+    rows += [("image pool", f"{o} × {h} × {w}"),
+             ("concat", f"{(len(rates) + 2) * o} × {h} × {w}"), ("project", f"{o} × {h} × {w}")]
+    return rows
+
+
