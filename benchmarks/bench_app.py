@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
-from conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
-
 import ui  # noqa: E402
+
+from conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
 
 
 def cold_start() -> tuple[float, float]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LANGUAGES = ("en", "ko")
@@ -22,7 +22,7 @@ LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_table(lang: str, *, root: Path = I18N_DIR) -> dict[str, str]:
     """Load every string of one language, merged over its section files.
 

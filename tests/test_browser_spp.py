@@ -92,13 +92,16 @@ def test_korean_presentation_mode_has_one_place_for_every_control(page, server_u
     folded = page.get_by_test_id("stExpander")
     assert folded.count() == 1
     folded.locator("summary").click()
+    wait_idle(page)
     assert folded.get_by_test_id("stSelectbox").count() == 3  # source, levels, channel
     assert folded.get_by_test_id("stRadio").count() == 1  # pooling
     main = page.get_by_test_id("stMain")
     assert "벡터에 들어가는 값이 아닙니다" in main.inner_text()  # mean map, max pooling
     # Channel lives in the view fragment, which writes into the folded controls: pick "max".
     channel = folded.get_by_test_id("stSelectbox").filter(has_text="채널")
+    channel.scroll_into_view_if_needed()
     channel.locator("input").click()
+    page.get_by_role("listbox").wait_for()
     page.keyboard.type("max")
     page.get_by_role("option", name="max", exact=True).click()
     wait_idle(page)

@@ -276,5 +276,26 @@ def test_taps_figure_stays_small(sample, stride, limit):
                            point=(2, 3), rates=rates, kernel=7, labels=LABELS, height=560)
     assert figure_bytes(fig) < limit
     layer = fig.data[CELL_CURVE]
+    assert figs.click_step(info.feature_size) == 1  # every cell of the samples is clickable
     assert len(layer.x) == info.feature_size[0] * info.feature_size[1]
     assert np.asarray(layer.customdata).dtype == np.uint8
+
+
+def test_dense_maps_get_a_sparser_click_layer_that_maps_back_to_its_cells():
+    field = FieldInfo(size=(851, 851), jump=(8, 8), padding=(422, 423))
+    feature_size = (145, 217)  # a 2-megapixel upload at output stride 8
+    step = figs.click_step(feature_size)
+    assert step == 3
+    fig = figs.taps_figure(np.zeros((1155, 1732, 3), np.uint8), field=field,
+                           feature_size=feature_size, point=(70, 100), rates=(12, 24, 36),
+                           labels=LABELS)
+    layer = fig.data[CELL_CURVE]
+    assert len(layer.x) <= figs.MAX_CLICK_CELLS
+    for index in (0, 5, len(layer.x) - 1):
+        state = {"selection": {"points": [{"curve_number": CELL_CURVE, "point_index": index}]}}
+        row, col = figs.selection_to_cell(state, feature_size=feature_size,
+                                          curve_number=CELL_CURVE)
+        assert row % step == 0 and col % step == 0
+        y, x = field.center(row, col)
+        assert (layer.y[index], layer.x[index]) == pytest.approx((y + 0.5, x + 0.5))
+    assert figure_bytes(fig) < 300_000

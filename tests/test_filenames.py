@@ -5,12 +5,13 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from badinputs import markup_filenames
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyramidviz import images
 from pyramidviz.filenames import safe_filename
+
+from badinputs import markup_filenames
 
 UNSAFE = set("<>*`$[]&#\\/{}|\"!") | {"\u202e", "\u200b", "\ufeff", "\x00", "\n", "\t"}
 

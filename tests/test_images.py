@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from badinputs import BOMB_CASES, PHOTO_SIZE, VALID_PIXELS, bad_inputs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile, ImageOps
@@ -36,6 +35,8 @@ from pyramidviz.images import (
     resize_to,
     to_array,
 )
+
+from badinputs import BOMB_CASES, PHOTO_SIZE, VALID_PIXELS, bad_inputs
 
 pytestmark = pytest.mark.filterwarnings("error")  # no warning may escape load_image
 CASES = bad_inputs()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import struct
 
 import pytest
-from badinputs import bad_inputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyramidviz.sniffing import HEAD_BYTES, KINDS, sniff
+
+from badinputs import bad_inputs
 
 CASES = bad_inputs()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

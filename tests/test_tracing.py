@@ -9,7 +9,6 @@ import sys
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -17,6 +16,8 @@ from torch import nn
 from pyramidviz import receptive
 from pyramidviz.receptive import Box, Layer, receptive_field
 from pyramidviz.tracing import layers_of
+
+from conftest import ROOT
 
 
 class TFSameConv2d(nn.Conv2d):

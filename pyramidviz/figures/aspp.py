@@ -15,6 +15,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,11 +26,29 @@ from pyramidviz.atrous import tap_cells
 from pyramidviz.figures import base, style
 from pyramidviz.receptive import Box, FieldInfo
 
-__all__ = ["CELL_CURVE", "BranchTaps", "branch_color", "branch_taps", "selection_to_cell",
-           "taps_figure"]
+__all__ = ["CELL_CURVE", "MAX_CLICK_CELLS", "BranchTaps", "branch_color", "branch_taps",
+           "click_step", "selection_to_cell", "taps_figure"]
 
 CELL_CURVE = 1
 """Index of the clickable cell layer among the taps figure's traces."""
+
+MAX_CLICK_CELLS = 5000
+"""Most markers in the clickable layer; denser maps get every ``click_step``-th cell."""
+
+
+def click_step(feature_size: tuple[int, int]) -> int:
+    """Spacing in cells of the clickable markers, so that at most MAX_CLICK_CELLS are sent.
+
+    A 2-megapixel upload at output stride 8 has about 31,000 cells: one marker each would
+    send about half a megabyte on every click. The number inputs still reach every cell.
+
+    Examples
+    --------
+    >>> click_step((19, 29)), click_step((145, 217))
+    (1, 3)
+    """
+    h, w = feature_size
+    return max(1, math.ceil(math.sqrt(h * w / MAX_CLICK_CELLS)))
 
 
 def branch_color(index: int) -> str:
@@ -46,7 +65,7 @@ def selection_to_cell(state: Mapping | None, *, feature_size: tuple[int, int],
     state : mapping or None
         Streamlit's chart state ``{"selection": {"points": [...]}}`` or its ``selection``.
     feature_size : (h, w)
-        Map size; the cell layer holds one marker per cell, row-major.
+        Map size; the cell layer holds one marker every :func:`click_step` cells, row-major.
     curve_number : int
         Index of the cell layer among the figure's traces (other traces are ignored).
 
@@ -64,13 +83,14 @@ def selection_to_cell(state: Mapping | None, *, feature_size: tuple[int, int],
     if not points:
         return None
     index = points[-1].get("point_index", points[-1].get("point_number"))
-    h, w = feature_size
+    step = click_step(feature_size)
+    rows, cols = (-(-side // step) for side in feature_size)  # markers per column / row
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
         return None
-    if not 0 <= index < h * w:
+    if not 0 <= index < rows * cols:
         return None
-    row, col = divmod(int(index), w)
-    return row, col
+    row, col = divmod(int(index), cols)
+    return row * step, col * step
 
 
 
@@ -132,12 +152,14 @@ def _markers(pixels: np.ndarray, *, name: str, color: str, symbol: str, size: in
 
 
 def _cell_layer(field: FieldInfo, feature_size: tuple[int, int], hover: str) -> go.Scatter:
-    """One invisible, clickable marker per feature cell at its centre pixel (row-major).
+    """Invisible, clickable markers at the centre pixels of the cells (row-major), one every
+    :func:`click_step` cells.
 
     Typed arrays keep it small: float32 positions, ``(row, col)`` as uint8 when they fit.
     """
     h, w = feature_size
-    rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    step = click_step(feature_size)
+    rows, cols = np.meshgrid(np.arange(0, h, step), np.arange(0, w, step), indexing="ij")
     y, x = field.center(rows.ravel(), cols.ravel())
     index = np.uint8 if max(h, w) <= 256 else np.uint16
     return go.Scatter(
