@@ -96,17 +96,17 @@ def test_korean_presentation_mode_has_one_place_for_every_control(page, server_u
     assert folded.get_by_test_id("stSelectbox").count() == 3  # source, levels, channel
     assert folded.get_by_test_id("stRadio").count() == 1  # pooling
     main = page.get_by_test_id("stMain")
-    assert "벡터에 들어가는 값이 아닙니다" in main.inner_text()  # mean map, max pooling
-    # Channel lives in the view fragment, which writes into the folded controls: pick "max".
+    assert "채널 방향 최댓값" in main.inner_text()  # default: max map, max pooling
+    # Channel lives in the view fragment, which writes into the folded controls: pick "mean".
     channel = folded.get_by_test_id("stSelectbox").filter(has_text="채널")
     channel.scroll_into_view_if_needed()
     channel.locator("input").click()
     page.get_by_role("listbox").wait_for()
-    page.keyboard.type("max")
-    page.get_by_role("option", name="max", exact=True).click()
+    page.keyboard.type("mean")
+    page.get_by_role("option", name="mean", exact=True).click()
     wait_idle(page)
-    assert "spp_ch=max" in page.url
-    assert "채널 방향 최댓값" in main.inner_text()
+    assert "spp_ch=mean" in page.url
+    assert "벡터에 들어가는 값이 아닙니다" in main.inner_text()  # mean map, max pooling
     assert page.get_by_test_id("stExpander").count() == 1
     assert folded.get_by_test_id("stSelectbox").count() == 3  # redrawn in place, not added
     assert not exceptions_on_screen(page)

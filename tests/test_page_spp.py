@@ -170,7 +170,11 @@ def test_the_vector_strip_is_the_real_per_channel_vector_whatever_the_channel_vi
 
 
 def test_the_page_says_what_the_grids_are_for_each_channel_view():
-    at = open_spp()  # mean over channels, max pooling: the grids are not the vector's numbers
+    at = open_spp()  # the default: max over channels, max pooling, exact maxima
+    assert at.selectbox(key="spp_ch").value == "max"
+    notes = " ".join(i.value for i in at.info)
+    assert "maximum over channels" in notes and "Not the vector" not in notes
+    at.selectbox(key="spp_ch").set_value("mean").run()  # mean map, max pooling: not commuting
     assert any("Not the vector's numbers" in i.value and "320 channels" in i.value
                for i in at.info)
     at.selectbox(key="spp_ch").set_value("max").run()
@@ -197,7 +201,7 @@ def test_raw_image_source_and_an_early_stage():
     at.selectbox(key="spp_ch").set_value("300").run()
     at.selectbox(key="spp_src").set_value("image").run()  # 3 channels: 300 no longer exists
     assert not at.exception
-    assert at.selectbox(key="spp_ch").value == "mean"
+    assert at.selectbox(key="spp_ch").value == "max"
     assert "3 × 21 = 63" in metrics(at)
     assert "300 × 451 cells" in text(at)
     assert "NPY only" in text(at)  # the 300 x 451 map is too large for a CSV

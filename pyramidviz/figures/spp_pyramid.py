@@ -26,7 +26,7 @@ from pyramidviz.spp import spatial_pyramid_pool
 __all__ = ["CHANNEL_VIEWS", "MAX_STRIP", "channel_map", "grids_meaning", "pyramid_figure",
            "spp_vector", "top_channels", "view_grids"]
 
-CHANNEL_VIEWS = ("mean", "max")
+CHANNEL_VIEWS = ("max", "mean")  # max first: with max pooling its grids are real maxima
 """Channel views over all channels; any other view is one channel's index."""
 MAX_STRIP = 12_000
 """Longest vector strip drawn one value per pixel; longer ones average several."""
