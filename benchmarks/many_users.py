@@ -55,12 +55,17 @@ async def idle(page, timeout: float = 120.0) -> None:
     raise TimeoutError("run did not finish")
 
 
-async def check_own(page, name: str, size: tuple[int, int], problems: list[str]) -> None:
+async def check_own(page, name: str, size: tuple[int, int], problems: list[str], *,
+                    step: str) -> None:
+    """The sidebar names this student's upload and size, and no one else's; no exception."""
     text = await page.get_by_test_id("stSidebar").inner_text()
+    others = [f"student{i:02d}.png" for i in range(100) if f"student{i:02d}.png" != name]
     if f"{name} ({size[0]} × {size[1]} px)" not in text:
-        problems.append(f"{name}: sidebar shows someone else's image: {text[:120]!r}")
+        problems.append(f"{name}, after {step}: its own image is not shown: {text[-300:]!r}")
+    if any(other in text for other in others):
+        problems.append(f"{name}, after {step}: sees another session's image")
     if await page.locator("[data-testid=stException]").count():
-        problems.append(f"{name}: exception on screen")
+        problems.append(f"{name}, after {step}: exception on screen")
 
 
 async def student(browser, url: str, index: int, latencies: list[float],
@@ -74,18 +79,24 @@ async def student(browser, url: str, index: int, latencies: list[float],
     await idle(page)
     await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
         files=[{"name": name, "mimeType": "image/png", "buffer": data}])
+    # The upload travels before its rerun starts: wait until the sidebar says it is in use.
+    in_use = page.get_by_test_id("stSidebar").get_by_text(f"Using your upload: {name}")
+    await in_use.first.wait_for()
     await idle(page)
-    await check_own(page, name, size, problems)
-    steps = [("button", "32"), ("plus", 0), ("button", "8"), ("plus", 1), ("button", "16")]
+    await check_own(page, name, size, problems, step="upload")
+    steps = [("stride", "32"), ("cell", (0, "1")), ("stride", "8"), ("cell", (1, "2")),
+             ("stride", "16")]
     for kind, arg in steps:
         start = time.monotonic()
-        if kind == "button":
+        if kind == "stride":
             await page.get_by_role("radio", name=arg, exact=True).first.click()
         else:
-            await page.get_by_test_id("stNumberInputStepUp").nth(arg).click()
+            field = page.get_by_test_id("stNumberInputField").nth(arg[0])
+            await field.fill(arg[1])
+            await field.press("Enter")
         await idle(page)
         latencies.append(time.monotonic() - start)
-        await check_own(page, name, size, problems)
+        await check_own(page, name, size, problems, step=f"{kind} {arg}")
     await context.close()
 
 
