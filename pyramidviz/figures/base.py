@@ -80,6 +80,27 @@ def _rgb_triplet(color: str) -> tuple[float, float, float]:
     return plotly.colors.unlabel_rgb(color)
 
 
+def strip_rgb(vector: np.ndarray, *, max_len: int = 12_000) -> tuple[np.ndarray, int]:
+    """Colour a long 1D vector as a 1-pixel-high strip, one value per pixel.
+
+    Vectors longer than ``max_len`` average ``k`` neighbouring values per pixel (``k`` is
+    returned so the caller can say so). The colour range is the 1st-99th percentile, so a few
+    outliers do not wash the strip out.
+
+    Examples
+    --------
+    >>> rgb, k = strip_rgb(np.arange(30.0), max_len=10)
+    >>> rgb.shape, k
+    ((1, 10, 3), 3)
+    """
+    vector = np.asarray(vector, dtype=np.float64).ravel()
+    k = max(1, -(-vector.size // max_len))
+    padded = np.pad(vector, (0, -vector.size % k), constant_values=np.nan)
+    shown = np.nanmean(padded.reshape(-1, k), axis=1)
+    lo, hi = np.percentile(vector, [1, 99])
+    return colorize(shown[None, :], vmin=float(lo), vmax=float(hi)), k
+
+
 def upscale_nearest(rgb: np.ndarray, factor: int) -> np.ndarray:
     """Repeat every pixel ``factor`` times in both directions (crisp cells, no blur)."""
     if factor <= 1:

@@ -120,11 +120,12 @@ def outputs_figure(vector: np.ndarray, spatial: np.ndarray, *, titles: tuple[str
 
     ``vector`` is the whole SPP vector; ``spatial`` an ``(h, w)`` map of ASPP's output grid.
     """
-    strip_h = max(1, len(vector) // 12)
-    strip = base.colorize(np.tile(vector[None, :], (strip_h, 1)))
+    strip_h = max(1, len(vector) // 12)  # data units: the strip shows 12 times wider than tall
+    strip, k = base.strip_rgb(vector)
     fig = make_subplots(1, 2, subplot_titles=titles, column_widths=[0.55, 0.45],
                         horizontal_spacing=0.06)
-    fig.add_trace(base.image_trace(strip, extent=(len(vector), strip_h)), 1, 1)
+    fig.add_trace(go.Image(source=base.png_data_uri(strip), x0=k / 2, y0=strip_h / 2, dx=k,
+                           dy=strip_h, name="vector", hoverinfo="skip"), 1, 1)
     rgb, _ = base.cells_to_rgb(spatial)
     h, w = spatial.shape
     fig.add_trace(base.image_trace(rgb, extent=(w, h)), 1, 2)

@@ -117,19 +117,10 @@ def grids_meaning(channel: str | int, mode: str) -> str:
         (str(channel), mode), "shown_map")
 
 
-def _strip(vector: np.ndarray) -> tuple[np.ndarray, int]:
-    """Colour the vector as a 1-pixel-high strip; long vectors average ``k`` values a pixel."""
-    k = max(1, -(-vector.size // MAX_STRIP))
-    padded = np.pad(vector.astype(np.float64), (0, -vector.size % k), constant_values=np.nan)
-    shown = np.nanmean(padded.reshape(-1, k), axis=1)
-    lo, hi = np.percentile(vector, [1, 99])
-    return base.colorize(shown[None, :], vmin=float(lo), vmax=float(hi)), k
-
-
 def _strip_spec(vector: np.ndarray, levels: Sequence[int], channels: int, segment_label: str,
                 reduced_note: str, panel: int) -> tuple[list[dict], list[dict]]:
     """The vector strip, level separators and one label per level segment."""
-    rgb, k = _strip(vector)
+    rgb, k = base.strip_rgb(vector, max_len=MAX_STRIP)
     edges = np.cumsum([0] + [channels * n * n for n in levels]).tolist()
     data = [{"type": "image", "source": base.png_data_uri(rgb), "x0": k / 2, "dx": k,
              "y0": 0.5, "dy": 1, "hoverinfo": "skip", "name": "vector", **spec.on(panel)},
