@@ -87,12 +87,30 @@ def cost_table(features_shape: tuple[int, int, int], levels, rates) -> None:
                           header="output_values,parameters,operations (rows: SPP, ASPP)")
 
 
+@st.fragment
+def sees_section(slot, image, info, feature_hw: tuple[int, int], level: int, rates) -> None:
+    """The followed cell (written into the controls ``slot``) and what one output element
+    sees: a fragment, so moving the cell reruns only this part."""
+    with slot:
+        cell = cell_ui(feature_hw)
+    st.subheader(t("compare.sees_title"))
+    fig = figs.sees_figure(
+        image.array, info.field, feature_hw, level=level, cell=cell, rates=rates,
+        titles=(t("compare.sees_spp", n=level),
+                t("compare.sees_aspp", row=cell[0], col=cell[1])),
+        names={key: t(f"compare.{key}") for key in ("bin_field", "bin_owned", "cell_field",
+                                                     "rate")})
+    ui.plotly(fig, key="cmp_sees", name="compare-sees")
+    ui.explain("compare.sees_explain")
+
+
 def main() -> None:
     st.title(t("compare.title"))
     st.write(t("compare.intro"))
     image = ui.current_image()
     with ui.controls():
         stride, levels = settings_ui()
+        cell_slot = st.container()  # the followed cell: filled by the sees fragment
     rates = rates_for_output_stride(stride)
     height, width = image.array.shape[:2]
     info = ui.tap_geometry(TAP, stride, height, width)
@@ -101,18 +119,7 @@ def main() -> None:
     c, h, w = features.shape
     st.caption(t("compare.map_info", c=c, h=h, w=w, s=info.stride, r=info.field.size[0],
                  rates=", ".join(map(str, rates))))
-    with ui.controls():
-        cell = cell_ui((h, w))
-
-    st.subheader(t("compare.sees_title"))
-    fig = figs.sees_figure(
-        image.array, info.field, (h, w), level=max(levels), cell=cell, rates=rates,
-        titles=(t("compare.sees_spp", n=max(levels)),
-                t("compare.sees_aspp", row=cell[0], col=cell[1])),
-        names={key: t(f"compare.{key}") for key in ("bin_field", "bin_owned", "cell_field",
-                                                     "rate")})
-    ui.plotly(fig, key="cmp_sees", name="compare-sees")
-    ui.explain("compare.sees_explain")
+    sees_section(cell_slot, image, info, (h, w), max(levels), rates)
 
     st.subheader(t("compare.outputs_title"))
     vector = spp_vector(image.digest, stride, levels, features)
