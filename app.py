@@ -79,7 +79,9 @@ def image_ui() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="pyramidviz", page_icon=ui.APP_ICON, layout="wide")
+    present_link = str(st.query_params.get("present", "")).lower() == "true"
+    st.set_page_config(page_title="pyramidviz", page_icon=ui.APP_ICON, layout="wide",
+                       initial_sidebar_state="collapsed" if present_link else "auto")
     language_ui()
     presentation_ui()
     pages = [st.Page(ui.page_path(name), title=ui.t(f"common.nav_{name}"), icon=icon,

@@ -24,3 +24,14 @@ def test_korean_renders_and_the_language_sticks_in_the_url(page, server_url):
     page.get_by_text("English", exact=True).click()
     wait_idle(page)
     assert page.locator("h1").first.inner_text().startswith("Multi-scale")
+
+
+def test_presentation_link_folds_the_sidebar_and_enlarges_type(page, server_url):
+    open_page(page, f"{server_url}/?present=true")
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_attribute("data-collapsed") == "true"
+    size = page.locator("h1").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    open_page(page, f"{server_url}/")
+    normal = page.locator("h1").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size > normal
+    assert page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "false"
