@@ -85,3 +85,17 @@ def test_presentation_mode_from_the_url():
     at = run_app(present="true")
     assert not at.exception
     assert at.toggle(key="present").value is True
+
+
+@pytest.mark.parametrize("lang", ["English", "한국어"])
+@pytest.mark.parametrize("name", ["home", "spp", "aspp", "compare"])
+def test_every_page_renders_in_both_languages(name, lang):
+    import ui
+    from pyramidviz import i18n
+
+    at = run_app(lang=lang)
+    if name != "home":
+        at.switch_page(ui.page_path(name)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    code = "ko" if lang == "한국어" else "en"
+    assert at.title[0].value == i18n.translate(code, f"{name}.title")
