@@ -15,18 +15,17 @@ Run: ``python benchmarks/bench_aspp.py [sample ...]`` (default: chelsea astronau
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-import plotly.io as pio
 import torch
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from timing import send, timed  # noqa: E402
 
 from pyramidviz import aspp, atrous  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
@@ -43,23 +42,6 @@ LABELS = {"1x1": "1x1", "rate": "rate {r}: {on}/{n}", "pool": "pool", "point": "
 VALID = {"count": "{n}", "all": "all {n}", "centre": "centre {n}", "x": "r", "y": "share",
          "rate": "r={r}"}
 ANIM = {"input": "in", "output": "out", "play": "Play", "pause": "Pause"}
-REPEATS = 7
-
-
-def timed(fn, repeats: int = REPEATS) -> float:
-    """Median wall time of ``fn()`` in milliseconds (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
-def send(fig) -> int:
-    """What Streamlit does with a figure: encode it to JSON. Returns the byte count."""
-    return len(pio.to_json(fig, validate=False).encode("utf-8"))
 
 
 def overlay_part(name: str, photo: np.ndarray, model, output_stride: int) -> None:

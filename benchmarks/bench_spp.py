@@ -21,12 +21,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import plotly.io as pio
 import torch
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from timing import REPEATS, send, timed  # noqa: E402
 
 from pyramidviz import spp  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
@@ -38,23 +39,6 @@ NAMES = {k: k for k in ("map", "photo", "bins", "winner", "current", "stride", "
 RULE_LABELS = {k: k for k in ("rows", "cols", "adaptive", "paper", "wrong", "uncovered",
                               "zero")} | {"count": "{got} ({n})", "left": ", {k} left",
                                           "rows": "{a}", "cols": "{a}"}
-REPEATS = 7
-
-
-def timed(fn, repeats: int = REPEATS) -> float:
-    """Median wall time of ``fn()`` in milliseconds (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
-def send(fig) -> int:
-    """What Streamlit does with a figure: encode it to JSON. Returns the byte count."""
-    return len(pio.to_json(fig, validate=False).encode("utf-8"))
 
 
 def bins_part(values, photo, level, bin_index, mode, field) -> int:

@@ -9,33 +9,15 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui
+from apptest import open_page
 
-from conftest import ROOT
-
-APP = "../app.py"
-TIMEOUT = 240
 # chelsea (451 x 300 px), stage7 at OS 16: 19 x 29 cells; FieldInfo padding (414, 423), size 851
-# AppTest drops the sidebar (and so the uploader) after switch_page; the browser test uploads
-# for real. Here the page runs on an upload decoded by the same ui.image_choice the sidebar uses.
-UPLOADED = """
-import runpy
-import streamlit as st
-import ui
-st.session_state["_image"] = ui.image_choice("tiny.png", st.session_state["_png"],
-                                             is_upload=True)
-runpy.run_path({page!r}, run_name="__main__")
-"""
 CHART_KEYS = ["aspp_pick", "aspp_erf_fig", "aspp_prev_fig", "aspp_valid_fig", "aspp_grid_fig",
               "aspp_anim_fig"]
 
 
 def open_aspp(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    return at.switch_page(ui.page_path("aspp")).run()
+    return open_page("aspp", **params)
 
 
 def text(at: AppTest) -> str:
@@ -224,11 +206,10 @@ def test_sliding_kernel_controls_and_a_kernel_that_does_not_fit():
 
 
 def test_an_uploaded_photo_is_used(sample_png):
-    at = AppTest.from_string(UPLOADED.format(page=str(ROOT / ui.page_path("aspp"))),
-                             default_timeout=TIMEOUT)
-    at.session_state["_png"] = sample_png
-    at.run()
+    at = open_aspp()
+    at.file_uploader(key="upload").set_value(("tiny.png", sample_png, "image/png")).run()
     assert not at.exception
+    assert "Using your upload: tiny\\.png" in " ".join(c.value for c in at.sidebar.caption)
     page = text(at)
     assert "4 × 6 cells for the 96 × 64 px photo" in page
     assert "Rate 6, 12, 18: only the centre tap" in page

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui
-
-TIMEOUT = 180
+from apptest import figures, open_page
 
 
 def open_compare(**params: str) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(ui.page_path("compare")).run()
+    at = open_page("compare", **params)
     assert not at.exception, at.exception
     return at
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
 def table_cells(at: AppTest, index: int = 0) -> list[list[str]]:

@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-import ui
-
-from conftest import ROOT
-
-APP = "../app.py"
-TIMEOUT = 180
-# AppTest drops the sidebar (and so the uploader) after switch_page; in a real browser the upload
-# survives the page switch (tests/test_browser_spp.py uploads there). Here the page runs with the
-# upload decoded by the same ui.image_choice the sidebar uses.
-UPLOADED = """
-import runpy
-import streamlit as st
-import ui
-st.session_state["_image"] = ui.image_choice("tiny.png", st.session_state["_png"],
-                                             is_upload=True)
-runpy.run_path({page!r}, run_name="__main__")
-"""
+from apptest import figures, open_page
 
 
 def open_spp(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(ui.page_path("spp")).run()
+    at = open_page("spp", **params)
     assert not at.exception, at.exception
     return at
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
 def bins_fig(at: AppTest) -> dict:
@@ -224,11 +198,10 @@ def test_size_slider_changes_the_map_not_the_vector_length():
 
 
 def test_upload_a_small_photo(sample_png):
-    at = AppTest.from_string(UPLOADED.format(page=str(ROOT / ui.page_path("spp"))),
-                             default_timeout=TIMEOUT)
-    at.session_state["_png"] = sample_png
-    at.run()
+    at = open_spp()
+    at.file_uploader(key="upload").set_value(("tiny.png", sample_png, "image/png")).run()
     assert not at.exception
+    assert "Using your upload: tiny\\.png" in " ".join(c.value for c in at.sidebar.caption)
     assert "2 × 3 cells" in text(at)  # 96 x 64 px at stride 32
     assert "320 × 21 = 6,720" in metrics(at)  # 4 x 4 bins on a 2 x 3 map still work
     assert len(bins_fig(at)["frames"]) == 16

@@ -1,0 +1,28 @@
+"""Helpers for the AppTest suites: open a page of the real app (router, sidebar and all)."""
+
+from __future__ import annotations
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+import ui
+
+TIMEOUT = 240
+"""AppTest's default of 3 s is shorter than importing torch and loading the backbone."""
+
+
+def open_page(name: str, /, **params: str) -> AppTest:
+    """Run app.py with these URL parameters, then switch to page ``name`` (home stays)."""
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if name != "home":
+        at.switch_page(ui.page_path(name)).run()
+    return at
+
+
+def figures(at: AppTest) -> list[dict]:
+    """Every Plotly figure on screen, as the JSON spec Streamlit sends."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
