@@ -17,6 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 
+from apptest import open_page
+
 PAGES = list(ui.PAGE_ICONS)
 KINDS = ("selectbox", "radio", "segmented_control", "slider", "number_input", "text_input",
          "toggle", "checkbox", "select_slider")
@@ -31,13 +33,7 @@ class Control:
 
 
 def _open(page: str, params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=180)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.run()
-    if page != "home":
-        at.switch_page(ui.page_path(page)).run()
-    return at
+    return open_page(page, **(params or {}))
 
 
 def _controls(at: AppTest) -> list[Control]:
