@@ -17,6 +17,7 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.sniffing`: what undecodable upload bytes look like (HEIC, PDF, SVG, text).
 - :mod:`pyramidviz.filenames`: display-safe upload file names.
 - :mod:`pyramidviz.device`: choice of CUDA, MPS or CPU.
+- :mod:`pyramidviz.checks`: argument validation shared by the public functions.
 - :mod:`pyramidviz.i18n`: the English and Korean string tables.
 - :mod:`pyramidviz.figures`: pure Plotly figure builders for the app's pages.
 """
@@ -28,8 +29,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "aspp", "atrous", "backbones", "compare", "device", "erf", "figures", "filenames", "i18n",
-    "imagenet", "images", "receptive", "rgb", "sniffing", "spp", "tracing",
+    "aspp", "atrous", "backbones", "checks", "compare", "device", "erf", "figures", "filenames",
+    "i18n", "imagenet", "images", "receptive", "rgb", "sniffing", "spp", "tracing",
 )
 
 

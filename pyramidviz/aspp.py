@@ -23,9 +23,6 @@ from torch import Tensor, nn
 from pyramidviz.atrous import (
     Coverage,
     HDCReport,
-    _odd_kernel,
-    _positive_int,
-    _rates,
     effective_kernel_size,
     hdc_check,
     stack_coverage,
@@ -33,6 +30,7 @@ from pyramidviz.atrous import (
     tap_offsets,
     valid_weight_counts,
 )
+from pyramidviz.checks import odd_kernel, positive_int, positive_ints
 
 __all__ = [
     "ASPP", "ASPPConv", "ASPPPooling", "DEEPLAB_V3_RATES", "MAX_RATE", "MAX_RATES",
@@ -144,7 +142,7 @@ def centre_only_rates(feature_size: tuple[int, int], point: tuple[int, int],
     ----------
     Chen et al. (2017), Sec. 3.3: the 3 x 3 filter "degenerates to a simple 1 x 1 filter".
     """
-    return tuple(int(r) for r in _rates(rates)
+    return tuple(int(r) for r in positive_ints(rates, "rates")
                  if tap_cells(feature_size, point, rate=r, kernel=kernel)[1].sum() == 1)
 
 
@@ -208,9 +206,9 @@ class ASPP(nn.Module):
     def __init__(self, in_channels: int, out_channels: int = 256,
                  atrous_rates: Sequence[int] = (6, 12, 18), *, kernel: int = 3) -> None:
         super().__init__()
-        in_channels = _positive_int(in_channels, "in_channels")
-        out_channels = _positive_int(out_channels, "out_channels")
-        rates, kernel = _rates(atrous_rates), _odd_kernel(kernel)
+        in_channels = positive_int(in_channels, "in_channels")
+        out_channels = positive_int(out_channels, "out_channels")
+        rates, kernel = positive_ints(atrous_rates, "rates"), odd_kernel(kernel)
         modules: list[nn.Module] = [nn.Sequential(
             nn.Conv2d(in_channels, out_channels, 1, bias=False),
             nn.BatchNorm2d(out_channels),
@@ -241,8 +239,8 @@ def aspp_parameter_count(in_channels: int, out_channels: int, rates: Sequence[in
     >>> aspp_parameter_count(2048, 256, (12, 24, 36))  # torchvision DeepLabHead's ASPP
     15535104
     """
-    c, o = _positive_int(in_channels, "in_channels"), _positive_int(out_channels, "out_channels")
-    n, k = len(_rates(rates)), _odd_kernel(kernel)
+    c, o = positive_int(in_channels, "in_channels"), positive_int(out_channels, "out_channels")
+    n, k = len(positive_ints(rates, "rates")), odd_kernel(kernel)
     return c * o * (2 + k * k * n) + (n + 2) * o * o + 2 * o * (n + 3)
 
 
@@ -259,9 +257,9 @@ def aspp_macs(in_channels: int, out_channels: int, rates: Sequence[int],
     >>> aspp_macs(1, 1, (6,), (2, 2))  # 4*(1 + 9) + 1 + 4*3
     53
     """
-    c, o = _positive_int(in_channels, "in_channels"), _positive_int(out_channels, "out_channels")
-    h, w = (_positive_int(v, "feature_hw") for v in feature_hw)
-    n, k = len(_rates(rates)), _odd_kernel(kernel)
+    c, o = positive_int(in_channels, "in_channels"), positive_int(out_channels, "out_channels")
+    h, w = (positive_int(v, "feature_hw") for v in feature_hw)
+    n, k = len(positive_ints(rates, "rates")), odd_kernel(kernel)
     return h * w * c * o * (1 + k * k * n) + c * o + h * w * (n + 2) * o * o
 
 
@@ -307,7 +305,7 @@ def branch_previews(features: Tensor, rates: Sequence[int], *,
     if not isinstance(features, Tensor) or features.dim() != 4 or min(features.shape) < 1:
         shape = tuple(features.shape) if isinstance(features, Tensor) else type(features)
         raise ValueError(f"features must be a non-empty (N, C, H, W) tensor, got {shape!r}")
-    rates, kernel = _rates(rates), _odd_kernel(kernel)
+    rates, kernel = positive_ints(rates, "rates"), odd_kernel(kernel)
     if len(set(rates)) != len(rates):
         raise ValueError(f"rates must be distinct, got {rates!r}")
     previews = {"1x1": features}

@@ -22,29 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyramidviz.checks import odd_kernel, positive_int, positive_ints
+
 __all__ = [
     "Coverage", "HDCReport", "conv_output_size", "effective_kernel_size",
     "hdc_check", "stack_coverage", "tap_cells", "tap_offsets", "valid_weight_counts",
 ]
-
-
-def _positive_int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _odd_kernel(kernel: int) -> int:
-    kernel = _positive_int(kernel, "kernel")
-    if kernel % 2 == 0:
-        raise ValueError(f"kernel must be odd to have a centre tap, got {kernel!r}")
-    return kernel
-
-
-def _rates(rates: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence) or not rates:
-        raise ValueError(f"rates must be a non-empty sequence of positive ints, got {rates!r}")
-    return tuple(_positive_int(r, "rates") for r in rates)
 
 
 def effective_kernel_size(kernel: int, rate: int) -> int:
@@ -55,7 +38,7 @@ def effective_kernel_size(kernel: int, rate: int) -> int:
     >>> effective_kernel_size(3, 6)
     13
     """
-    return _positive_int(rate, "rate") * (_positive_int(kernel, "kernel") - 1) + 1
+    return positive_int(rate, "rate") * (positive_int(kernel, "kernel") - 1) + 1
 
 
 def conv_output_size(size: int, kernel: int, *, padding: int = 0, stride: int = 1,
@@ -93,7 +76,7 @@ def tap_offsets(kernel: int, rate: int) -> np.ndarray:
     >>> tap_offsets(3, 2)[:4].tolist()
     [[-2, -2], [-2, 0], [-2, 2], [0, -2]]
     """
-    half, rate = _odd_kernel(kernel) // 2, _positive_int(rate, "rate")
+    half, rate = odd_kernel(kernel) // 2, positive_int(rate, "rate")
     steps = np.arange(-half, half + 1) * rate
     dy, dx = np.meshgrid(steps, steps, indexing="ij")
     return np.stack([dy.ravel(), dx.ravel()], axis=1)
@@ -160,8 +143,8 @@ def valid_weight_counts(
     valid falls as the rate grows; at large rates only the centre weight is valid.
     """
     h, w = (feature_size, feature_size) if not isinstance(feature_size, tuple) else feature_size
-    h, w = _positive_int(h, "feature_size"), _positive_int(w, "feature_size")
-    kernel, rate = _odd_kernel(kernel), _positive_int(rate, "rate")
+    h, w = positive_int(h, "feature_size"), positive_int(w, "feature_size")
+    kernel, rate = odd_kernel(kernel), positive_int(rate, "rate")
     counts = np.outer(_axis_valid_taps(h, rate, kernel), _axis_valid_taps(w, rate, kernel))
     values, freq = np.unique(counts, return_counts=True)
     return {int(v): float(f) / (h * w) for v, f in zip(values, freq, strict=True)}
@@ -200,7 +183,7 @@ def stack_coverage(rates: Sequence[int], kernel: int = 3) -> Coverage:
     ----------
     Wang et al. (2018), Fig. 2 ("gridding").
     """
-    rates, half = _rates(rates), _odd_kernel(kernel) // 2
+    rates, half = positive_ints(rates, "rates"), odd_kernel(kernel) // 2
     offsets = {0}
     for rate in rates:
         offsets = {o + t * rate for o in offsets for t in range(-half, half + 1)}
@@ -261,7 +244,7 @@ def hdc_check(rates: Sequence[int], kernel: int = 3) -> HDCReport:
     ----------
     Wang et al. (2018), Sec. 3.2, eq. for ``M_i`` and the "no common factor" rule.
     """
-    rates, kernel = _rates(rates), _odd_kernel(kernel)
+    rates, kernel = positive_ints(rates, "rates"), odd_kernel(kernel)
     if len(rates) < 2:
         raise ValueError(f"HDC needs a stack of at least two rates, got {rates!r}")
     distances = [rates[-1]]

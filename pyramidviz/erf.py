@@ -27,8 +27,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from pyramidviz.atrous import _odd_kernel, _rates, tap_cells
+from pyramidviz.atrous import tap_cells
 from pyramidviz.backbones import EfficientNetLite0, preprocess, tap_info
+from pyramidviz.checks import odd_kernel, positive_ints
 from pyramidviz.receptive import Box, FieldInfo, layers_of, receptive_field
 
 __all__ = ["ERFMap", "ERFResult", "branch_seeds", "effective_receptive_field", "input_gradients"]
@@ -103,7 +104,7 @@ def branch_seeds(feature_size: tuple[int, int], point: tuple[int, int],
     seeds = {"1x1": one}
     if not rates:
         return seeds
-    rates, kernel = _rates(rates), _odd_kernel(kernel)
+    rates, kernel = positive_ints(rates, "rates"), odd_kernel(kernel)
     if len(set(rates)) != len(rates):
         raise ValueError(f"rates must be distinct positive ints, got {rates!r}")
     for rate in rates:

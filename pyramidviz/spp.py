@@ -15,7 +15,6 @@ References
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from pyramidviz.checks import positive_int, positive_ints
 
 __all__ = [
     "LEVEL_ERROR_CODES", "LevelsError", "MAX_LEVEL", "MAX_LEVEL_COUNT", "PaperRuleReport",
@@ -36,24 +37,6 @@ MAX_LEVEL_COUNT = 8
 """Most levels :func:`parse_levels` accepts."""
 _RULES = ("adaptive", "paper")
 _MODES = ("max", "avg")
-
-
-def _positive_int(value: object, what: str) -> int:
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        number = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}") from None
-    if number < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return number
-
-
-def _check_levels(levels: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence) or not levels:
-        raise ValueError(f"pyramid levels must be a non-empty sequence of ints, got {levels!r}")
-    return tuple(_positive_int(n, "pyramid levels") for n in levels)
 
 
 def bin_edges(size: int, bins: int, rule: str = "adaptive") -> list[tuple[int, int]]:
@@ -93,7 +76,7 @@ def bin_edges(size: int, bins: int, rule: str = "adaptive") -> list[tuple[int, i
     >>> bin_edges(3, 4, rule="paper")
     []
     """
-    size, bins = _positive_int(size, "size"), _positive_int(bins, "bins")
+    size, bins = positive_int(size, "size"), positive_int(bins, "bins")
     if rule == "adaptive":
         return [(i * size // bins, -(-(i + 1) * size // bins)) for i in range(bins)]
     if rule != "paper":
@@ -173,10 +156,10 @@ def paper_rule_failures(max_size: int, levels: Sequence[int]) -> list[PaperRuleR
     >>> [(r.size, r.bins) for r in paper_rule_failures(7, (4, 2, 1))]
     [(1, 2), (1, 4), (2, 4), (3, 4), (6, 4), (7, 4)]
     """
-    levels = _check_levels(levels)
+    levels = positive_ints(levels, "pyramid levels")
     reports = (
         paper_rule_report(size, n)
-        for size in range(1, _positive_int(max_size, "max_size") + 1)
+        for size in range(1, positive_int(max_size, "max_size") + 1)
         for n in sorted(set(levels))
     )
     return [report for report in reports if not report.ok]
@@ -190,7 +173,8 @@ def vector_length(channels: int, levels: Sequence[int]) -> int:
     >>> vector_length(256, (4, 2, 1))
     5376
     """
-    return _positive_int(channels, "channels") * sum(n * n for n in _check_levels(levels))
+    levels = positive_ints(levels, "pyramid levels")
+    return positive_int(channels, "channels") * sum(n * n for n in levels)
 
 
 LEVEL_ERROR_CODES = ("empty", "count", "number", "range", "repeat")
@@ -334,7 +318,7 @@ def spatial_pyramid_pool(
     ----------
     He et al. (2015), Fig. 3 and Sec. 2.3.
     """
-    levels = _check_levels(levels)
+    levels = positive_ints(levels, "pyramid levels")
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     if not isinstance(x, Tensor) or x.dim() != 4 or min(x.shape[-2:]) < 1:
@@ -364,7 +348,7 @@ class SpatialPyramidPooling(nn.Module):
         super().__init__()
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
-        self.levels = _check_levels(levels)
+        self.levels = positive_ints(levels, "pyramid levels")
         self.mode = mode
 
     def forward(self, x: Tensor) -> Tensor:
