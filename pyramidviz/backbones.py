@@ -33,14 +33,14 @@ from PIL import Image
 from torch import Tensor, nn
 
 from pyramidviz.device import pick_device
-from pyramidviz.receptive import FieldInfo, receptive_field
-from pyramidviz.tracing import layers_of
+from pyramidviz.receptive import FieldInfo, Layer, receptive_field
 
 if TYPE_CHECKING:  # for type checkers; at run time the module __getattr__ at the end imports it
     from pyramidviz.imagenet import Prediction, class_names, classify, eval_transform
 
 __all__ = [
-    "TAPS", "EfficientNetLite0", "Prediction", "TapInfo", "class_names", "classify",
+    "TAPS", "EfficientNetLite0", "Prediction", "TapInfo", "backbone_layers", "class_names",
+    "classify",
     "eval_transform", "extract", "image_features", "load_backbone", "preprocess", "rgb_array",
     "tap_info",
 ]
@@ -350,27 +350,93 @@ class TapInfo:
     feature_size: tuple[int, int]
 
 
-class _UpTo(nn.Module):
-    """The backbone cut after ``tap`` (for :func:`tracing.layers_of`)."""
-
-    def __init__(self, model: EfficientNetLite0, tap: str) -> None:
-        super().__init__()
-        self.model, self.tap = model, tap
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.model.features(x.to(_device_of(self.model)), (self.tap,))[self.tap]
+def _same_layer(name: str, size: tuple[int, int], kernel: int, stride: int, dilation: int
+                ) -> tuple[Layer, tuple[int, int]]:
+    """The :class:`Layer` of a TF-"SAME" conv on an input of ``size``, and its output size."""
+    pad = tuple(_same_total(i, kernel, stride, dilation) // 2 for i in size)
+    out = tuple(-(-i // stride) for i in size)
+    return Layer(kernel, stride, pad, dilation, name=name), out  # type: ignore[return-value]
 
 
-def tap_info(model: EfficientNetLite0, tap: str, input_hw: tuple[int, int]) -> TapInfo:
-    """Stride, channels, receptive field and map size of ``tap`` for an ``input_hw`` image.
+def backbone_layers(output_stride: int, tap: str, input_hw: tuple[int, int]) -> list[Layer]:
+    """The conv chain up to ``tap`` written out from the architecture, for one input size.
 
-    The field is traced from the modules that actually run (:func:`tracing.layers_of`),
-    with their TF "SAME" paddings for this input size, and cached on the model per
-    ``(tap, input_hw)``.
+    A closed form of what :func:`pyramidviz.tracing.layers_of` records on a running model:
+    stem, then per block its expand 1x1 (if any), depthwise kxk and project 1x1, then the
+    head 1x1, each with its TF "SAME" top/left padding for the size reaching it. Nothing
+    is run and no model is touched, so several threads may ask at once (the hook trace
+    stays a test oracle in ``tests/test_backbones.py``). Names match the module names.
 
     Parameters
     ----------
-    model : EfficientNetLite0
+    output_stride : {32, 16, 8}
+    tap : str
+        One of ``TAPS``.
+    input_hw : (int, int)
+        Image height and width.
+
+    Returns
+    -------
+    list of Layer
+
+    Examples
+    --------
+    >>> [(l.name, l.kernel, l.stride) for l in backbone_layers(32, "stem", (64, 64))]
+    [('_conv_stem', (3, 3), (2, 2))]
+    >>> len(backbone_layers(16, "stage7", (64, 64))), len(backbone_layers(16, "head", (64, 64)))
+    (48, 49)
+    """
+    if output_stride not in _REMOVED_STRIDES:
+        raise ValueError(f"output_stride must be 32, 16 or 8, got {output_stride!r}")
+    if tap not in TAPS:
+        raise ValueError(f"tap must be one of {TAPS}, got {tap!r}")
+    if len(input_hw) != 2 or min(input_hw) < 1:
+        raise ValueError(f"input_hw must be positive, got {input_hw!r}")
+    layer, size = _same_layer("_conv_stem", tuple(input_hw), 3, 2, 1)
+    layers, index = [layer], TAPS.index(tap)
+    ends = np.cumsum([stage[-1] for stage in STAGES])
+    blocks = ends[index - 1] if 0 < index < len(TAPS) - 1 else (ends[-1] if index else 0)
+    for b, (_, _, expand, kernel, stride, dilation) in enumerate(_block_specs(output_stride)):
+        if b >= blocks:
+            break
+        parts = ([("_expand_conv", 1, 1, 1)] if expand != 1 else []) + [
+            ("_depthwise_conv", kernel, stride, dilation), ("_project_conv", 1, 1, 1)]
+        for part, k, s, d in parts:
+            layer, size = _same_layer(f"_blocks.{b}.{part}", size, k, s, d)
+            layers.append(layer)
+    if tap == "head":
+        layers.append(_same_layer("_conv_head", size, 1, 1, 1)[0])
+    return layers
+
+
+def _tap_channels(tap: str) -> int:
+    """Channels of the map at ``tap`` (stem 32, each stage's output, head 1280)."""
+    index = TAPS.index(tap)
+    return 32 if index == 0 else 1280 if tap == "head" else STAGES[index - 1][3]
+
+
+@functools.lru_cache(maxsize=4096)
+def _tap_info(output_stride: int, tap: str, height: int, width: int) -> TapInfo:
+    layers = backbone_layers(output_stride, tap, (height, width))
+    field, size = receptive_field(layers)[-1], (height, width)
+    for layer in layers:  # TF "SAME": every layer maps i to ceil(i / s)
+        size = (-(-size[0] // layer.stride[0]), -(-size[1] // layer.stride[1]))
+    return TapInfo(tap, field.jump[0], _tap_channels(tap), field, size)
+
+
+def tap_info(model: EfficientNetLite0 | int, tap: str, input_hw: tuple[int, int]) -> TapInfo:
+    """Stride, channels, receptive field and map size of ``tap`` for an ``input_hw`` image.
+
+    The field follows Araujo et al.'s single-path formulas over :func:`backbone_layers`,
+    the architecture's own conv chain with its TF "SAME" paddings for this input size. Only
+    ``model.output_stride`` is read: the model is never run, hooked or written to, so this
+    is safe while other threads run the same model. Results are immutable and memoised
+    per ``(output_stride, tap, input_hw)`` in a bounded, thread-safe LRU.
+
+    Parameters
+    ----------
+    model : EfficientNetLite0 or int
+        The backbone, or just its output stride (32, 16 or 8).
     tap : str
         One of ``TAPS``.
     input_hw : (int, int)
@@ -384,36 +450,28 @@ def tap_info(model: EfficientNetLite0, tap: str, input_hw: tuple[int, int]) -> T
     Raises
     ------
     ValueError
-        For an unknown tap or a non-positive size.
+        For an unknown tap, output stride or a non-positive size.
 
     Examples
     --------
     >>> info = tap_info(EfficientNetLite0(), "stage7", (224, 224))
     >>> info.field.size, info.stride, info.channels, info.feature_size
     ((851, 851), 32, 320, (7, 7))
+    >>> tap_info(16, "stage7", (300, 451)).feature_size
+    (19, 29)
 
     References
     ----------
     A. Araujo, W. Norris, J. Sim, "Computing Receptive Fields of Convolutional Neural
     Networks", Distill 2019.
     """
+    output_stride = model if isinstance(model, int) else model.output_stride
     if tap not in TAPS:
         raise ValueError(f"tap must be one of {TAPS}, got {tap!r}")
     height, width = input_hw
     if min(height, width) < 1:
         raise ValueError(f"input_hw must be positive, got {input_hw!r}")
-    cache = model.__dict__.setdefault("_tap_info_cache", {})
-    if (tap, height, width) not in cache:
-        with torch.inference_mode():
-            layers = layers_of(_UpTo(model, tap), (1, 3, height, width))
-        field, size = receptive_field(layers)[-1], (height, width)
-        for layer in layers:  # TF "SAME": every layer maps i to ceil(i / s)
-            size = (-(-size[0] // layer.stride[0]), -(-size[1] // layer.stride[1]))
-        index = TAPS.index(tap)
-        last = (model._conv_stem if index == 0 else model._conv_head if tap == "head"
-                else model._blocks[model._stage_ends[index - 1] - 1]._project_conv)
-        cache[tap, height, width] = TapInfo(tap, field.jump[0], last.out_channels, field, size)
-    return cache[tap, height, width]
+    return _tap_info(int(output_stride), tap, int(height), int(width))
 
 
 def extract(model: EfficientNetLite0, image: Image.Image | np.ndarray, tap: str) -> np.ndarray:

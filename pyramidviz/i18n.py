@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 
 LANGUAGES = ("en", "ko")
 """Supported language codes, the first is the fallback."""
@@ -23,7 +25,7 @@ I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
 
 
 @cache
-def load_table(lang: str, *, root: Path = I18N_DIR) -> dict[str, str]:
+def load_table(lang: str, *, root: Path = I18N_DIR) -> Mapping[str, str]:
     """Load every string of one language, merged over its section files.
 
     Parameters
@@ -35,8 +37,9 @@ def load_table(lang: str, *, root: Path = I18N_DIR) -> dict[str, str]:
 
     Returns
     -------
-    dict of str to str
-        Keys are ``"<section>.<key>"``, e.g. ``"spp.title"``.
+    Mapping of str to str
+        Read-only (every session's thread shares it). Keys are ``"<section>.<key>"``,
+        e.g. ``"spp.title"``.
 
     Raises
     ------
@@ -54,7 +57,7 @@ def load_table(lang: str, *, root: Path = I18N_DIR) -> dict[str, str]:
     for path in sorted((root / lang).glob("*.json")):
         section = json.loads(path.read_text(encoding="utf-8"))
         table.update({f"{path.stem}.{key}": value for key, value in section.items()})
-    return table
+    return MappingProxyType(table)
 
 
 def placeholders(text: str) -> frozenset[str]:

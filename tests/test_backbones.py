@@ -242,3 +242,75 @@ def test_bad_arguments_are_rejected(models) -> None:
         B.tap_info(models[32], "conv5", (64, 64))
     with pytest.raises(ValueError, match="tap"):
         B.extract(models[32], np.zeros((8, 8, 3), np.uint8), "fc")
+
+
+# ---------------------------------------------------------------- geometry without the model
+
+
+class _UpTo(torch.nn.Module):
+    """A private backbone cut after ``tap``, for the hook trace (the test oracle)."""
+
+    def __init__(self, model: B.EfficientNetLite0, tap: str) -> None:
+        super().__init__()
+        self.model, self.tap = model, tap
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.features(x, (self.tap,))[self.tap]
+
+
+@settings(max_examples=25, deadline=None)
+@given(height=st.integers(1, 120), width=st.integers(1, 120), os_=st.sampled_from([32, 16, 8]),
+       tap=st.sampled_from(B.TAPS))
+def test_backbone_layers_equal_the_hook_trace_of_a_private_model(height, width, os_, tap) -> None:
+    from pyramidviz.tracing import layers_of
+
+    model = B.EfficientNetLite0(output_stride=os_).eval()  # unfused, its own instance
+    traced = layers_of(_UpTo(model, tap), (1, 3, height, width))
+    written = B.backbone_layers(os_, tap, (height, width))
+    assert [layer.name for layer in traced] == [f"model.{layer.name}" for layer in written]
+    assert [(x.kernel, x.stride, x.padding, x.dilation) for x in traced] == [
+        (x.kernel, x.stride, x.padding, x.dilation) for x in written]
+
+
+def test_tap_info_never_touches_the_model(models) -> None:
+    model = models[16]
+    before = (dict(model.__dict__), model._forward_hooks.copy(),
+              [m.training for m in model.modules()])
+    B.tap_info(model, "stage7", (123, 77))
+    assert "_tap_info_cache" not in model.__dict__
+    assert all(not m._forward_hooks for m in model.modules())
+    assert (dict(model.__dict__), model._forward_hooks.copy(),
+            [m.training for m in model.modules()]) == before
+
+
+def test_fields_are_exact_while_other_threads_run_the_shared_model(models) -> None:
+    """The race of issue 13: two threads extract while a third asks for fields at 40 sizes."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    model, stop = models[16], threading.Event()
+    sizes = [(64 + 7 * i, 96 + 5 * i) for i in range(40)]
+    expected = {hw: B._tap_info.__wrapped__(16, "stage7", *hw) for hw in sizes}
+    B._tap_info.cache_clear()
+
+    def extract_forever() -> int:
+        runs = 0
+        while not stop.is_set():
+            B.extract(model, np.zeros((160, 200, 3), np.uint8), "stage7")
+            runs += 1
+        return runs
+
+    with ThreadPoolExecutor(3) as pool:
+        workers = [pool.submit(extract_forever) for _ in range(2)]
+        answers = list(pool.map(lambda hw: B.tap_info(model, "stage7", hw), sizes))
+        stop.set()
+        assert all(w.result() > 0 for w in workers)
+    assert {hw: a for hw, a in zip(sizes, answers, strict=True)} == expected
+    assert all(a.field.size == (851, 851) and a.stride == 16 for a in answers)
+
+
+def test_tap_info_takes_an_output_stride_alone() -> None:
+    assert B.tap_info(8, "stage7", (512, 512)).feature_size == (64, 64)
+    assert B.tap_info(32, "stage2", (224, 224)).channels == 24
+    with pytest.raises(ValueError, match="output_stride"):
+        B.tap_info(4, "stage7", (64, 64))

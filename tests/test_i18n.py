@@ -49,3 +49,9 @@ def test_every_image_error_code_has_a_message_in_both_languages():
         table = i18n.load_table(lang)
         missing = [code for code in ERROR_CODES if f"common.err_{code}" not in table]
         assert not missing, (lang, missing)
+
+
+def test_the_shared_tables_are_read_only() -> None:
+    """Every session's thread shares one table per language: nobody may write to it."""
+    with pytest.raises(TypeError):
+        i18n.load_table("en")["common.app_title"] = "changed"  # type: ignore[index]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
@@ -28,6 +29,7 @@ PHOTO_SIDE = 480
 """Longest side of a photo layer: enough for a figure half a projector wide."""
 
 _PHOTO_CACHE: OrderedDict[bytes, tuple[str, tuple[int, int]]] = OrderedDict()
+_PHOTO_LOCK = threading.Lock()  # sessions' threads share the cache
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -153,17 +155,22 @@ def photo_png_uri(rgb: np.ndarray, *, side: int = PHOTO_SIDE) -> tuple[str, tupl
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     key = hashlib.blake2b(rgb.tobytes() + repr((rgb.shape, side)).encode(),
                           digest_size=16).digest()
-    if key not in _PHOTO_CACHE:
-        image = Image.fromarray(rgb).convert("RGB")
-        image.thumbnail((side, side), Image.Resampling.LANCZOS)
-        buffer = io.BytesIO()
-        image.quantize(256, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG")
-        uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-        _PHOTO_CACHE[key] = (uri, image.size)
+    with _PHOTO_LOCK:
+        hit = _PHOTO_CACHE.get(key)
+        if hit is not None:
+            _PHOTO_CACHE.move_to_end(key)
+            return hit
+    image = Image.fromarray(rgb).convert("RGB")  # encode outside the lock
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.quantize(256, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG")
+    value = ("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
+             image.size)
+    with _PHOTO_LOCK:
+        _PHOTO_CACHE[key] = value
         while len(_PHOTO_CACHE) > 32:
             _PHOTO_CACHE.popitem(last=False)
-    _PHOTO_CACHE.move_to_end(key)
-    return _PHOTO_CACHE[key]
+    return value
 
 
 def photo_trace(rgb: np.ndarray, *, side: int = PHOTO_SIDE, name: str = "photo") -> go.Image:
