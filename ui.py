@@ -8,7 +8,10 @@ in :mod:`pyramidviz.figures`.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +45,9 @@ def page_path(name: str) -> str:
     """Path of a page's script, relative to app.py (for st.Page and st.page_link)."""
     return f"{PAGES_DIR}/{name}.py"
 
+
+VIEWS_DIR = Path(__file__).resolve().parent / "app_views"
+"""The browser views' JS and CSS (one plain ES module per view plus ``common.js``)."""
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -192,6 +198,14 @@ def device_text() -> str:
     return describe_device(pick_device())
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def photo_payload(digest: str, _photo: np.ndarray) -> dict:
+    """The photo as the browser views draw it (a JPEG), encoded once per image."""
+    from pyramidviz.views import photo_payload as encode
+
+    return encode(_photo)
+
+
 @st.cache_data(max_entries=48, show_spinner=False)
 def feature_map(digest: str, tap: str, output_stride: int, _array: np.ndarray) -> np.ndarray:
     """The (C, h, w) float32 feature map of the image with this digest at ``tap``.
@@ -235,13 +249,27 @@ def tap_geometry(tap: str, output_stride: int, height: int, width: int):
     return tap_info(backbone(output_stride), tap, (height, width))
 
 
-def check_int_param(key: str, lo: int, hi: int) -> None:
-    """Notice for an integer URL value outside ``[lo, hi]`` or not an integer at all.
+_INT = re.compile(r"-?[0-9]{1,9}")
 
-    (Streamlit itself silently falls back to the widget's default for such values.)
+
+def parse_int(raw: str | None, lo: int, hi: int) -> int | None:
+    """``raw`` as an int in ``[lo, hi]``, or None (for inf, nan, 1e309, '١٢', markup, ...)."""
+    if raw is None or not _INT.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if lo <= value <= hi else None
+
+
+def check_int_param(key: str, lo: int, hi: int) -> None:
+    """Drop an integer URL value outside ``[lo, hi]`` (or no integer at all), with a notice.
+
+    Call it before creating the widget bound to ``key``: Streamlit's own number input
+    raises on values such as ``inf`` before any check after it could help, so the bad value
+    must leave the URL first (the widget then starts from its default).
     """
     raw = st.query_params.get(key)
-    if raw is not None and not (raw.lstrip("-").isdigit() and lo <= int(raw) <= hi):
+    if raw is not None and parse_int(raw, lo, hi) is None:
+        del st.query_params[key]
         st.warning(t("common.bad_param", key=key), icon="⚠️")
 
 
@@ -263,3 +291,70 @@ def controls() -> Iterator[None]:
             yield
     else:
         yield
+
+
+# ---------------------------------------------------------------- browser views
+
+
+@functools.cache
+def _view_source(name: str) -> tuple[str, str]:
+    """The view's ES module (``common.js`` + ``<name>.js``) and the shared stylesheet."""
+    js = (VIEWS_DIR / "common.js").read_text(encoding="utf-8") + "\n" + (
+        VIEWS_DIR / f"{name}.js").read_text(encoding="utf-8")
+    return js, (VIEWS_DIR / "views.css").read_text(encoding="utf-8")
+
+
+def view_token(*parts: object) -> str:
+    """A short id of what a view shows: a rerun with the same token keeps the view's state."""
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def view(name: str, *, key: str, payload: dict, labels: dict, state: dict, token: str,
+         **extra: Any):
+    """Mount the browser view ``name`` (``app_views/<name>.js``) drawing ``payload``.
+
+    Every overlay interaction then happens in the browser; the view calls back to Python
+    (``on_<state>_change`` in ``extra``) only when new tensors are needed.
+    """
+    js, css = _view_source(name)
+    callbacks = {k: v for k, v in extra.items() if k.startswith("on_")}
+    data = {k: v for k, v in extra.items() if not k.startswith("on_")}
+    component = st.components.v2.component(f"pyramidviz_{name}", js=js, css=css)
+    return component(key=key, data={"payload": payload, "labels": labels, "state": state,
+                                    "token": token, "present": presenting(), **data},
+                     **callbacks)
+
+
+def labels(prefix: str, names: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``{name: t(prefix + name)}``: the EN/KO strings a view shows."""
+    return {name: t(f"{prefix}{name}") for name in names}
+
+
+def url_int(key: str, lo: int, hi: int, default: int) -> int:
+    """An integer the URL holds for ``key`` (written there by a view), else ``default``.
+
+    A value that is not an integer in ``[lo, hi]`` gets the bad-link notice.
+    """
+    raw = st.query_params.get(key)
+    if raw is None:
+        return default
+    value = parse_int(raw, lo, hi)
+    if value is None:
+        st.warning(t("common.bad_param", key=key), icon="⚠️")
+        return default
+    return value
+
+
+def url_cell(key: str, size: tuple[int, int]) -> tuple[int, int]:
+    """The cell ``"row,col"`` the URL holds for ``key``, else the map's centre (with notice)."""
+    h, w = size
+    default = (h // 2, w // 2)
+    raw = st.query_params.get(key)
+    if raw is None:
+        return default
+    parts = raw.split(",")
+    cell = [parse_int(part, 0, top) for part, top in zip(parts, (h - 1, w - 1), strict=False)]
+    if len(parts) == 2 and None not in cell:
+        return cell[0], cell[1]
+    st.warning(t("common.bad_param", key=key), icon="⚠️")
+    return default

@@ -15,7 +15,6 @@ import streamlit as st
 
 import ui
 from pyramidviz import aspp, atrous
-from pyramidviz.figures import aspp as taps_figs
 from pyramidviz.figures import aspp_dilation as dilation_figs
 from pyramidviz.figures import aspp_panels as panel_figs
 from pyramidviz.figures import style
@@ -24,8 +23,6 @@ from ui import t
 OS_OPTIONS = ["8", "16", "32"]
 KERNELS = [1, 3, 5, 7]
 TAPS = ["stage3", "stage4", "stage5", "stage6", "stage7"]
-PICK_KEY = "aspp_pick"
-SEEN_KEY = "_aspp_pick_seen"
 DEFAULT_STACK = (1, 2, 9)
 OUT_CHANNELS = 256
 RATE_LIMITS = {"min_count": 1, "max_count": aspp.MAX_RATES, "max_rate": aspp.MAX_RATE}
@@ -131,66 +128,51 @@ def branch_maps(digest: str, output_stride: int, tap: str, rates: tuple[int, ...
 # ---------------------------------------------------------------- 1 + 2: taps and ERF
 
 
-def _apply_click(feature_size: tuple[int, int]) -> None:
-    """Turn a new click on the photo into the row/column inputs' values."""
-    state = st.session_state.get(PICK_KEY)
-    cell = taps_figs.selection_to_cell(state, feature_size=feature_size,
-                                       curve_number=taps_figs.CELL_CURVE)
-    if cell is None or st.session_state.get(SEEN_KEY) == (state_id := repr(state)):
-        return
-    st.session_state[SEEN_KEY] = state_id
-    st.session_state["aspp_row"], st.session_state["aspp_col"] = cell
+TAPS_LABELS = ("role", "aria", "hint", "erf", "erf_help", "save", "title", "legend_1x1",
+               "legend_rate", "branch_line", "readout")
 
 
-def _clamp_point(h: int, w: int) -> None:
-    """Keep a point chosen on a larger map inside the current one."""
-    moved = False
-    for key, top in (("aspp_row", h - 1), ("aspp_col", w - 1)):
-        value = st.session_state.get(key)
-        if isinstance(value, int) and value > top:
-            st.session_state[key] = top
-            moved = True
-    if moved:
-        st.info(t("aspp.point_clamped", h=h, w=w), icon="↘️")
+@st.cache_data(max_entries=32, show_spinner=False)
+def taps_payload(digest: str, output_stride: int, tap: str, rates: tuple[int, ...], kernel: int,
+                 _photo: np.ndarray, _geo) -> dict:
+    """The taps view's payload for this photo and setting (any cell is drawn from it)."""
+    from pyramidviz.views import taps_payload as build
+
+    return build(_photo, field=_geo.field, feature_size=_geo.feature_size, stride=_geo.stride,
+                 rates=rates, kernel=kernel, photo_info=ui.photo_payload(digest, _photo))
 
 
-def point_ui(geo) -> tuple[int, int]:
-    (h, w) = geo.feature_size
-    _apply_click(geo.feature_size)
-    _clamp_point(h, w)
-    c1, c2, c3 = st.columns([1, 1, 2] if ui.presenting() else [1, 1, 3])
-    row = ui.bounded_int(c1, t("aspp.row", max=h - 1), key="aspp_row", lo=0, hi=h - 1,
-                         default=h // 2, help=t("aspp.point_help"))
-    col = ui.bounded_int(c2, t("aspp.col", max=w - 1), key="aspp_col", lo=0, hi=w - 1,
-                         default=w // 2, help=t("aspp.point_help"))
-    y, x = geo.field.center(row, col)
-    c3.markdown(t("aspp.point_text", row=row, col=col, h=h, w=w, x=f"{x:g}", y=f"{y:g}"))
-    return row, col
+def _erf_asked() -> None:
+    """The view asked for the effective field at its cell: keep that cell (and the URL)."""
+    cell = st.session_state.get("aspp_taps_view", {}).get("erf_cell")
+    if cell is not None:
+        st.session_state["_aspp_erf_cell"] = tuple(int(x) for x in cell)
 
 
 @st.fragment
 def taps_section(image, settings: Settings, geo) -> None:
-    """Point controls, the taps figure (clickable) and the effective fields."""
-    point = point_ui(geo)
-    labels = {"1x1": t("aspp.legend_1x1"), "rate": t("aspp.legend_rate"),
-              "pool": t("aspp.legend_pool"), "point": t("aspp.legend_point"),
-              "hover": t("aspp.hover_cell") + " (%{customdata[0]}, %{customdata[1]})"}
-    fig = taps_figs.taps_figure(image.array, field=geo.field, feature_size=geo.feature_size,
-                                point=point, rates=settings.rates, kernel=settings.kernel,
-                                labels=labels, height=_height(560))
-    left, right = _beside()
-    with left:
-        ui.plotly(fig, key=PICK_KEY, name="aspp-taps", on_select="rerun",
-                  selection_mode="points")
-    with right:
-        r0, j = settings.rates[0], geo.stride
-        ui.explain("aspp.taps_explain", k=settings.kernel, j=j, r=r0, px=r0 * j)
-    erf_section(image, settings, geo, point)
+    """The taps view (every cell move happens in the browser) and the effective fields,
+    which the view asks for: a fragment, so that request reruns only this part."""
+    h, w = geo.feature_size
+    cell = ui.url_cell("aspp_cell", (h, w))
+    asked = st.session_state.get("_aspp_erf_cell")
+    if asked is not None and asked[0] < h and asked[1] < w:
+        cell = asked
+    payload = taps_payload(image.digest, settings.output_stride, settings.tap, settings.rates,
+                           settings.kernel, image.array, geo)
+    labels = ui.labels("aspp.v_", TAPS_LABELS)
+    ui.view("taps", key="aspp_taps_view", payload=payload, labels=labels,
+            state={"cell": list(cell)}, token=ui.view_token(image.digest, settings),
+            testid="pv-aspp-taps", url_key="aspp_cell", erf=True,
+            on_erf_cell_change=_erf_asked)
+    r0, j = settings.rates[0], geo.stride
+    ui.explain("aspp.taps_explain", k=settings.kernel, j=j, r=r0, px=r0 * j)
+    erf_section(image, settings, geo, cell)
 
 
 def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
-    st.subheader(t("aspp.erf_header"))
-    with st.spinner(t("aspp.erf_computing")):
+    st.subheader(t("aspp.erf_header", row=point[0], col=point[1]))
+    with st.spinner(t("aspp.erf_computing", row=point[0], col=point[1])):
         maps = erf_maps(image.digest, settings.output_stride, settings.tap, point,
                         settings.rates, settings.kernel, image.array)
     branches = [(_branch_title(name, short=True), erf) for name, erf in maps.items()]
@@ -351,7 +333,6 @@ def animation_section(settings: Settings) -> None:
 
 def main() -> None:
     st.title(t("aspp.title"))
-    st.write(t("aspp.intro"))
     image = ui.current_image()
     settings = settings_ui()
     H, W = image.array.shape[:2]
@@ -360,8 +341,9 @@ def main() -> None:
     st.caption(t("aspp.map_info", tap=settings.tap, os=settings.output_stride, c=geo.channels,
                  h=h, w=w, j=geo.stride, fh=geo.field.size[0], fw=geo.field.size[1],
                  H=H, W=W))
-    st.subheader(t("aspp.taps_header"))
     taps_section(image, settings, geo)
+    with st.expander(t("aspp.intro_title")):
+        st.write(t("aspp.intro"))
     outputs_section(image, settings)
     valid_section(settings, geo)
     gridding_section(settings)

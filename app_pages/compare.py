@@ -28,17 +28,6 @@ def settings_ui() -> tuple[int, tuple[int, ...]]:
     return int(stride or "16"), PYRAMIDS[pyramid or "4-2-1"]
 
 
-def cell_ui(feature_hw: tuple[int, int]) -> tuple[int, int]:
-    """The feature cell followed on both sides (clamped to the current map)."""
-    h, w = feature_hw
-    left, right = st.columns(2)
-    row = ui.bounded_int(left, t("compare.cell_row"), key="cmp_row", lo=0, hi=h - 1,
-                         default=h // 2, help=t("compare.cell_help"))
-    col = ui.bounded_int(right, t("compare.cell_col"), key="cmp_col", lo=0, hi=w - 1,
-                         default=w // 2, help=t("compare.cell_help"))
-    return row, col
-
-
 @st.cache_data(max_entries=32, show_spinner=False)
 def spp_vector(digest: str, stride: int, levels: tuple[int, ...], _features: np.ndarray
                ) -> np.ndarray:
@@ -87,30 +76,39 @@ def cost_table(features_shape: tuple[int, int, int], levels, rates) -> None:
                           header="output_values,parameters,operations (rows: SPP, ASPP)")
 
 
-@st.fragment
-def sees_section(slot, image, info, feature_hw: tuple[int, int], level: int, rates) -> None:
-    """The followed cell (written into the controls ``slot``) and what one output element
-    sees: a fragment, so moving the cell reruns only this part."""
-    with slot:
-        cell = cell_ui(feature_hw)
+SEES_LABELS = ("role", "aria", "hint", "save", "title_spp", "title_aspp", "legend_1x1",
+               "legend_rate", "legend_bin", "branch_line", "readout")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sees_payload(digest: str, stride: int, level: int, rates: tuple[int, ...],
+                 _photo: np.ndarray, _info) -> dict:
+    """The linked view's payload: the finest SPP level's bins and ASPP's taps, any cell."""
+    from pyramidviz.views import taps_payload
+
+    return taps_payload(_photo, field=_info.field, feature_size=_info.feature_size,
+                        stride=_info.stride, rates=rates, kernel=3, spp_level=level,
+                        photo_info=ui.photo_payload(digest, _photo))
+
+
+def sees_section(image, info, level: int, rates) -> None:
+    """What one output element sees: SPP's bin and ASPP's taps for the same cell, linked."""
     st.subheader(t("compare.sees_title"))
-    fig = figs.sees_figure(
-        image.array, info.field, feature_hw, level=level, cell=cell, rates=rates,
-        titles=(t("compare.sees_spp", n=level),
-                t("compare.sees_aspp", row=cell[0], col=cell[1])),
-        names={key: t(f"compare.{key}") for key in ("bin_field", "bin_owned", "cell_field",
-                                                     "rate")})
-    ui.plotly(fig, key="cmp_sees", name="compare-sees")
+    payload = sees_payload(image.digest, info.stride, level, tuple(rates), image.array, info)
+    labels = {**ui.labels("compare.v_", SEES_LABELS), "role": t("compare.v_role"),
+              "hint": t("compare.v_hint")}
+    ui.view("taps", key="cmp_sees_view", payload=payload, labels=labels,
+            state={"cell": list(ui.url_cell("cmp_cell", info.feature_size))},
+            token=ui.view_token(image.digest, info.stride, level, rates),
+            testid="pv-compare", url_key="cmp_cell")
     ui.explain("compare.sees_explain")
 
 
 def main() -> None:
     st.title(t("compare.title"))
-    st.write(t("compare.intro"))
     image = ui.current_image()
     with ui.controls():
         stride, levels = settings_ui()
-        cell_slot = st.container()  # the followed cell: filled by the sees fragment
     rates = rates_for_output_stride(stride)
     height, width = image.array.shape[:2]
     info = ui.tap_geometry(TAP, stride, height, width)
@@ -119,8 +117,10 @@ def main() -> None:
     c, h, w = features.shape
     st.caption(t("compare.map_info", c=c, h=h, w=w, s=info.stride, r=info.field.size[0],
                  rates=", ".join(map(str, rates))))
-    sees_section(cell_slot, image, info, (h, w), max(levels), rates)
+    sees_section(image, info, max(levels), rates)
 
+    with st.expander(t("compare.intro_title")):
+        st.write(t("compare.intro"))
     st.subheader(t("compare.outputs_title"))
     vector = spp_vector(image.digest, stride, levels, features)
     grid = aspp_map(image.digest, stride, rates, features)

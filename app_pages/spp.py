@@ -16,11 +16,9 @@ import ui
 from pyramidviz import spp
 from pyramidviz.backbones import TAPS
 from pyramidviz.compare import feature_size
-from pyramidviz.figures import spp as bins_figs
 from pyramidviz.figures import spp_pyramid as pyramid_figs
 from pyramidviz.figures import spp_rules as rules_figs
 from pyramidviz.figures import spp_sizes as sizes_figs
-from pyramidviz.figures import style
 from ui import t
 
 OUTPUT_STRIDE = 32
@@ -101,24 +99,6 @@ def levels_ui(container) -> tuple[int, ...]:
     return levels
 
 
-def pick_channel(channel: str) -> None:
-    st.session_state["spp_ch"] = channel
-
-
-def channel_ui(container, picks, channels: int, top: tuple[int, ...]) -> str:
-    """Mean / max over channels or one channel; the most active ones as quick ``picks``."""
-    options = VIEWS + [str(c) for c in range(channels)]
-    ui.check_param("spp_ch", options)
-    channel = container.selectbox(t("spp.channel"), options, key="spp_ch", bind="query-params",
-                                  help=t("spp.channel_help", top=", ".join(map(str, top))))
-    row = picks.container(horizontal=True, gap="small", vertical_alignment="center")
-    row.caption(t("spp.top_label"), width="content")
-    for i, c in enumerate(top):
-        row.button(f"#{c}", key=f"spp_pick{i}", on_click=pick_channel, args=(str(c),),
-                   type="tertiary", help=t("spp.pick_help", c=c))
-    return channel or VIEWS[0]
-
-
 def pool_ui(container) -> str:
     ui.check_param("spp_pool", POOLS)
     mode = container.radio(t("spp.pool"), POOLS, key="spp_pool", bind="query-params",
@@ -126,71 +106,86 @@ def pool_ui(container) -> str:
     return mode or "max"
 
 
-# ---------------------------------------------------------------- 1. bins
+# ---------------------------------------------------------------- 1. the bins view
 
 
-def bin_details(view: bins_figs.BinView, mode: str) -> None:
-    """The current bin written out: cells, pooled value, winner, pixel boxes."""
-    (r0, r1), (c0, c1) = view.rows, view.cols
-    winner = (t("spp.winner", r=view.winner[0], c=view.winner[1]) if view.winner
-              else t("spp.no_winner"))
-    boxes = {name: t("spp.box", x0=box.left, x1=box.right, y0=box.top, y1=box.bottom)
-             for name, box in (("stride", view.stride_box), ("field", view.field_box))}
-    st.markdown(t("spp.bin_detail", k=view.index + 1, count=view.level ** 2, row=view.row,
-                  col=view.col, r0=r0, r1=r1, c0=c0, c1=c1, mode=mode,
-                  value=f"{view.value:.4g}", winner=winner, **boxes))
+VIEW_LABELS = ("role", "aria", "level", "level_n", "view", "channel_n", "other", "other_help",
+               "prev", "next", "play", "pause", "save", "readout", "winner", "no_winner", "box",
+               "title_map", "title_photo", "title_vector", "level_grid", "legend_current",
+               "legend_stride", "legend_field")
 
 
-@st.fragment
-def bins_section(values: np.ndarray, photo: np.ndarray, levels: tuple[int, ...], mode: str,
-                 geometry) -> None:
-    """Level and bin step (a fragment: only this part reruns), the figure and the details."""
-    options = [str(n) for n in levels]
-    left, right = st.columns([1.4, 3] if ui.presenting() else [1, 3])
-    ui.check_param("spp_level", options)
-    level = int(left.radio(t("spp.level"), options, key="spp_level", bind="query-params",
-                           horizontal=True) or options[0])
-    count = level * level
-    ui.check_int_param("spp_bin", 1, count)
-    step = right.slider(t("spp.bin"), 1, count, 1, key="spp_bin", bind="query-params",
-                        help=t("spp.bin_help")) if count > 1 else 1
-    views = bins_figs.bin_views(values, level, mode=mode, field=geometry.field,
-                                image_size=photo.shape[:2])
-    current = min(max(int(step), 1), count) - 1
-    names = {k: t(f"spp.fig_{k}") for k in ("map", "photo", "bins", "winner", "current",
-                                             "stride", "field", "hover", "play", "pause", "step")}
-    fig = bins_figs.bins_figure(values, photo, views, current=current, names=names,
-                                bin_title=t("spp.bin_title"), width_px=width_px())
-    ui.plotly(fig, key="spp_bins_fig", name="spp-bins")
-    bin_details(views[current], mode)
-    offer(values, name="spp-feature-map", key="spp_map",
-          header=f"feature map shown ({values.shape[0]} x {values.shape[1]} cells)")
-    if level > bins_figs.ANIMATE_MAX_LEVEL:
-        st.caption(t("spp.no_animation", n=bins_figs.ANIMATE_MAX_LEVEL))
+@st.cache_data(max_entries=32, show_spinner=False)
+def bins_payload(digest: str, tap: str, levels: tuple[int, ...], mode: str,
+                 channels: tuple[str, ...], _features: np.ndarray, _photo: np.ndarray,
+                 _field) -> dict:
+    """The SPP view's payload: these channel views at every level, computed once."""
+    from pyramidviz.views import spp_payload
+
+    views = {name: pyramid_figs.channel_map(_features, name) for name in channels}
+    vector = pyramid_figs.spp_vector(_features, levels, mode)
+    return spp_payload(views, _photo, vector, levels=levels, mode=mode,
+                       channels=_features.shape[0], field=_field,
+                       photo_info=ui.photo_payload(digest, _photo))
+
+
+def channel_views(features: np.ndarray, top: tuple[int, ...]) -> tuple[str, ...]:
+    """Channel views the bins view switches among: max, mean, the most active ones, and the
+    one channel the URL or the view asked for."""
+    names = [*VIEWS, *map(str, top)]
+    asked = st.query_params.get("spp_view")
+    if asked is not None and asked not in names:
+        if ui.parse_int(asked, 0, features.shape[0] - 1) is None:
+            st.warning(t("common.bad_param", key="spp_view"), icon="⚠️")
+        else:
+            names.append(str(int(asked)))
+    return tuple(names)
+
+
+def _asked_channel() -> None:
+    """The view asked for a channel it does not carry: put it in the URL, rerun the view."""
+    value = st.session_state.get("spp_bins_view", {}).get("channel")
+    if value is not None:
+        st.query_params["spp_view"] = str(value)
+
+
+def bins_view(choice, tap: str, features: np.ndarray, levels: tuple[int, ...], mode: str,
+              geometry) -> None:
+    """The linked bins view: level, bin and channel view switch in the browser."""
+    top = ranked_channels(choice.digest, tap, features)
+    names = channel_views(features, top)
+    payload = bins_payload(choice.digest, tap, levels, mode, names, features, choice.array,
+                           geometry.field)
+    level = ui.url_int("spp_level", 1, spp.MAX_LEVEL, levels[0])
+    if level not in levels:
+        level = levels[0]
+    bin_ = ui.url_int("spp_bin", 1, level * level, 1) - 1
+    view = st.query_params.get("spp_view", VIEWS[0])
+    labels = {**ui.labels("spp.v_", VIEW_LABELS),
+              "views": {name: t(f"spp.v_view_{name}") if name in VIEWS else f"#{name}"
+                        for name in names},
+              "views_help": {name: t(f"spp.v_view_{name}_help") if name in VIEWS
+                             else t("spp.v_channel_n", c=name) for name in names}}
+    ui.view("spp_bins", key="spp_bins_view", payload=payload, labels=labels,
+            state={"level": level, "bin": bin_, "view": view},
+            token=ui.view_token(choice.digest, tap, levels, mode, names),
+            on_channel_change=_asked_channel)
 
 
 # ---------------------------------------------------------------- 2. pyramid
 
 
-def grids_note(channel: str, mode: str, channels: int) -> None:
-    """Say what the grids are when they are not the vector's own entries."""
-    meaning = pyramid_figs.grids_meaning(channel, mode)
-    if meaning != "entries":
-        st.info(t(f"spp.grids_{meaning}", channel=channel, mode=mode, c=channels), icon="ℹ️")
+def grids_note(mode: str, channels: int) -> None:
+    """Say what the max/mean views' grids are (they are not the vector's own entries)."""
+    for channel in VIEWS:
+        meaning = pyramid_figs.grids_meaning(channel, mode)
+        if meaning != "entries":
+            st.caption(t(f"spp.grids_{meaning}", channel=channel, mode=mode, c=channels))
 
 
-def pyramid_section(values, vector, channels, levels, mode, channel) -> None:
-    st.subheader(t("spp.pyramid_title"))
-    ui.explain("spp.pyramid_explain", channel=channel, mode=mode)
-    grids_note(channel, mode, channels)
+def pyramid_section(vector, channels, levels, mode) -> None:
     length = t("common.vector_length", c=channels, bins=sum(n * n for n in levels),
                n=vector.size)
-    fig = pyramid_figs.pyramid_figure(
-        pyramid_figs.view_grids(values, levels, mode), vector, channels=channels,
-        title=t("spp.vector_title", length=length), level_title=t("spp.level_grid"),
-        segment_label=t("spp.segment"), reduced_note=t("spp.reduced"),
-        height=int(style.FIGURE_HEIGHT * (1.35 if ui.presenting() else 1.1)))
-    ui.plotly(fig, key="spp_pyramid_fig", name="spp-pyramid")
     st.metric(t("spp.vector_length"), length)
     levels_text = "-".join(map(str, levels))
     offer(vector, name=f"spp-vector-{levels_text}", key="spp_vec",
@@ -213,18 +208,18 @@ def offer(array: np.ndarray, *, name: str, key: str, header: str) -> None:
 @st.fragment
 def view_section(slot, choice, tap: str, features: np.ndarray, levels: tuple[int, ...],
                  geometry) -> None:
-    """Channel and pooling (written into the controls ``slot``), the bins and the pyramid:
-    a fragment, so these controls rerun only this part."""
-    left, right = slot.columns([2.6, 1])
-    channel = channel_ui(left, slot, features.shape[0],
-                         ranked_channels(choice.digest, tap, features))
-    mode = pool_ui(right)
-    values = pyramid_figs.channel_map(features, channel)
+    """Pooling (written into the controls ``slot``), the bins view and the vector: a
+    fragment, so pooling and a channel the view asks for rerun only this part."""
+    mode = pool_ui(slot)
     vector = pyramid_pool(choice.digest, tap, levels, mode, features)
-    st.subheader(t("spp.bins_title"))
+    bins_view(choice, tap, features, levels, mode, geometry)
     ui.explain("spp.bins_explain")
-    bins_section(values, choice.array, levels, mode, geometry)
-    pyramid_section(values, vector, features.shape[0], levels, mode, channel)
+    grids_note(mode, features.shape[0])
+    pyramid_section(vector, features.shape[0], levels, mode)
+    with st.expander(t("spp.map_download")):
+        offer(pyramid_figs.channel_map(features, VIEWS[0]), name="spp-feature-map",
+              key="spp_map", header=f"max over channels ({features.shape[1]} x "
+                                    f"{features.shape[2]} cells)")
 
 
 # ---------------------------------------------------------------- 3. sizes, 4. rules
@@ -302,7 +297,6 @@ def rules_section(feature_hw, levels) -> None:
 
 def main() -> None:
     st.title(t("spp.title"))
-    st.write(t("spp.intro"))
     choice = ui.current_image()
     with ui.controls():
         left, right = st.columns(2)
@@ -316,6 +310,8 @@ def main() -> None:
     st.caption(t("spp.source_note", tap=tap, c=channels, fh=fh, fw=fw, s=geometry.stride,
                  r=geometry.field.size[0]))
     view_section(view_slot, choice, tap, features, levels, geometry)
+    with st.expander(t("spp.intro_title")):
+        st.write(t("spp.intro"))
     sizes_section(choice, tap, channels, geometry.stride, levels)
     rules_section((fh, fw), levels)
 

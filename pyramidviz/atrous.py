@@ -2,7 +2,8 @@
 
 A ``k x k`` kernel at rate ``r`` puts ``r - 1`` gaps between its taps: it spans
 ``r (k - 1) + 1`` cells with still ``k * k`` weights. With padding ``r (k // 2)`` the output
-keeps the input's size. Pure numpy, no torch.
+keeps the input's size. :func:`branch_taps` places the taps on the photo through a
+backbone's receptive field. Pure numpy, no torch.
 
 References
 ----------
@@ -23,9 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyramidviz.checks import odd_kernel, positive_int, positive_ints
+from pyramidviz.receptive import Box, FieldInfo
 
 __all__ = [
-    "Coverage", "HDCReport", "conv_output_size", "effective_kernel_size",
+    "BranchTaps", "Coverage", "HDCReport", "branch_taps", "conv_output_size",
+    "effective_kernel_size",
     "hdc_check", "stack_coverage", "tap_cells", "tap_offsets", "valid_weight_counts",
 ]
 
@@ -255,3 +258,48 @@ def hdc_check(rates: Sequence[int], kernel: int = 3) -> HDCReport:
         rates=rates, kernel=kernel, max_distances=tuple(distances),
         common_factor=math.gcd(*rates), holes=stack_coverage(rates, kernel).holes,
     )
+
+
+@dataclass(frozen=True)
+class BranchTaps:
+    """Where the taps of one atrous branch land for one feature cell.
+
+    Attributes
+    ----------
+    rate : int
+    cells : ndarray of int, shape (k * k, 2)
+        Feature cells ``(row, col)`` read by the taps (may lie off the map).
+    pixels : ndarray of float, shape (k * k, 2)
+        Their centres ``(y, x)`` in image pixels, ``FieldInfo.center``: taps are
+        ``rate * jump`` pixels apart.
+    inside : ndarray of bool, shape (k * k,)
+        True for taps on the map (the others read zero padding).
+    field : Box
+        Theoretical receptive field: union of the fields of the taps on the map, clipped
+        to the image (the backbone field grown by ``(k - 1) * rate * jump`` when all fit).
+    """
+
+    rate: int
+    cells: np.ndarray
+    pixels: np.ndarray
+    inside: np.ndarray
+    field: Box
+
+
+def branch_taps(field: FieldInfo, feature_size: tuple[int, int], point: tuple[int, int], *,
+                rate: int, kernel: int = 3, image_size: tuple[int, int]) -> BranchTaps:
+    """Taps of a ``kernel x kernel`` conv at ``rate`` centred on ``point``.
+
+    Examples
+    --------
+    >>> f = FieldInfo(size=(3, 3), jump=(16, 16), padding=(0, 0))
+    >>> t = branch_taps(f, (4, 4), (0, 0), rate=2, image_size=(64, 64))
+    >>> t.pixels[4].tolist(), t.pixels[5].tolist(), int(t.inside.sum()), t.field
+    ([1.0, 1.0], [1.0, 33.0], 4, Box(top=0, left=0, bottom=35, right=35))
+    """
+    cells, inside = tap_cells(feature_size, point, rate=rate, kernel=kernel)
+    pixels = np.column_stack(field.center(cells[:, 0], cells[:, 1])).astype(float)
+    on = cells[inside]
+    box = field.block_box((int(on[:, 0].min()), int(on[:, 0].max()) + 1),
+                          (int(on[:, 1].min()), int(on[:, 1].max()) + 1), image_size=image_size)
+    return BranchTaps(int(rate), cells, pixels, inside, box)

@@ -27,6 +27,7 @@ References
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -212,16 +213,25 @@ class FieldInfo:
         return self.block_box((row, row + 1), (col, col + 1), image_size=image_size)
 
     def stride_box(self, rows: Pair, cols: Pair, *, image_size: Pair | None = None) -> Box:
-        """Pixels ``[r0*j, r1*j) x [c0*j, c1*j)`` that the cells "own" at their stride.
+        """The ``j``-pixel tiles the cells ``rows x cols`` "own", centred on their centres.
+
+        Cell ``u`` owns ``[c(u) - j/2, c(u) + j/2)`` around its centre ``c(u)``
+        (:meth:`center`), rounded up to whole pixels, so a block of cells owns
+        ``[ceil(c(u0) - j/2), ceil(c(u0) - j/2) + (u1 - u0) j)``. With TF "SAME" padding the
+        centres are not at ``u j``, so neither are the tiles.
 
         Examples
         --------
         >>> FieldInfo(size=(7, 7), jump=(4, 4), padding=(3, 3)).stride_box((1, 3), (0, 1))
-        Box(top=4, left=0, bottom=12, right=4)
+        Box(top=2, left=-2, bottom=10, right=2)
+        >>> FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0)).stride_box((2, 4), (0, 1))
+        Box(top=2, left=0, bottom=4, right=1)
         """
         (r0, r1), (c0, c1) = rows, cols
         (jh, jw) = self.jump
-        box = Box(r0 * jh, c0 * jw, r1 * jh, c1 * jw)
+        cy, cx = self.center(r0, c0)
+        top, left = math.ceil(cy - jh / 2), math.ceil(cx - jw / 2)
+        box = Box(top, left, top + (r1 - r0) * jh, left + (c1 - c0) * jw)
         return box if image_size is None else box.clip(*image_size)
 
 

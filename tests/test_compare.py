@@ -11,11 +11,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyramidviz import compare
+from pyramidviz import compare, views
 from pyramidviz.aspp import ASPP
 from pyramidviz.figures import base
 from pyramidviz.figures import compare as figs
-from pyramidviz.receptive import FieldInfo
 from pyramidviz.spp import bin_edges, spatial_pyramid_pool
 
 
@@ -69,53 +68,18 @@ def test_output_lengths_spp_constant_aspp_grows():
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 60), st.integers(1, 8))
-def test_bin_of_finds_a_bin_holding_the_cell(size, bins):
+def test_bin_of_finds_the_first_bin_holding_the_cell(size, bins):
+    edges = bin_edges(size, bins)
     for cell in range(size):
-        start, end = bin_edges(size, bins)[figs.bin_of(cell, size, bins)]
+        index = views.bin_of(cell, edges)
+        start, end = edges[index]
         assert start <= cell < end
+        assert all(not (a <= cell < b) for a, b in edges[:index])
     with pytest.raises(ValueError):
-        figs.bin_of(size, size, bins)
-
-
-def test_aspp_taps_are_rate_times_stride_apart():
-    field = FieldInfo(size=(851, 851), jump=(16, 16), padding=(414, 423))
-    for rate in (6, 12, 18):
-        yx, inside = figs.aspp_taps(field, (9, 14), rate, (19, 29))
-        grid = yx.reshape(3, 3, 2)
-        assert np.allclose(np.diff(grid[:, :, 0], axis=0), 16 * rate)
-        assert np.allclose(np.diff(grid[:, :, 1], axis=1), 16 * rate)
-        cy, cx = field.center(9, 14)
-        assert tuple(grid[1, 1]) == (cy + 0.5, cx + 0.5)  # pixel-edge coordinates
-    _, inside = figs.aspp_taps(field, (9, 14), 18, (19, 29))
-    assert inside.tolist() == [False] * 4 + [True] + [False] * 4
-
-
-def _figure(**overrides):
-    rgb = np.zeros((300, 451, 3), np.uint8)
-    field = FieldInfo(size=(851, 851), jump=(16, 16), padding=(414, 423))
-    kw = dict(level=4, cell=(9, 14), rates=(6, 12, 18), titles=("a", "b"),
-              names={"bin_field": "f", "bin_owned": "o", "cell_field": "c", "rate": "r"})
-    kw.update(overrides)
-    return figs.sees_figure(rgb, field, (19, 29), **kw)
-
-
-def test_sees_figure_draws_every_bin_and_every_tap():
-    fig = _figure()
-    grid = fig.data[2]
-    assert grid.x.count(None) == 16  # 4 x 4 bins, one closed path each
-    owned = fig.data[3]
-    # cell (9, 14): rows [4, 10) of bin 1 (bins [0,5) [4,10) [9,15) [14,19)), cols [7, 15)
-    rows, cols = bin_edges(19, 4)[1], bin_edges(29, 4)[1]
-    assert (rows, cols) == ((4, 10), (7, 15))
-    assert min(v for v in owned.y if v is not None) == rows[0] * 16
-    assert max(v for v in owned.x if v is not None) == cols[1] * 16
-    taps = [trace for trace in fig.data if getattr(trace, "mode", None) == "markers"]
-    assert [len(trace.x) for trace in taps] == [9, 9, 9]
-    assert [trace.name for trace in taps] == ["r 6", "r 12", "r 18"]
+        views.bin_of(size, edges)
 
 
 def test_figures_are_compact():
-    assert base.figure_bytes(_figure()) < 300_000
     rng = np.random.default_rng(0)
     out = figs.outputs_figure(rng.random(6720), rng.random((19, 29)), titles=("a", "b"))
     assert base.figure_bytes(out) < 300_000

@@ -1,4 +1,4 @@
-"""The SPP pyramid: channel views, the real vector vs the shown grids, and the pyramid figure."""
+"""The SPP pyramid: channel views and the real vector vs the shown grids."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from test_figures_spp import PIXEL, decode, rng_features
+from figure_helpers import PIXEL, rng_features
 
-from pyramidviz import i18n, spp
-from pyramidviz.figures import spp as bins
+from pyramidviz import views
 from pyramidviz.figures import spp_pyramid as figs
 
 # ---------------------------------------------------------------- channel view
@@ -44,11 +43,13 @@ def test_spp_vector_is_every_channel_pooled_separately(mode):
     np.testing.assert_array_equal(figs.spp_vector(features, (4, 2, 1), mode), expected)
 
 
-def test_view_grids_pool_the_shown_map_like_the_bins_figure():
+def test_view_grids_pool_the_shown_map_like_the_bins_view():
     values = rng_features(1, h=7, w=10)[0]
+    payload = views.spp_payload({"map": values}, np.zeros((7, 10, 3), np.uint8), np.zeros(21),
+                                levels=(4, 2, 1), mode="max", channels=1, field=PIXEL)
     for n, grid in zip((4, 2, 1), figs.view_grids(values, (4, 2, 1), "max"), strict=True):
-        views = bins.bin_views(values, n, mode="max", field=PIXEL, image_size=values.shape)
-        np.testing.assert_array_equal(grid.ravel(), [v.value for v in views])
+        shown = [value for value, _, _ in payload["views"][0]["bins"][str(n)]]
+        np.testing.assert_array_equal(grid.ravel(), np.float32(shown))
 
 
 def real_grids(features, levels, mode):
@@ -82,59 +83,3 @@ def test_grids_meaning_says_what_the_shown_grids_are_in_terms_of_the_vector(chan
 def test_grids_meaning_rejects_an_unknown_mode():
     with pytest.raises(ValueError, match="mode must be"):
         figs.grids_meaning("mean", "sum")
-
-
-# ---------------------------------------------------------------- pyramid figure
-
-
-def pyramid(features, levels, channel="mean", mode="max"):
-    vector = figs.spp_vector(features, levels, mode)
-    grids = figs.view_grids(figs.channel_map(features, channel), levels, mode)
-    c = features.shape[0]
-    title = i18n.translate("en", "common.vector_length", c=c, bins=sum(n * n for n in levels),
-                           n=vector.size)
-    fig = figs.pyramid_figure(grids, vector, channels=c, title=title, level_title="{n}",
-                              segment_label="{n}: {size}", reduced_note="{k} per px")
-    return vector, grids, fig
-
-
-def test_pyramid_title_heatmaps_and_strip_for_4_2_1():
-    features = rng_features(c=320, h=10, w=15)
-    vector, grids, fig = pyramid(features, (4, 2, 1))
-    assert fig.layout.title.text == "320 × 21 = 6,720"
-    heatmaps = [t for t in fig.data if t.type == "heatmap"]
-    assert [np.asarray(h.z).shape for h in heatmaps] == [(4, 4), (2, 2), (1, 1)]
-    for heatmap, grid in zip(heatmaps, grids, strict=True):
-        np.testing.assert_allclose(np.asarray(heatmap.z), grid)
-    strip = next(t for t in fig.data if t.type == "image" and t.name == "vector")
-    assert decode(strip.source).shape[:2] == (1, 6720)  # one pixel per value
-    separators = next(t for t in fig.data if t.type == "scatter")
-    assert sorted({x for x in separators.x if x is not None}) == [0, 5120, 6400, 6720]
-    labels = [a.text for a in fig.layout.annotations]
-    assert {"4: 5120", "2: 1280", "1: 320"} <= set(labels)
-
-
-def test_the_strip_is_the_real_vector_even_when_the_grids_show_the_channel_mean():
-    features = rng_features(c=8, h=10, w=15, seed=5)
-    vector, _, fig = pyramid(features, (4, 2, 1), channel="mean", mode="max")
-    strip = decode(next(t for t in fig.data if t.name == "vector").source)[0]
-    order = np.argsort(vector, kind="stable")  # colour rises with value along Viridis
-    brightness = strip.astype(int).sum(axis=1)
-    low, high = order[: len(order) // 10], order[-len(order) // 10:]
-    assert brightness[high].mean() > brightness[low].mean() + 200
-
-
-def test_pyramid_for_the_paper_6_3_2_1_on_256_channels():
-    """He et al. (2015): 50 bins; with 256 channels the vector has 12,800 values."""
-    vector, _, fig = pyramid(rng_features(c=256, h=13, w=13), (6, 3, 2, 1))
-    assert vector.size == 12_800 == spp.vector_length(256, (6, 3, 2, 1))
-    assert fig.layout.title.text == "256 × 50 = 12,800"
-    strip = next(t for t in fig.data if t.type == "image")
-    assert decode(strip.source).shape[1] == 6400 and strip.dx == 2  # 2 values per pixel
-    assert "2 per px" in [a.text for a in fig.layout.annotations]
-
-
-def test_pyramid_rejects_a_vector_of_the_wrong_length():
-    with pytest.raises(ValueError, match="vector must have shape"):
-        figs.pyramid_figure([np.ones((2, 2))], np.zeros(7), channels=2, title="",
-                            level_title="", segment_label="", reduced_note="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_figures_spp import RULES, photo, rectangles
+from figure_helpers import RULES, photo, rectangles
 
 from pyramidviz import spp
 from pyramidviz.compare import feature_size

@@ -58,7 +58,9 @@ def test_block_and_stride_boxes() -> None:
     field = FieldInfo(size=(5, 5), jump=(2, 2), padding=(2, 2))
     assert field.block_box((0, 3), (1, 2)) == Box(-2, 0, 7, 5)
     assert field.block_box((0, 3), (1, 2), image_size=(4, 4)) == Box(0, 0, 4, 4)
-    assert field.stride_box((1, 3), (0, 2), image_size=(5, 9)) == Box(2, 0, 5, 4)
+    # centres 2u (u j - P + (r - 1) / 2): cells 1-2 own [1, 5) rows, cells 0-1 [-1, 3) cols
+    assert field.stride_box((1, 3), (0, 2)) == Box(1, -1, 5, 3)
+    assert field.stride_box((1, 3), (0, 2), image_size=(5, 9)) == Box(1, 0, 5, 3)
     glob = FieldInfo(size=(9, 9), jump=(8, 8), padding=(0, 0), global_=True)
     assert glob.cell_box(0, 0, image_size=(100, 60)) == Box(0, 0, 100, 60)
     with pytest.raises(ValueError, match="non-empty"):
@@ -137,3 +139,15 @@ def test_image_box_to_cells_keeps_centres_strictly_inside(start: int, length: in
     inside = [u for u in range(0, (start + length) // stride + 2)
               if start < u * stride < start + length]
     assert list(range(r0, r1)) == inside
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(1, 901).filter(lambda r: r % 2), jump=st.sampled_from([1, 2, 4, 8, 16, 32]),
+       pad=st.integers(0, 500), u0=st.integers(0, 40), n=st.integers(1, 6))
+def test_stride_box_is_centred_on_the_cell_centres(size, jump, pad, u0, n) -> None:
+    field = FieldInfo(size=(size, size), jump=(jump, jump), padding=(pad, pad))
+    box = field.stride_box((u0, u0 + n), (u0, u0 + n))
+    first, last = field.center(u0, u0)[0], field.center(u0 + n - 1, u0 + n - 1)[0]
+    assert box.height == n * jump
+    assert abs((box.top + box.bottom) / 2 - (first + last + 1 * (jump == 1)) / 2) <= 0.5
+    assert box.top <= first < box.top + jump and box.bottom - jump <= last < box.bottom

@@ -2,6 +2,8 @@
 
 - :mod:`pyramidviz.figures.style`: every colour, font and size in one place.
 - :mod:`pyramidviz.figures.base`: PNG-encoded image layers, grids, boxes (shared by all pages).
-- :mod:`pyramidviz.figures.spp`, :mod:`pyramidviz.figures.aspp`,
-  :mod:`pyramidviz.figures.compare`: the figures of each page.
+- ``spp_*``, ``aspp_*`` and :mod:`pyramidviz.figures.compare`: the Plotly figures of each page.
+
+The interactive views (SPP bins, ASPP taps, Compare's linked cell) are not figures: they are
+drawn in the browser from :mod:`pyramidviz.views` payloads.
 """

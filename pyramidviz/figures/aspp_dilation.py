@@ -22,8 +22,8 @@ import plotly.graph_objects as go
 
 from pyramidviz.atrous import Coverage, conv_output_size, valid_weight_counts
 from pyramidviz.figures import base, style
-from pyramidviz.figures.aspp import branch_color
 from pyramidviz.figures.aspp_panels import PANEL_SIDE, panel_row
+from pyramidviz.figures.base import branch_color
 
 __all__ = ["ValidWeights", "gridding_figure", "sliding_kernel_figure", "valid_weights_figure",
            "valid_weights_table"]

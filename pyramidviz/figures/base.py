@@ -32,6 +32,11 @@ _PHOTO_CACHE: OrderedDict[bytes, tuple[str, tuple[int, int]]] = OrderedDict()
 _PHOTO_LOCK = threading.Lock()  # sessions' threads share the cache
 
 
+def branch_color(index: int) -> str:
+    """Colour of branch ``index`` (0 is the 1x1 branch, then the rates, then image pooling)."""
+    return style.BRANCH_COLORS[index % len(style.BRANCH_COLORS)]
+
+
 def png_bytes(rgb: np.ndarray) -> bytes:
     """Encode an ``(H, W, 3)`` or ``(H, W)`` uint8 array as PNG.
 

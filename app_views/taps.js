@@ -1,0 +1,244 @@
+// ASPP taps view (and the Compare page's linked pair): click, drag or arrow-key a feature
+// cell on the photo; every branch's k x k taps (off-map taps hollow), each branch's field
+// box and the valid-tap counts follow in the browser. Positions come from the formulas the
+// payload carries (pyramidviz/views.py): centre(u) = u*jump - padding + (size-1)/2, tap i of
+// rate r at cell u + (i - (k-1)/2)*r, a block of cells [u0, u1) sees
+// [u0*jump - padding, (u1-1)*jump - padding + size) clipped to the photo.
+// Contract (browser tests): [data-testid=pv-aspp-taps] (or pv-compare) tabindex=0,
+// data-state JSON {"cell": [row, col], "stride": px}; data-taps JSON
+// [{"rate", "x", "y", "on_map"}, ...] of every drawn tap in photo pixels.
+
+// Okabe-Ito colours and one marker shape per branch (colour-blind safe).
+const BRANCH = [["#0072b2", "circle"], ["#d55e00", "square"], ["#009e73", "diamond"],
+  ["#cc79a7", "triangle"], ["#e69f00", "star"], ["#56b4e9", "circle"], ["#000000", "square"]];
+const INK = "#222", SPP_BIN = "#f0e442";
+
+export default function (component) {
+  const { parentElement, data, setStateValue } = component;
+  let root = parentElement.querySelector(".pv-view");
+  if (!root) root = build(parentElement, data);
+  const v = root.__pv;
+  if (v.token !== data.token) {
+    v.token = data.token;
+    v.P = data.payload; v.L = data.labels; v.urlKey = data.url_key; v.erf = !!data.erf;
+    v.setStateValue = setStateValue;
+    const [h, w] = v.P.map, s = (data.state && data.state.cell) || [Math.floor(h / 2), Math.floor(w / 2)];
+    v.cell = [clamp(s[0], 0, h - 1), clamp(s[1], 0, w - 1)];
+    v.layoutKey = null;
+    renderToolbar(v);
+    draw(v);
+  }
+  if (data.status !== undefined) v.status.textContent = data.status || "";
+}
+
+function clamp(x, lo, hi) { return Math.min(Math.max(Number.isInteger(x) ? x : lo, lo), hi); }
+
+function build(parent, data) {
+  const root = html("div", "pv-view", null, parent);
+  setAttrs(root, { "data-testid": data.testid, tabindex: 0, role: "application",
+    "aria-roledescription": data.labels.role, "aria-label": data.labels.aria });
+  if (data.present) root.classList.add("pv-present");
+  const bar = html("div", "pv-toolbar", null, root);
+  const svgEl = svg("svg", { class: "pv-svg", role: "img" }, root);
+  const readout = html("div", "pv-readout", null, root);
+  readout.setAttribute("aria-live", "polite");
+  const status = html("div", "pv-status", null, root);
+  const v = { root, bar, svg: svgEl, readout, status };
+  root.__pv = v;
+  root.addEventListener("keydown", (e) => onKey(v, e));
+  new ResizeObserver(() => draw(v)).observe(root);
+  return root;
+}
+
+function renderToolbar(v) {
+  v.bar.replaceChildren();
+  const g = html("div", "pv-group", null, v.bar);
+  html("span", "pv-label", v.L.hint, g);
+  const t = html("div", "pv-group", null, v.bar);
+  if (v.erf) button(t, v.L.erf, v.L.erf_help, () => v.setStateValue("erf_cell", v.cell.slice()));
+  button(t, "PNG", v.L.save, () => savePng(v.svg, `pyramidviz-${v.root.dataset.testid}.png`));
+}
+
+function onKey(v, e) {
+  const [h, w] = v.P.map, [r, c] = v.cell;
+  const moves = { ArrowUp: [r - 1, c], ArrowDown: [r + 1, c], ArrowLeft: [r, c - 1],
+    ArrowRight: [r, c + 1], Home: [r, 0], End: [r, w - 1], PageUp: [0, c], PageDown: [h - 1, c] };
+  if (!moves[e.key]) return;
+  e.preventDefault();
+  moveTo(v, moves[e.key]);
+}
+
+function moveTo(v, [r, c]) {
+  const [h, w] = v.P.map;
+  const cell = [clamp(r, 0, h - 1), clamp(c, 0, w - 1)];
+  if (cell[0] === v.cell[0] && cell[1] === v.cell[1]) return;
+  v.cell = cell;
+  draw(v);
+}
+
+// --------------------------------------------------------------- geometry (payload formulas)
+
+function centre(F, axis, u) { return u * F.jump[axis] - F.padding[axis] + (F.size[axis] - 1) / 2; }
+
+/** The pixel box [top, left, bottom, right] seen by the cells [r0, r1) x [c0, c1), clipped. */
+function blockBox(P, r0, r1, c0, c1) {
+  const F = P.field, H = P.photo.H, W = P.photo.W;
+  if (F.global) return [0, 0, H, W];
+  const span = (a0, a1, ax) => [a0 * F.jump[ax] - F.padding[ax], (a1 - 1) * F.jump[ax] - F.padding[ax] + F.size[ax]];
+  const [t, b] = span(r0, r1, 0), [l, rr] = span(c0, c1, 1);
+  const top = Math.min(Math.max(t, 0), H), left = Math.min(Math.max(l, 0), W);
+  return [top, left, Math.max(top, Math.min(b, H)), Math.max(left, Math.min(rr, W))];
+}
+
+/** Every branch's taps at the cell: cells, pixels, on-map flags, field box, valid count. */
+function branchTaps(P, [r, c]) {
+  const [h, w] = P.map;
+  return P.branches.map((br) => {
+    const k = br.rate === null ? 1 : P.kernel, rate = br.rate === null ? 1 : br.rate;
+    const half = (k - 1) / 2, taps = [];
+    let r0 = Infinity, r1 = -Infinity, c0 = Infinity, c1 = -Infinity;
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+      const u = r + (i - half) * rate, q = c + (j - half) * rate;
+      const on = u >= 0 && u < h && q >= 0 && q < w;
+      if (on) { r0 = Math.min(r0, u); r1 = Math.max(r1, u + 1); c0 = Math.min(c0, q); c1 = Math.max(c1, q + 1); }
+      taps.push({ rate: br.rate, x: centre(P.field, 1, q), y: centre(P.field, 0, u), on_map: on });
+    }
+    return { name: br.name, rate: br.rate, k, taps, valid: taps.filter((t) => t.on_map).length,
+      box: blockBox(P, r0, r1, c0, c1) };
+  });
+}
+
+function sppBin(P, [r, c]) {
+  const S = P.spp, n = S.level, i = S.row_bin[r], j = S.col_bin[c];
+  return { i, j, index: i * n + j, boxes: S.boxes[i * n + j] };
+}
+
+// --------------------------------------------------------------- drawing
+
+function layout(P, width) {
+  const H = P.photo.H, W = P.photo.W, panels = P.spp ? 2 : 1;
+  const reach = Math.max(0, ...P.branches.map((b) => (b.rate ? b.rate * (P.kernel - 1) / 2 : 0) * P.stride));
+  const m = Math.min(reach, 0.35 * Math.max(H, W));  // room for off-map taps around the photo
+  const narrow = width < 620 && panels === 2;
+  const vbw = narrow ? 600 : 1000, gap = 24, top = 26, legend = 24 * 1;
+  const cols = narrow ? 1 : panels;
+  const pw = (vbw - gap * (cols - 1)) / cols, s = Math.min(pw / (W + 2 * m), (narrow ? 380 : 600) / (H + 2 * m));
+  const ph = (H + 2 * m) * s;
+  const boxes = [];
+  for (let i = 0; i < panels; i++) {
+    const col = narrow ? 0 : i, row = narrow ? i : 0;
+    boxes.push({ x: col * (pw + gap) + (pw - (W + 2 * m) * s) / 2 + m * s, y: top + row * (ph + top + 10) + m * s, s });
+  }
+  const rows = narrow ? panels : 1;
+  return { vbw, vbh: top + rows * (ph + top + 10) + legend, m, s, panels: boxes, ph };
+}
+
+function marker(shape, x, y, size, attrs, parent) {
+  const r = size;
+  if (shape === "square") return svg("rect", { x: x - r * 0.85, y: y - r * 0.85, width: r * 1.7, height: r * 1.7, ...attrs }, parent);
+  if (shape === "diamond") return svg("path", { d: `M${x},${y - r * 1.2}L${x + r * 1.2},${y}L${x},${y + r * 1.2}L${x - r * 1.2},${y}Z`, ...attrs }, parent);
+  if (shape === "triangle") return svg("path", { d: `M${x},${y - r * 1.2}L${x + r * 1.1},${y + r * 0.8}L${x - r * 1.1},${y + r * 0.8}Z`, ...attrs }, parent);
+  if (shape === "star") return svg("path", { d: `M${x - r},${y - r}L${x + r},${y + r}M${x - r},${y + r}L${x + r},${y - r}M${x - r * 1.3},${y}H${x + r * 1.3}`, ...attrs, "stroke-width": 3 }, parent);
+  return svg("circle", { cx: x, cy: y, r, ...attrs }, parent);
+}
+
+function draw(v) {
+  if (!v.P) return;
+  const { P, L } = v;
+  const width = v.root.clientWidth || 1000;
+  const key = `${width < 620}`;
+  if (v.layoutKey !== key) { v.layoutKey = key; v.geo = layout(P, width); buildScene(v); }
+  const geo = v.geo, s = geo.s, cell = v.cell, branches = branchTaps(P, cell);
+  const [cy, cx] = [centre(P.field, 0, cell[0]), centre(P.field, 1, cell[1])];
+  const size = Math.max(4, Math.min(9, 600 / Math.max(P.photo.W, P.photo.H) * 6)) / s / 60 * 60;
+  v.scene.overlays.forEach((g, panel) => {
+    g.replaceChildren();
+    const kind = P.spp && panel === 0 ? "spp" : "aspp";
+    if (kind === "spp") {
+      const bin = sppBin(P, cell);
+      svg("rect", { ...rectOf(bin.boxes[1]), fill: "none", stroke: BRANCH[4][0], "stroke-width": 3,
+        "stroke-dasharray": "8 5", "vector-effect": "non-scaling-stroke", "data-role": "spp-field" }, g);
+      svg("rect", { ...rectOf(bin.boxes[0]), fill: "rgba(240,228,66,0.25)", stroke: SPP_BIN, "stroke-width": 4,
+        "vector-effect": "non-scaling-stroke", "data-role": "spp-bin" }, g);
+    } else {
+      branches.forEach((b, i) => {
+        const [colour] = BRANCH[i % BRANCH.length];
+        svg("rect", { ...rectOf(b.box), fill: "none", stroke: colour, "stroke-width": 2.5,
+          "stroke-dasharray": i ? `${4 + 2 * i} 4` : null, "vector-effect": "non-scaling-stroke",
+          "data-role": "field", "data-branch": b.name }, g);
+      });
+      branches.slice().reverse().forEach((b, ri) => {
+        const i = branches.length - 1 - ri, [colour, shape] = BRANCH[i % BRANCH.length];
+        b.taps.forEach((t) => marker(shape, t.x, t.y, (i === 0 ? 1.4 : 1) * 6 / s, t.on_map
+          ? { fill: colour, stroke: "#fff", "stroke-width": 1.2, "vector-effect": "non-scaling-stroke" }
+          : { fill: "none", stroke: colour, "stroke-width": 2, "vector-effect": "non-scaling-stroke" }, g));
+      });
+    }
+    svg("circle", { cx, cy, r: 4 / s, fill: "#fff", stroke: INK, "stroke-width": 2,
+      "vector-effect": "non-scaling-stroke", "data-role": "cell" }, g);
+  });
+  // legend and readout: valid taps of each branch
+  const lg = v.scene.legend;
+  lg.replaceChildren();
+  let x = 0;
+  branches.forEach((b, i) => {
+    const [colour, shape] = BRANCH[i % BRANCH.length];
+    marker(shape, x + 6, -4, 5, { fill: colour, stroke: colour }, lg);
+    const label = fmt(b.rate === null ? L.legend_1x1 : L.legend_rate, { r: b.rate, valid: b.valid, total: b.k * b.k });
+    const t = svg("text", { x: x + 16, y: 0, "font-size": 13, fill: INK }, lg);
+    t.textContent = label;
+    x += 16 + label.length * 7 + 18;
+  });
+  if (P.spp) {
+    svg("rect", { x, y: -10, width: 14, height: 10, fill: "rgba(240,228,66,0.4)", stroke: SPP_BIN, "stroke-width": 3 }, lg);
+    svg("text", { x: x + 20, y: 0, "font-size": 13, fill: INK }, lg).textContent = fmt(L.legend_bin, { n: P.spp.level });
+  }
+  const parts = branches.filter((b) => b.rate !== null).map((b) =>
+    fmt(L.branch_line, { r: b.rate, px: b.rate * P.stride, valid: b.valid, total: b.k * b.k }));
+  v.readout.textContent = fmt(L.readout, { row: cell[0], col: cell[1], h: P.map[0], w: P.map[1],
+    x: num(cx), y: num(cy), stride: P.stride }) + " " + parts.join(" · ");
+  const taps = branches.flatMap((b) => b.taps);
+  v.root.setAttribute("data-taps", JSON.stringify(taps));
+  const state = { cell: cell.slice(), stride: P.stride, valid: branches.map((b) => b.valid),
+    boxes: branches.map((b) => b.box) };
+  if (P.spp) { const bin = sppBin(P, cell); state.spp_bin = bin.index; state.spp_boxes = bin.boxes; }
+  v.root.setAttribute("data-state", JSON.stringify(state));
+  if (v.urlKey) writeUrl({ [v.urlKey]: `${cell[0]},${cell[1]}` });
+}
+
+function buildScene(v) {
+  const { P, L, geo } = v, s = v.svg;
+  s.replaceChildren();
+  setAttrs(s, { viewBox: `0 0 ${geo.vbw} ${geo.vbh}`, "font-family": "Noto Sans, Noto Sans CJK KR, sans-serif" });
+  svg("rect", { x: 0, y: 0, width: geo.vbw, height: geo.vbh, fill: "#ffffff" }, s);
+  const defs = svg("defs", {}, s);
+  v.scene = { overlays: [], groups: [] };
+  geo.panels.forEach((p, i) => {
+    const clip = svg("clipPath", { id: `pv-clip-${i}` }, defs);
+    svg("rect", { x: -geo.m, y: -geo.m, width: P.photo.W + 2 * geo.m, height: P.photo.H + 2 * geo.m }, clip);
+    const title = svg("text", { x: p.x - geo.m * p.s, y: p.y - geo.m * p.s - 8, "font-size": 15, fill: INK }, s);
+    title.textContent = P.spp ? (i === 0 ? fmt(L.title_spp, { n: P.spp.level }) : L.title_aspp) : L.title;
+    const g = svg("g", { transform: `translate(${p.x},${p.y}) scale(${p.s})`, "clip-path": `url(#pv-clip-${i})` }, s);
+    svg("rect", { x: -geo.m, y: -geo.m, width: P.photo.W + 2 * geo.m, height: P.photo.H + 2 * geo.m, fill: "#eeeeee" }, g);
+    svg("image", { x: 0, y: 0, width: P.photo.W, height: P.photo.H, href: P.photo.src, preserveAspectRatio: "none" }, g);
+    if (P.spp && i === 0) {
+      const path = P.spp.boxes.map(([b]) => `M${b[1]},${b[0]}H${b[3]}V${b[2]}H${b[1]}Z`).join("");
+      svg("path", { d: path, fill: "none", stroke: "rgba(255,255,255,0.85)", "stroke-width": 1, "vector-effect": "non-scaling-stroke" }, g);
+    }
+    v.scene.overlays.push(svg("g", {}, g));
+    v.scene.groups.push(g);
+    g.style.cursor = "crosshair";
+    const at = (e) => {
+      const q = pointIn(g, e);
+      if (!q) return;
+      const F = P.field;
+      moveTo(v, [Math.round((q.y + F.padding[0] - (F.size[0] - 1) / 2) / F.jump[0]),
+                 Math.round((q.x + F.padding[1] - (F.size[1] - 1) / 2) / F.jump[1])]);
+    };
+    g.addEventListener("pointerdown", (e) => { v.dragging = true; g.setPointerCapture?.(e.pointerId); at(e); v.root.focus({ preventScroll: true }); });
+    g.addEventListener("pointermove", (e) => { if (v.dragging) at(e); });
+    g.addEventListener("pointerup", () => { v.dragging = false; });
+    g.addEventListener("pointercancel", () => { v.dragging = false; });
+  });
+  v.scene.legend = svg("g", { transform: `translate(8,${geo.vbh - 8})` }, s);
+}

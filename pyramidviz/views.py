@@ -1,0 +1,325 @@
+"""View payloads: what the browser-side views draw, computed once on the server.
+
+Each builder is a pure function from numbers pyramidviz computed (feature maps, pooled
+values, receptive fields) to one compact, JSON-serialisable dict: numbers, and maps and
+photos encoded as small images (data URIs), never figures. The browser views
+(``app_views/*.js``) only place what is in the payload, so every overlay interaction (hover,
+step, play, level and channel switch, moving a cell) runs in the browser with no server
+round trip. Positions the views derive themselves follow formulas whose parameters the
+payload carries, and those are checked against this package in the browser tests:
+
+- a cell's centre ``u * jump - padding + (size - 1) / 2`` (:meth:`FieldInfo.center`);
+- tap ``i`` of a ``k x k`` branch at rate ``r`` on cell ``u``: cell ``u + (i - (k-1)/2) r``
+  (:func:`pyramidviz.atrous.tap_cells`), on the map when ``0 <= cell < h``;
+- a block of cells ``[u0, u1)`` sees ``[u0 j - P, (u1 - 1) j - P + size)``, clipped to the
+  photo (:meth:`FieldInfo.block_box`);
+- entry ``(c, b)`` of an SPP level ``n`` sits at ``offset + c n^2 + b`` in the vector
+  (:func:`pyramidviz.spp.spatial_pyramid_pool`, channel-major like ``flatten(1)``).
+
+Labels are not part of a payload: the app adds its EN/KO strings beside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from PIL import Image
+
+from pyramidviz.atrous import tap_cells
+from pyramidviz.receptive import Box, FieldInfo
+from pyramidviz.spp import bin_edges
+
+__all__ = ["PHOTO_SIDE", "bin_of", "expected_taps", "payload_bytes", "photo_payload", "spp_payload",
+           "taps_payload"]
+
+PHOTO_SIDE = 720
+"""Longest side of the photo a view shows (a JPEG of ~30-80 KB)."""
+
+_SEQUENTIAL = np.array([  # Viridis, 9 stops (the figures' sequential scale)
+    (68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
+    (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37)], np.float64)
+
+
+def _jpeg_uri(image: Image.Image, quality: int = 82) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality, optimize=True)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _png_uri(rgb: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, np.uint8)).save(buffer, format="PNG",
+                                                              optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _colour(values: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
+    """``(..., 3)`` uint8 Viridis colours of ``values`` scaled to ``[vmin, vmax]``."""
+    span = vmax - vmin if vmax > vmin else 1.0
+    t = np.clip((np.asarray(values, np.float64) - vmin) / span, 0.0, 1.0)
+    t = np.nan_to_num(t, nan=0.0) * (len(_SEQUENTIAL) - 1)
+    lo = np.floor(t).astype(int).clip(0, len(_SEQUENTIAL) - 2)
+    frac = (t - lo)[..., None]
+    rgb = _SEQUENTIAL[lo] * (1 - frac) + _SEQUENTIAL[lo + 1] * frac
+    return np.round(rgb).astype(np.uint8)
+
+
+def photo_payload(photo: np.ndarray, *, side: int = PHOTO_SIDE) -> dict:
+    """The photo as a JPEG data URI at most ``side`` px long, drawn over its own pixels.
+
+    Parameters
+    ----------
+    photo : ndarray, shape (H, W, 3), uint8
+    side : int
+
+    Returns
+    -------
+    dict
+        ``{"src": data URI, "H": H, "W": W}``: the view stretches the image over
+        ``[0, W) x [0, H)`` so that every coordinate in a payload is a photo pixel.
+
+    Examples
+    --------
+    >>> p = photo_payload(np.zeros((300, 451, 3), np.uint8))
+    >>> p["H"], p["W"], p["src"][:23]
+    (300, 451, 'data:image/jpeg;base64,')
+    """
+    photo = np.ascontiguousarray(photo, np.uint8)
+    height, width = photo.shape[:2]
+    image = Image.fromarray(photo).convert("RGB")
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return {"src": _jpeg_uri(image), "H": int(height), "W": int(width)}
+
+
+def _field(field: FieldInfo) -> dict:
+    return {"size": list(field.size), "jump": list(field.jump), "padding": list(field.padding),
+            "global": bool(field.global_)}
+
+
+def _box(box: Box) -> list[int]:
+    return [box.top, box.left, box.bottom, box.right]
+
+
+def _map_image(values: np.ndarray) -> dict:
+    """One channel view: a PNG of one pixel per cell, and its colour range."""
+    finite = values[np.isfinite(values)]
+    vmin = float(finite.min()) if finite.size else 0.0
+    vmax = float(finite.max()) if finite.size else 1.0
+    return {"png": _png_uri(_colour(values, vmin, vmax)), "vmin": vmin, "vmax": vmax}
+
+
+def _pooled(values: np.ndarray, levels: Sequence[int], mode: str) -> dict[str, list[list]]:
+    """``[value, winner_row, winner_col]`` per bin of each level, row-major (winner ``None``
+    for avg), from :func:`pyramidviz.spp.spatial_pyramid_pool` (torch's adaptive pooling)."""
+    import torch
+
+    from pyramidviz.spp import spatial_pyramid_pool
+
+    x = torch.from_numpy(np.ascontiguousarray(values, np.float32))[None, None]
+    result = spatial_pyramid_pool(x, levels, mode=mode)
+    out = {}
+    for i, n in enumerate(result.levels):
+        pooled = result.pooled[i][0, 0].reshape(-1).tolist()
+        if result.argmax is None:
+            out[str(n)] = [[v, None, None] for v in pooled]
+        else:
+            cells = result.argmax[i][0, 0].reshape(-1, 2).tolist()
+            out[str(n)] = [[v, r, c] for v, (r, c) in zip(pooled, cells, strict=True)]
+    return out
+
+
+def spp_payload(views: Mapping[str, np.ndarray], photo: np.ndarray, vector: np.ndarray, *,
+                levels: Sequence[int], mode: str, channels: int, field: FieldInfo,
+                photo_info: dict | None = None) -> dict:
+    """Everything the SPP bins view draws, for every level and channel view it can switch to.
+
+    Parameters
+    ----------
+    views : mapping of str to ndarray, each shape (h, w)
+        The channel views the view can switch among locally, first one shown first (e.g.
+        ``{"max": ..., "mean": ..., "17": features[17], ...}``).
+    photo : ndarray, shape (H, W, 3), uint8
+    vector : ndarray, shape (channels * sum(n * n),)
+        The real SPP vector (every channel pooled separately).
+    levels : sequence of int
+    mode : {"max", "avg"}
+    channels : int
+        ``C`` of the feature map.
+    field : FieldInfo
+        Receptive field of the map's cells in photo pixels.
+    photo_info : dict, optional
+        A :func:`photo_payload` already made (it is the same for every setting).
+
+    Returns
+    -------
+    dict
+        ``map`` (h, w), ``levels``, ``edges`` (per level, half-open row and column cell
+        ranges from :func:`pyramidviz.spp.bin_edges`), ``boxes`` (per level and bin, the
+        stride box and the receptive field on the photo, ``[top, left, bottom, right]``),
+        ``views`` (per channel view: a PNG, its range and ``[value, winner_row,
+        winner_col]`` per level and bin), ``vector`` (a PNG strip, its length and each
+        level's offset), ``photo`` and ``field``.
+
+    Examples
+    --------
+    >>> info = FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0))
+    >>> m = np.arange(12.0).reshape(3, 4)
+    >>> p = spp_payload({"max": m}, np.zeros((3, 4, 3), np.uint8), np.zeros(5),
+    ...                 levels=(2, 1), mode="max", channels=1, field=info)
+    >>> p["edges"]["2"], p["views"][0]["bins"]["2"][3], p["vector"]["offsets"]
+    ({'rows': [[0, 2], [1, 3]], 'cols': [[0, 2], [2, 4]]}, [11.0, 2, 3], [0, 4])
+    """
+    if not views:
+        raise ValueError("views must name at least one channel view")
+    first = np.asarray(next(iter(views.values())))
+    h, w = first.shape
+    image_hw = tuple(photo.shape[:2])
+    edges, boxes = {}, {}
+    for n in levels:
+        rows, cols = bin_edges(h, n), bin_edges(w, n)
+        edges[str(n)] = {"rows": [list(r) for r in rows], "cols": [list(c) for c in cols]}
+        boxes[str(n)] = [[_box(field.stride_box(r, c, image_size=image_hw)),
+                          _box(field.block_box(r, c, image_size=image_hw))]
+                         for r in rows for c in cols]
+    view_list = []
+    for name, values in views.items():
+        values = np.asarray(values, np.float32)
+        if values.shape != (h, w):
+            raise ValueError(f"every view must be {h} x {w}, got {values.shape} for {name!r}")
+        view_list.append({"name": str(name), **_map_image(values),
+                          "bins": _pooled(values, levels, mode)})
+    vector = np.asarray(vector, np.float64).ravel()
+    offsets = np.concatenate([[0], np.cumsum([channels * n * n for n in levels])[:-1]])
+    lo, hi = (np.percentile(vector, [1, 99]) if vector.size else (0.0, 1.0))
+    return {
+        "photo": photo_info or photo_payload(photo),
+        "map": [int(h), int(w)],
+        "field": _field(field),
+        "levels": [int(n) for n in levels],
+        "mode": mode,
+        "channels": int(channels),
+        "edges": edges,
+        "boxes": boxes,
+        "views": view_list,
+        "colors": _SEQUENTIAL.astype(int).tolist(),
+        "vector": {"png": _png_uri(_colour(vector[None, :], float(lo), float(hi))),
+                   "length": int(vector.size), "offsets": [int(o) for o in offsets]},
+    }
+
+
+def taps_payload(photo: np.ndarray, *, field: FieldInfo, feature_size: tuple[int, int],
+                 stride: int, rates: Sequence[int], kernel: int,
+                 spp_level: int | None = None, photo_info: dict | None = None) -> dict:
+    """Everything the ASPP taps view draws for any cell the student moves to.
+
+    Parameters
+    ----------
+    photo : ndarray, shape (H, W, 3), uint8
+    field : FieldInfo
+        Receptive field of the map's cells in photo pixels.
+    feature_size : (int, int)
+        ``(h, w)`` of the map.
+    stride : int
+        Pixels between neighbouring cells (the output stride for the last stages).
+    rates : sequence of int
+        Atrous rates; the view adds the 1x1 branch first.
+    kernel : int
+        Odd kernel size ``k`` of the atrous branches.
+    spp_level : int, optional
+        For the Compare view: the finest SPP level, whose bin containing the cell is drawn.
+        Adds ``spp`` with the bin of each row and column (:func:`bin_of`) and each bin's
+        stride box and field.
+    photo_info : dict, optional
+        A :func:`photo_payload` already made.
+
+    Returns
+    -------
+    dict
+        ``photo``, ``map`` (h, w), ``field``, ``stride``, ``kernel``, ``branches``
+        (``[{"name": "1x1", "rate": None}, {"name": "rate 6", "rate": 6}, ...]``) and, with
+        ``spp_level``, ``spp``.
+
+    Examples
+    --------
+    >>> f = FieldInfo(size=(3, 3), jump=(16, 16), padding=(0, 0))
+    >>> p = taps_payload(np.zeros((64, 64, 3), np.uint8), field=f, feature_size=(4, 4),
+    ...                  stride=16, rates=(2,), kernel=3, spp_level=2)
+    >>> [b["name"] for b in p["branches"]], p["spp"]["row_bin"]
+    (['1x1', 'rate 2'], [0, 0, 1, 1])
+    """
+    h, w = feature_size
+    branches = [{"name": "1x1", "rate": None}] + [{"name": f"rate {int(r)}", "rate": int(r)}
+                                                  for r in rates]
+    payload = {
+        "photo": photo_info or photo_payload(photo),
+        "map": [int(h), int(w)],
+        "field": _field(field),
+        "stride": int(stride),
+        "kernel": int(kernel),
+        "branches": branches,
+    }
+    if spp_level is not None:
+        image_hw = tuple(photo.shape[:2])
+        rows, cols = bin_edges(h, spp_level), bin_edges(w, spp_level)
+        payload["spp"] = {
+            "level": int(spp_level),
+            "row_bin": [bin_of(u, rows) for u in range(h)],
+            "col_bin": [bin_of(u, cols) for u in range(w)],
+            "boxes": [[_box(field.stride_box(r, c, image_size=image_hw)),
+                       _box(field.block_box(r, c, image_size=image_hw))]
+                      for r in rows for c in cols],
+        }
+    return payload
+
+
+def bin_of(cell: int, edges: Sequence[tuple[int, int]]) -> int:
+    """Index of the first bin of ``edges`` (half-open ranges) that contains ``cell``.
+
+    Examples
+    --------
+    >>> [bin_of(c, bin_edges(7, 4)) for c in range(7)]
+    [0, 0, 1, 1, 2, 2, 3]
+    """
+    for index, (start, end) in enumerate(edges):
+        if start <= cell < end:
+            return index
+    raise ValueError(f"cell {cell} lies in no bin of {list(edges)}")
+
+
+def expected_taps(payload: dict, cell: tuple[int, int]) -> list[dict]:
+    """The taps a taps view must draw at ``cell``, computed by pyramidviz (the test oracle).
+
+    Returns
+    -------
+    list of dict
+        ``{"rate": r or None, "x": px, "y": py, "on_map": bool}`` per tap, branch by branch,
+        row-major, in photo pixels (:meth:`FieldInfo.center`, :func:`atrous.tap_cells`).
+    """
+    f = payload["field"]
+    field = FieldInfo(tuple(f["size"]), tuple(f["jump"]), tuple(f["padding"]), f["global"])
+    out = []
+    for branch in payload["branches"]:
+        rate, kernel = branch["rate"], payload["kernel"]
+        cells, inside = (tap_cells(tuple(payload["map"]), cell, rate=1, kernel=1)
+                         if rate is None else
+                         tap_cells(tuple(payload["map"]), cell, rate=rate, kernel=kernel))
+        for (row, col), on in zip(cells.tolist(), inside.tolist(), strict=True):
+            y, x = field.center(row, col)
+            out.append({"rate": rate, "x": float(x), "y": float(y), "on_map": bool(on)})
+    return out
+
+
+def payload_bytes(payload: dict) -> int:
+    """Size in bytes of the payload as JSON (what the browser receives).
+
+    Examples
+    --------
+    >>> payload_bytes({"a": [1, 2]})
+    11
+    """
+    import json
+
+    return len(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
