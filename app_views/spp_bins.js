@@ -90,6 +90,7 @@ function togglePlay(v) {
   else v.timer = setInterval(() => step(v, 1), 700);
   v.playButton.textContent = v.timer ? "❚❚" : "▶";
   v.playButton.title = v.timer ? v.L.pause : v.L.play;
+  v.playButton.setAttribute("aria-label", v.playButton.title);
 }
 
 function onKey(v, e) {

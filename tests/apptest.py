@@ -26,3 +26,11 @@ def open_page(name: str, /, **params: str) -> AppTest:
 def figures(at: AppTest) -> list[dict]:
     """Every Plotly figure on screen, as the JSON spec Streamlit sends."""
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def view_data(at: AppTest, key: str) -> dict:
+    """The data a browser view was mounted with (payload, labels, state), by its key."""
+    for element in at.get("bidi_component"):
+        if element.proto.id.endswith(f"-{key}"):
+            return json.loads(element.proto.json)
+    raise KeyError(f"no view with key {key!r} on the page")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from PIL import Image
 
@@ -9,7 +11,7 @@ from browser import open_page
 
 pytestmark = pytest.mark.browser
 
-LINK = "/compare?cmp_os=8&cmp_levels=6-3-2-1&cmp_row=2&cmp_col=3&img=coffee"
+LINK = "/compare?cmp_os=8&cmp_levels=6-3-2-1&cmp_cell=2,3&img=coffee"
 
 
 def _segment_checked(page, label: str) -> str:
@@ -21,11 +23,11 @@ def test_shared_link_reopens_the_same_view(page, server_url):
     open_page(page, server_url + LINK)
     assert _segment_checked(page, "Output stride of the backbone") == "8"
     assert _segment_checked(page, "SPP pyramid") == "6-3-2-1"
-    inputs = page.get_by_test_id("stNumberInputField")
-    assert [inputs.nth(i).input_value() for i in range(2)] == ["2", "3"]
+    view = page.locator("[data-testid=pv-compare]")
+    assert json.loads(view.get_attribute("data-state"))["cell"] == [2, 3]
     sidebar = page.get_by_test_id("stSidebar").inner_text()
     assert "coffee (600 × 400 px)" in sidebar
-    assert "ASPP: dilated taps at cell (2, 3)" in page.get_by_test_id("stMain").inner_text()
+    assert "Cell (row 2, column 3) of the 50 × 75 map" in view.inner_text()  # 600 x 400 at OS 8
 
 
 @pytest.mark.parametrize("query,expected", [

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest import open_page
+from pyramidviz.views import expected_taps
+
+from apptest import open_page, view_data
 
 # chelsea (451 x 300 px), stage7 at OS 16: 19 x 29 cells; FieldInfo padding (414, 423), size 851
-CHART_KEYS = ["aspp_pick", "aspp_erf_fig", "aspp_prev_fig", "aspp_valid_fig", "aspp_grid_fig",
+CHART_KEYS = ["aspp_erf_fig", "aspp_prev_fig", "aspp_valid_fig", "aspp_grid_fig",
               "aspp_anim_fig"]
 
 
@@ -41,15 +43,19 @@ def values(v) -> np.ndarray:
     return np.array([np.nan if x is None else x for x in v], dtype=float)
 
 
-def taps(spec: dict, rate: int) -> np.ndarray:
-    """(y, x) of every tap (on and off the map) of one rate branch."""
-    traces = [d for d in spec["data"] if d.get("legendgroup") == f"rate {rate}"
-              and d.get("mode") == "markers"]
-    return np.concatenate([np.column_stack([values(d["y"]), values(d["x"])]) for d in traces])
+def taps_view(at: AppTest) -> dict:
+    return view_data(at, "aspp_taps_view")
 
 
-def legend_names(spec: dict) -> list[str]:
-    return [d["name"] for d in spec["data"] if d.get("showlegend")]
+def drawn(at: AppTest, rate: int | None) -> list[dict]:
+    """The taps the view draws for one branch at the cell it opens on (pyramidviz's oracle)."""
+    data = taps_view(at)
+    return [t for t in expected_taps(data["payload"], tuple(data["state"]["cell"]))
+            if t["rate"] == rate]
+
+
+def on_map(at: AppTest, rate: int) -> int:
+    return sum(t["on_map"] for t in drawn(at, rate))
 
 
 def test_default_view_shows_every_figure_with_deeplab_rates():
@@ -58,7 +64,11 @@ def test_default_view_shows_every_figure_with_deeplab_rates():
     assert at.title[0].value == "ASPP: atrous spatial pyramid pooling"
     page = text(at)
     assert "Rates 6, 12, 18: DeepLab v3's choice at output stride 16" in page
-    assert "row **9**, column **14** of the 19 × 29 map, centred on pixel (x 226, y 155)" in page
+    data = taps_view(at)
+    assert data["state"] == {"cell": [9, 14]} and data["payload"]["map"] == [19, 29]
+    assert data["payload"]["stride"] == 16
+    assert [(t["x"], t["y"]) for t in drawn(at, None)] == [(226.0, 155.0)]
+    assert [on_map(at, r) for r in (6, 12, 18)] == [9, 3, 1]
     assert "320 channels × 19 × 29 cells" in page
     for key in CHART_KEYS:
         figure(at, key)
@@ -74,10 +84,11 @@ def test_rendered_taps_are_rate_times_output_stride_pixels_apart(stride):
     at = open_aspp()
     at.radio(key="aspp_os").set_value(str(stride)).run()
     assert not at.exception
-    spec = figure(at, "aspp_pick")
     rates = (12, 24, 36) if stride == 8 else (6, 12, 18)
+    assert taps_view(at)["payload"]["stride"] == stride
+    assert [b["rate"] for b in taps_view(at)["payload"]["branches"]] == [None, *rates]
     for rate in rates:
-        points = taps(spec, rate)
+        points = np.array([(t["y"], t["x"]) for t in drawn(at, rate)])
         assert len(points) == 9
         centre = points.mean(axis=0)
         gaps = sorted({float(v) for v in (points - centre).ravel()})
@@ -97,15 +108,13 @@ def test_custom_rates_and_bad_rates_text():
     at = open_aspp()
     at.text_input(key="aspp_rates").input("3, 5").run()
     assert not at.exception
-    names = legend_names(figure(at, "aspp_pick"))
-    assert any(n.startswith("rate 3:") for n in names) and not any("rate 6" in n for n in names)
+    assert [b["rate"] for b in taps_view(at)["payload"]["branches"]] == [None, 3, 5]
     assert "Your rates: 3, 5." in text(at)
     at.text_input(key="aspp_rates").input("6, banana, 0").run()
     assert not at.exception
     assert any("banana" in e.value and "6, 12, 18" in e.value
                and "whole numbers separated by commas" in e.value for e in at.error)
-    names = legend_names(figure(at, "aspp_pick"))
-    assert any(n.startswith("rate 18:") for n in names)
+    assert [b["rate"] for b in taps_view(at)["payload"]["branches"]] == [None, 6, 12, 18]
 
 
 def test_kernel_size_and_stage_controls():
@@ -113,7 +122,7 @@ def test_kernel_size_and_stage_controls():
     erf3, prev3 = figure(at, "aspp_erf_fig"), figure(at, "aspp_prev_fig")
     at.selectbox(key="aspp_k").set_value(5).run()
     assert not at.exception
-    assert "rate 6: 15/25 taps on the map" in legend_names(figure(at, "aspp_pick"))
+    assert taps_view(at)["payload"]["kernel"] == 5 and on_map(at, 6) == 15  # 3 x 5 rows fit
     assert "whatever kernel size" not in text(at)
     # the effective fields and branch outputs now use 5 x 5 kernels too
     assert figure(at, "aspp_erf_fig") != erf3 and figure(at, "aspp_prev_fig") != prev3
@@ -129,38 +138,33 @@ def test_kernel_size_and_stage_controls():
     assert "stage4 of EfficientNet-Lite0 at output stride 16: 80 channels" in text(at)
 
 
-def test_number_inputs_move_the_point_taps_and_effective_field():
-    at = open_aspp()
-    before = figure(at, "aspp_erf_fig")
-    at.number_input(key="aspp_row").set_value(0)
-    at.number_input(key="aspp_col").set_value(2).run()
+def test_a_cell_in_the_link_and_the_views_erf_request_move_the_effective_field():
+    at = open_aspp(aspp_cell="0,2")
     assert not at.exception
-    assert "row **0**, column **2** of the 19 × 29 map, centred on pixel (x 34, y 11)" in text(at)
-    spec = figure(at, "aspp_pick")
-    one = next(d for d in spec["data"] if d.get("legendgroup") == "1x1"
-               and d.get("mode") == "markers")
-    assert (values(one["x"])[0], values(one["y"])[0]) == (34.5, 11.5)
+    assert taps_view(at)["state"] == {"cell": [0, 2]}
+    assert [(t["x"], t["y"]) for t in drawn(at, None)] == [(34.0, 11.0)]
+    assert "Effective receptive field of cell (0, 2)" in text(at)
+    before = figure(at, "aspp_erf_fig")
+    at.session_state["_aspp_erf_cell"] = (5, 7)  # what the view's "effective field" sends
+    at.run()
+    assert not at.exception
+    assert "Effective receptive field of cell (5, 7)" in text(at)
     assert figure(at, "aspp_erf_fig") != before
 
 
-def test_bad_point_values_in_the_link_give_a_notice_and_a_valid_point():
-    at = open_aspp(aspp_row="999", aspp_col="-3")
+@pytest.mark.parametrize("cell", ["999,3", "-3,1", "inf,nan", "1", "a,b", "١,٢", "1e309,0", ""])
+def test_bad_cells_in_the_link_give_a_notice_and_the_centre(cell):
+    at = open_aspp(aspp_cell=cell)
     assert not at.exception
-    notices = " ".join(w.value for w in at.warning)
-    assert "aspp_row" in notices and "aspp_col" in notices
-    assert 0 <= at.number_input(key="aspp_row").value <= 18
-    assert 0 <= at.number_input(key="aspp_col").value <= 28
+    assert "aspp_cell" in " ".join(w.value for w in at.warning)
+    assert taps_view(at)["state"] == {"cell": [9, 14]}
 
 
-def test_point_is_clamped_when_the_feature_map_shrinks():
-    at = open_aspp()
-    at.number_input(key="aspp_row").set_value(18)
-    at.number_input(key="aspp_col").set_value(28).run()
-    at.radio(key="aspp_os").set_value("32").run()
+def test_a_cell_off_a_smaller_map_falls_back_to_its_centre():
+    at = open_aspp(aspp_cell="18,28", aspp_os="32")  # a link made at OS 16, the map is 10 x 15
     assert not at.exception
-    assert (at.number_input(key="aspp_row").value, at.number_input(key="aspp_col").value) \
-        == (9, 14)
-    assert "the point was moved inside it" in text(at)
+    assert taps_view(at)["state"] == {"cell": [5, 7]}
+    assert "aspp_cell" in " ".join(w.value for w in at.warning)
 
 
 def test_channel_selector_changes_the_branch_outputs():
@@ -213,20 +217,19 @@ def test_an_uploaded_photo_is_used(sample_png):
     page = text(at)
     assert "4 × 6 cells for the 96 × 64 px photo" in page
     assert "Rate 6, 12, 18: only the centre tap" in page
-    assert at.number_input(key="aspp_row").value <= 3
+    assert taps_view(at)["state"] == {"cell": [2, 3]} and taps_view(at)["payload"]["map"] == [4, 6]
 
 
 def test_a_shared_link_reopens_the_same_view():
     at = open_aspp(aspp_os="8", aspp_rates="12,24", aspp_k="5", aspp_tap="stage6",
-                   aspp_row="3", aspp_col="4", aspp_ch="7", aspp_stack="1,3",
+                   aspp_cell="3,4", aspp_ch="7", aspp_stack="1,3",
                    aspp_an_d="3")
     assert not at.exception
     assert at.radio(key="aspp_os").value == "8"
     assert at.text_input(key="aspp_rates").value == "12,24"
     assert at.selectbox(key="aspp_k").value == 5
     assert at.selectbox(key="aspp_tap").value == "stage6"
-    assert (at.number_input(key="aspp_row").value, at.number_input(key="aspp_col").value) \
-        == (3, 4)
+    assert taps_view(at)["state"] == {"cell": [3, 4]}
     assert at.selectbox(key="aspp_ch").value == "7"
     assert at.slider(key="aspp_an_d").value == 3
     assert "**1, 3**" in text(at)
@@ -249,4 +252,6 @@ def test_korean_and_presentation_mode():
     assert at.title[0].value == "ASPP: 아트러스 공간 피라미드 풀링"
     assert "팽창률 6, 12, 18" in text(at)
     assert len(at.expander) >= 1  # the settings are folded away
-    assert "팽창률 6: 탭 9개 중 9개가 맵 안" in legend_names(figure(at, "aspp_pick"))
+    labels = taps_view(at)["labels"]
+    assert labels["legend_rate"] == "팽창률 {r} (맵 안 {valid}/{total})"
+    assert taps_view(at)["present"] is True

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest import figures, open_page
+from pyramidviz.spp import bin_edges
+
+from apptest import figures, open_page, view_data
 
 
 def open_compare(**params: str) -> AppTest:
@@ -21,7 +23,7 @@ def table_cells(at: AppTest, index: int = 0) -> list[list[str]]:
 def test_default_view_shows_shapes_costs_and_three_figures():
     at = open_compare()
     assert at.title[0].value == "SPP vs ASPP, side by side"
-    assert len(figures(at)) == 3
+    assert len(figures(at)) == 2  # outputs and growth; the linked cell is a browser view
     rows = {row[0]: row[1:] for row in table_cells(at)}
     # chelsea is 451 x 300: stage7 at output stride 16 is 320 x 19 x 29
     assert rows["Input"] == ["320 × 19 × 29", "320 × 19 × 29"]
@@ -39,31 +41,38 @@ def test_output_stride_and_pyramid_controls_change_the_numbers():
     assert rows["Input"][0] == "320 × 38 × 57"
     assert rows["Output values"][0] == f"{320 * 50:,}"  # 6-3-2-1: 50 bins
     assert "12, 24, 36" in at.caption[0].value
-    assert "6 × 6" in figures(at)[0]["layout"]["annotations"][0]["text"]
+    payload = view_data(at, "cmp_sees_view")["payload"]
+    assert payload["spp"]["level"] == 6 and payload["stride"] == 8
+    assert [b["rate"] for b in payload["branches"]] == [None, 12, 24, 36]
 
 
-def test_cell_inputs_move_the_taps():
+def test_the_linked_view_carries_the_finest_bins_and_the_taps():
     at = open_compare()
-    at.number_input(key="cmp_row").set_value(0).run()
-    at.number_input(key="cmp_col").set_value(0).run()
-    assert not at.exception
-    assert "(0, 0)" in figures(at)[0]["layout"]["annotations"][1]["text"]
+    data = view_data(at, "cmp_sees_view")
+    payload = data["payload"]
+    assert data["state"] == {"cell": [9, 14]} and payload["map"] == [19, 29]
+    rows = bin_edges(19, 4)
+    assert payload["spp"]["row_bin"][9] == 1 and rows[1] == (4, 10)  # bins [0,5) [4,10) ...
+    assert len(payload["spp"]["boxes"]) == 16
+    assert data["testid"] == "pv-compare" and data["url_key"] == "cmp_cell"
 
 
 def test_link_reproduces_the_view():
-    at = open_compare(cmp_os="32", cmp_levels="3-2-1", cmp_row="2", cmp_col="3")
+    at = open_compare(cmp_os="32", cmp_levels="3-2-1", cmp_cell="2,3")
     assert at.segmented_control(key="cmp_os").value == "32"
     assert at.segmented_control(key="cmp_levels").value == "3-2-1"
-    assert (at.number_input(key="cmp_row").value, at.number_input(key="cmp_col").value) == (2, 3)
+    assert view_data(at, "cmp_sees_view")["state"] == {"cell": [2, 3]}
     assert not at.warning
 
 
 @pytest.mark.parametrize("params", [{"cmp_os": "7"}, {"cmp_levels": "<b>"},
-                                    {"cmp_row": "999"}, {"cmp_col": "x"}])
+                                    {"cmp_cell": "999,1"}, {"cmp_cell": "x"},
+                                    {"cmp_cell": "-inf,inf"}])
 def test_garbage_parameters_fall_back_with_a_notice(params):
     at = open_compare(**params)
     assert any(next(iter(params)) in w.value for w in at.warning)
-    assert len(figures(at)) == 3
+    assert len(figures(at)) == 2
+    assert view_data(at, "cmp_sees_view")["state"]["cell"] == [9, 14]
 
 
 def test_korean_compare_page():
@@ -75,7 +84,7 @@ def test_korean_compare_page():
 def test_presentation_mode_folds_the_controls_into_one_place():
     at = open_compare(present="true")
     assert [e.label for e in at.expander if e.label == "Controls"] == ["Controls"]
-    assert len(at.expander[0].number_input) == 2  # the cell inputs sit with the settings
-    at.number_input(key="cmp_row").set_value(1).run()  # fragment rerun: still one place
+    at.segmented_control(key="cmp_os").set_value("8").run()
     assert not at.exception
+    assert view_data(at, "cmp_sees_view")["present"] is True
     assert [e.label for e in at.expander if e.label == "Controls"] == ["Controls"]

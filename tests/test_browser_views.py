@@ -1,0 +1,259 @@
+"""Real browser: the SPP, ASPP and Compare views work in the browser, with no server round trip.
+
+The contract (issue 10): the SPP view ``[data-testid=pv-spp-bins]`` and the ASPP view
+``[data-testid=pv-aspp-taps]`` take the keyboard focus, keep their state in ``data-state``
+(and the drawn taps in ``data-taps``), and no overlay action reruns the script or makes the
+server send a websocket frame. Everything drawn is compared with pyramidviz's own numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from pyramidviz import views
+from pyramidviz.backbones import extract, load_backbone, tap_info
+from pyramidviz.spp import bin_edges, spatial_pyramid_pool
+
+from browser import exceptions_on_screen, open_page, wait_idle
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHELSEA = np.asarray(Image.open(ROOT / "assets" / "samples" / "chelsea.png").convert("RGB"))
+WATCH = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  window.__pvRuns = 0;
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'running') window.__pvRuns += 1;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+class Frames:
+    """Websocket frames the server sends, counted through the DevTools protocol."""
+
+    def __init__(self, page) -> None:
+        self.count = 0
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.on("Network.webSocketFrameReceived", self._seen)
+
+    def _seen(self, _event) -> None:
+        self.count += 1
+
+
+def state(locator, attribute: str = "data-state"):
+    return json.loads(locator.get_attribute(attribute))
+
+
+def open_view(page, server_url: str, path: str, testid: str):
+    open_page(page, server_url)  # the router first, as a student would arrive
+    open_page(page, f"{server_url}{path}")
+    view = page.locator(f"[data-testid={testid}]")
+    view.wait_for()
+    page.evaluate(WATCH)
+    return view
+
+
+def no_round_trip(page, frames: Frames, before: int) -> None:
+    page.wait_for_timeout(400)  # anything the server would send arrives well within this
+    assert frames.count == before, f"{frames.count - before} websocket frames from the server"
+    assert page.evaluate("window.__pvRuns") == 0, "an overlay action reran the script"
+    assert not exceptions_on_screen(page)
+
+
+def spp_truth(levels=(4, 2, 1)):
+    """What the SPP view must show on chelsea, stage7 at OS 32, max over channels."""
+    features = extract(load_backbone(output_stride=32), CHELSEA, "stage7")
+    shown = torch.from_numpy(features.max(0))[None, None]
+    result = spatial_pyramid_pool(shown, levels)
+    return result, tap_info(32, "stage7", CHELSEA.shape[:2])
+
+
+def centre_of_cell(page, view, row: int, col: int, h: int, w: int) -> tuple[float, float]:
+    """Page coordinates of a feature-map cell of the SPP view's map image."""
+    box = view.locator("svg image").first.bounding_box()
+    return box["x"] + (col + 0.5) * box["width"] / w, box["y"] + (row + 0.5) * box["height"] / h
+
+
+def test_spp_view_steps_by_keyboard_mouse_and_touch_in_the_browser(page, server_url):
+    view = open_view(page, server_url, "/spp", "pv-spp-bins")
+    frames = Frames(page)
+    result, info = spp_truth()
+    assert view.get_attribute("tabindex") == "0"
+    start = frames.count
+    view.focus()
+    s = state(view)
+    assert (s["level"], s["bin"], s["view"]) == (4, 0, "max")
+    for key, level, bin_ in (("ArrowRight", 4, 1), ("ArrowRight", 4, 2), ("ArrowLeft", 4, 1),
+                             ("End", 4, 15), ("Home", 4, 0), ("ArrowDown", 4, 4),
+                             ("PageDown", 2, 3), ("PageDown", 1, 0), ("PageUp", 2, 0)):
+        page.keyboard.press(key)
+        s = state(view)
+        assert (s["level"], s["bin"]) == (level, bin_), key
+        i = (4, 2, 1).index(level)
+        n, (row, col) = level, divmod(bin_, level)
+        rows, cols = bin_edges(10, n)[row], bin_edges(15, n)[col]
+        assert (tuple(s["rows"]), tuple(s["cols"])) == (rows, cols)
+        assert s["value"] == pytest.approx(float(result.pooled[i][0, 0, row, col]), rel=1e-6)
+        assert s["winner"] == result.argmax[i][0, 0, row, col].tolist()
+        field = info.field
+        stride = field.stride_box(rows, cols, image_size=(300, 451))
+        block = field.block_box(rows, cols, image_size=(300, 451))
+        assert s["stride_box"] == [stride.top, stride.left, stride.bottom, stride.right]
+        assert s["field_box"] == [block.top, block.left, block.bottom, block.right]
+    page.keyboard.press("PageDown")  # back to 4 x 4
+    page.keyboard.press("PageDown")
+    assert state(view)["level"] == 4
+    x, y = centre_of_cell(page, view, 6, 13, 10, 15)  # rows [5, 8) x cols [11, 15): bin 11
+    page.mouse.click(x, y)
+    assert state(view)["bin"] == 11
+    view.get_by_role("button", name="Mean over all channels at each cell").click()
+    assert state(view)["view"] == "mean"
+    view.get_by_role("button", name="Show the 2 × 2 level").click()
+    assert state(view)["level"] == 2
+    assert "spp_level=2" in page.url and "spp_view=mean" in page.url
+    no_round_trip(page, frames, start)
+
+
+def test_spp_play_walks_the_bins_and_a_tap_pins_one(browser, server_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                                  is_mobile=True)
+    page = context.new_page()
+    try:
+        view = open_view(page, server_url, "/spp", "pv-spp-bins")
+        frames = Frames(page)
+        start = frames.count
+        view.scroll_into_view_if_needed()
+        view.get_by_role("button", name="Play through the bins (space)").click()
+        page.wait_for_timeout(1600)
+        playing = state(view)["bin"]
+        assert playing >= 1
+        view.get_by_role("button", name="Pause (space)").click()
+        x, y = centre_of_cell(page, view, 0, 0, 10, 15)
+        page.touchscreen.tap(x, y)
+        assert state(view)["bin"] == 0
+        no_round_trip(page, frames, start)
+    finally:
+        context.close()
+
+
+def taps_truth(output_stride: int, rates=(6, 12, 18), spp_level=None) -> dict:
+    info = tap_info(output_stride, "stage7", CHELSEA.shape[:2])
+    return views.taps_payload(np.zeros_like(CHELSEA), field=info.field,
+                              feature_size=info.feature_size, stride=info.stride, rates=rates,
+                              kernel=3, spp_level=spp_level)
+
+
+def assert_taps(view, payload: dict) -> None:
+    s, drawn = state(view), state(view, "data-taps")
+    expected = views.expected_taps(payload, tuple(s["cell"]))
+    assert drawn == expected
+    assert s["stride"] == payload["stride"]
+    for rate in (b["rate"] for b in payload["branches"] if b["rate"]):
+        xs = sorted({t["x"] for t in drawn if t["rate"] == rate})
+        assert np.diff(xs).tolist() == [rate * payload["stride"]] * 2
+
+
+def test_aspp_taps_follow_click_drag_and_keys_exactly(page, server_url):
+    view = open_view(page, server_url, "/aspp", "pv-aspp-taps")
+    frames = Frames(page)
+    start = frames.count
+    payload = taps_truth(16)
+    assert state(view)["cell"] == [9, 14]
+    assert_taps(view, payload)
+    view.focus()
+    for key, cell in (("ArrowUp", [8, 14]), ("ArrowLeft", [8, 13]), ("End", [8, 28]),
+                      ("Home", [8, 0]), ("PageDown", [18, 0]), ("ArrowDown", [18, 0])):
+        page.keyboard.press(key)
+        assert state(view)["cell"] == cell, key
+        assert_taps(view, payload)
+    # a click on the photo at the centre of cell (3, 5): x = 16*5 - 423 + 425, y = 16*3 - 414 + 425
+    photo = view.locator("svg image").first.bounding_box()
+    scale = photo["width"] / 451
+    page.mouse.click(photo["x"] + 82.5 * scale, photo["y"] + 59.5 * scale)
+    assert state(view)["cell"] == [3, 5]
+    assert_taps(view, payload)
+    page.mouse.move(photo["x"] + 82.5 * scale, photo["y"] + 59.5 * scale)
+    page.mouse.down()
+    page.mouse.move(photo["x"] + 114.5 * scale, photo["y"] + 59.5 * scale, steps=4)
+    page.mouse.up()
+    assert state(view)["cell"] == [3, 7]
+    # on the 19 x 29 map at cell (3, 7): rate 6 loses its top row (3 - 6 < 0): 6 of 9;
+    # rate 12 keeps rows 3, 15 and columns 7, 19: 4; rate 18 keeps row 3, columns 7, 25: 2
+    assert state(view)["valid"] == [1, 6, 4, 2]
+    assert "aspp_cell=3%2C7" in page.url or "aspp_cell=3,7" in page.url
+    no_round_trip(page, frames, start)
+    # asking for the effective field is the one action that goes to the server
+    view.get_by_role("button", name="Compute the effective receptive field of every branch").click()
+    page.wait_for_timeout(500)
+    wait_idle(page, timeout=120)
+    assert "Effective receptive field of cell (3, 7)" in page.get_by_test_id("stMain").inner_text()
+    assert state(view)["cell"] == [3, 7]  # the view kept its cell through that rerun
+    assert not exceptions_on_screen(page)
+
+
+def test_compare_view_moves_the_bin_and_the_taps_together(page, server_url):
+    view = open_view(page, server_url, "/compare", "pv-compare")
+    frames = Frames(page)
+    start = frames.count
+    payload = taps_truth(16, spp_level=4)
+    view.focus()
+    for key in ("ArrowUp", "ArrowUp", "ArrowRight", "PageUp", "End"):
+        page.keyboard.press(key)
+        s = state(view)
+        row, col = s["cell"]
+        i = views.bin_of(row, bin_edges(19, 4))
+        j = views.bin_of(col, bin_edges(29, 4))
+        assert s["spp_bin"] == i * 4 + j
+        assert s["spp_boxes"] == payload["spp"]["boxes"][i * 4 + j]
+        assert_taps(view, payload)
+    assert state(view)["cell"] == [0, 28]
+    no_round_trip(page, frames, start)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize(("path", "testid"), [("/spp", "pv-spp-bins"),
+                                              ("/aspp", "pv-aspp-taps")])
+def test_save_png_downloads_the_view_at_twice_its_size(page, server_url, path, testid):
+    view = open_view(page, server_url, path, testid)
+    box = view.locator("svg").first.evaluate(
+        "s => [s.viewBox.baseVal.width, s.viewBox.baseVal.height]")
+    with page.expect_download() as download:
+        view.get_by_role("button", name="Save this view as PNG").click()
+    data = open(download.value.path(), "rb").read()
+    assert png_size(data) == (round(box[0] * 2), round(box[1] * 2))
+    assert download.value.suggested_filename.endswith(".png")
+
+
+def test_a_shared_link_reopens_the_same_bin_and_cell(page, server_url, browser):
+    spp = open_view(page, server_url, "/spp", "pv-spp-bins")
+    spp.focus()
+    for key in ("PageDown", "ArrowRight", "ArrowDown"):  # 2 x 2 level, bin 1, then bin 3
+        page.keyboard.press(key)
+    spp.get_by_role("button", name="Mean over all channels at each cell").click()
+    shared, before = page.url, state(spp)
+    assert (before["level"], before["bin"], before["view"]) == (2, 3, "mean")
+    other = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    try:
+        open_page(other, shared)
+        again = other.locator("[data-testid=pv-spp-bins]")
+        again.wait_for()
+        assert state(again) == before
+        open_page(other, f"{server_url}/aspp?aspp_cell=2,7&aspp_os=8")
+        taps = other.locator("[data-testid=pv-aspp-taps]")
+        taps.wait_for()
+        assert state(taps)["cell"] == [2, 7] and state(taps)["stride"] == 8
+        assert not exceptions_on_screen(other)
+    finally:
+        other.context.close()
