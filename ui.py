@@ -273,16 +273,6 @@ def check_int_param(key: str, lo: int, hi: int) -> None:
         st.warning(t("common.bad_param", key=key), icon="⚠️")
 
 
-def bounded_int(container, label: str, *, key: str, lo: int, hi: int, default: int,
-                help: str | None = None) -> int:
-    """An integer input kept in the URL; a bad URL value gets a notice (see above)."""
-    check_int_param(key, lo, hi)
-    default = min(max(default, lo), hi)
-    value = container.number_input(label, min_value=lo, max_value=hi, value=default, step=1,
-                                   key=key, bind="query-params", help=help)
-    return int(min(max(value if value is not None else default, lo), hi))
-
-
 @contextlib.contextmanager
 def controls() -> Iterator[None]:
     """Where a page's controls go: inline, or folded into an expander in presentation mode."""
@@ -328,6 +318,10 @@ def view(name: str, *, key: str, payload: dict, labels: dict, state: dict, token
 def labels(prefix: str, names: tuple[str, ...] | list[str]) -> dict[str, str]:
     """``{name: t(prefix + name)}``: the EN/KO strings a view shows."""
     return {name: t(f"{prefix}{name}") for name in names}
+
+
+VIEW_URL_KEYS = ("spp_level", "spp_bin", "spp_view", "aspp_cell", "cmp_cell")
+"""URL parameters that the browser views write (history.replaceState) and the pages read."""
 
 
 def url_int(key: str, lo: int, hi: int, default: int) -> int:

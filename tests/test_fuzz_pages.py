@@ -165,3 +165,31 @@ def test_widget_values_never_crash_a_page(page):
             assert not at.exception, (moves, [e.value for e in at.exception])
 
     check()
+
+
+HOSTILE = ["inf", "-inf", "nan", "1e309", "99999999999999999999", "-5", "١٢", "٣,٤",
+           "<img src=x onerror=alert(1)>", "", "1_000", "+1"]
+
+
+def _bound_keys(page: str) -> list[str]:
+    """Every URL key a page reads: its bound widgets, the views' keys, language and image."""
+    return sorted({c.key for c in inventory(page)} | set(ui.VIEW_URL_KEYS)
+                  | {"lang", "present", "img"})
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_for_every_bound_key_never_crash_a_page(page, value):
+    """The link ?aspp_col=inf once crashed inside Streamlit's own number input: every key the
+    page reads gets each hostile value at once, and the page must still render."""
+    at = _open(page, {key: value for key in _bound_keys(page)})
+    assert not at.exception, (value, [e.value for e in at.exception])
+    assert at.title
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e309", "١٢"])
+def test_a_hostile_slider_value_is_dropped_with_a_notice(value):
+    at = _open("aspp", {"aspp_an_i": value})
+    assert not at.exception
+    assert any("aspp_an_i" in w.value for w in at.warning)
+    assert at.slider(key="aspp_an_i").value == 9
