@@ -13,6 +13,13 @@ import ui
 from pyramidviz import i18n
 
 LANG_OPTIONS = [i18n.LANGUAGE_NAMES[code] for code in i18n.LANGUAGES]  # URL shows these names
+APP_CSS = """
+<style>
+h1 { font-size: 2.0rem !important; padding-top: 0.2rem !important; }
+.block-container { padding-top: 3.6rem; }
+:lang(ko), [lang=ko] { word-break: keep-all; }
+</style>
+"""
 PRESENT_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
@@ -41,6 +48,7 @@ def presentation_ui() -> bool:
     present = st.sidebar.toggle(ui.t("common.present"), key="present", bind="query-params",
                                 help=ui.t("common.present_help"))
     st.session_state["_present"] = present
+    st.html(APP_CSS)
     if present:
         st.html(PRESENT_CSS)
     return present

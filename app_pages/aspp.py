@@ -94,9 +94,18 @@ def settings_ui() -> Settings:
     rates = defaults
     if text.strip():
         rates = _parsed(text, defaults, message="aspp.bad_rates", limits=RATE_LIMITS)
-    source = aspp.rates_source(rates, output_stride)
-    st.caption(t(f"aspp.rates_{source}", rates=_rates_text(rates), os=output_stride))
     return Settings(output_stride, rates, int(kernel), tap)
+
+
+def settings_note(settings: Settings, geo, image_hw: tuple[int, int]) -> None:
+    """Where the rates come from, and the map they act on (after the picture)."""
+    source = aspp.rates_source(settings.rates, settings.output_stride)
+    st.caption(t(f"aspp.rates_{source}", rates=_rates_text(settings.rates),
+                 os=settings.output_stride))
+    (h, w), (H, W) = geo.feature_size, image_hw
+    st.caption(t("aspp.map_info", tap=settings.tap, os=settings.output_stride, c=geo.channels,
+                 h=h, w=w, j=geo.stride, fh=geo.field.size[0], fw=geo.field.size[1],
+                 H=H, W=W))
 
 
 # ---------------------------------------------------------------- cached computations
@@ -165,6 +174,7 @@ def taps_section(image, settings: Settings, geo) -> None:
             state={"cell": list(cell)}, token=ui.view_token(image.digest, settings),
             testid="pv-aspp-taps", url_key="aspp_cell", erf=True,
             on_erf_cell_change=_erf_asked)
+    settings_note(settings, geo, image.array.shape[:2])
     r0, j = settings.rates[0], geo.stride
     ui.explain("aspp.taps_explain", k=settings.kernel, j=j, r=r0, px=r0 * j)
     erf_section(image, settings, geo, cell)
@@ -337,10 +347,6 @@ def main() -> None:
     settings = settings_ui()
     H, W = image.array.shape[:2]
     geo = ui.tap_geometry(settings.tap, settings.output_stride, H, W)
-    h, w = geo.feature_size
-    st.caption(t("aspp.map_info", tap=settings.tap, os=settings.output_stride, c=geo.channels,
-                 h=h, w=w, j=geo.stride, fh=geo.field.size[0], fw=geo.field.size[1],
-                 H=H, W=W))
     taps_section(image, settings, geo)
     with st.expander(t("aspp.intro_title")):
         st.write(t("aspp.intro"))

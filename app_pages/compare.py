@@ -93,7 +93,6 @@ def sees_payload(digest: str, stride: int, level: int, rates: tuple[int, ...],
 
 def sees_section(image, info, level: int, rates) -> None:
     """What one output element sees: SPP's bin and ASPP's taps for the same cell, linked."""
-    st.subheader(t("compare.sees_title"))
     payload = sees_payload(image.digest, info.stride, level, tuple(rates), image.array, info)
     labels = {**ui.labels("compare.v_", SEES_LABELS), "role": t("compare.v_role"),
               "hint": t("compare.v_hint")}
@@ -115,9 +114,9 @@ def main() -> None:
     with st.spinner(t("common.working")):
         features = ui.feature_map(image.digest, TAP, stride, image.array)
     c, h, w = features.shape
+    sees_section(image, info, max(levels), rates)
     st.caption(t("compare.map_info", c=c, h=h, w=w, s=info.stride, r=info.field.size[0],
                  rates=", ".join(map(str, rates))))
-    sees_section(image, info, max(levels), rates)
 
     with st.expander(t("compare.intro_title")):
         st.write(t("compare.intro"))

@@ -299,17 +299,17 @@ def main() -> None:
     st.title(t("spp.title"))
     choice = ui.current_image()
     with ui.controls():
-        left, right = st.columns(2)
+        left, middle, right = st.columns([1, 1, 0.8])
         tap = source_ui(left)
-        levels = levels_ui(right)
-        view_slot = st.container()  # channel and pooling: filled by the view fragment
+        levels = levels_ui(middle)
+        view_slot = right.container()  # pooling: filled by the view fragment
     geometry = ui.tap_geometry(tap, OUTPUT_STRIDE, *choice.array.shape[:2])
     with st.spinner(t("common.working")):
         features = ui.feature_map(choice.digest, tap, OUTPUT_STRIDE, choice.array)
     channels, fh, fw = features.shape
+    view_section(view_slot, choice, tap, features, levels, geometry)
     st.caption(t("spp.source_note", tap=tap, c=channels, fh=fh, fw=fw, s=geometry.stride,
                  r=geometry.field.size[0]))
-    view_section(view_slot, choice, tap, features, levels, geometry)
     with st.expander(t("spp.intro_title")):
         st.write(t("spp.intro"))
     sizes_section(choice, tap, channels, geometry.stride, levels)

@@ -119,12 +119,12 @@ function layout(P, width) {
     photo = { x: pad + (vbw - 2 * pad - W * ps) / 2, y: map.y + mh + 34, s: ps, width: W * ps, height: ph };
     y = photo.y + ph;
   } else {
-    const hp = Math.min((vbw - 2 * pad - gap) / (w / h + W / H), 520);
+    const hp = Math.min((vbw - 2 * pad - gap) / (w / h + W / H), 440);
     map = { x: pad, y: 26, s: hp / h, width: hp * w / h, height: hp };
     photo = { x: pad + map.width + gap, y: 26, s: hp / H, width: hp * W / H, height: hp };
     y = 26 + hp;
   }
-  const pyramid = { x: pad, y: y + 36, width: vbw - 2 * pad, height: narrow ? 90 : 110 };
+  const pyramid = { x: pad, y: y + 36, width: vbw - 2 * pad, height: narrow ? 80 : 86 };
   const strip = { x: pad, y: pyramid.y + pyramid.height + 40, width: vbw - 2 * pad, height: 34 };
   return { narrow, vbw, vbh: strip.y + strip.height + 30, map, photo, pyramid, strip };
 }

@@ -118,11 +118,11 @@ function sppBin(P, [r, c]) {
 function layout(P, width) {
   const H = P.photo.H, W = P.photo.W, panels = P.spp ? 2 : 1;
   const reach = Math.max(0, ...P.branches.map((b) => (b.rate ? b.rate * (P.kernel - 1) / 2 : 0) * P.stride));
-  const m = Math.min(reach, 0.35 * Math.max(H, W));  // room for off-map taps around the photo
+  const m = Math.min(reach, 0.22 * Math.max(H, W));  // room for off-map taps around the photo
   const narrow = width < 620 && panels === 2;
   const vbw = narrow ? 600 : 1000, gap = 24, top = 26, legend = 24 * 1;
   const cols = narrow ? 1 : panels;
-  const pw = (vbw - gap * (cols - 1)) / cols, s = Math.min(pw / (W + 2 * m), (narrow ? 380 : 600) / (H + 2 * m));
+  const pw = (vbw - gap * (cols - 1)) / cols, s = Math.min(pw / (W + 2 * m), (narrow ? 380 : 470) / (H + 2 * m));
   const ph = (H + 2 * m) * s;
   const boxes = [];
   for (let i = 0; i < panels; i++) {
@@ -214,12 +214,13 @@ function buildScene(v) {
   const defs = svg("defs", {}, s);
   v.scene = { overlays: [], groups: [] };
   geo.panels.forEach((p, i) => {
+    const m = P.spp && i === 0 ? 0 : geo.m;  // SPP's bins never leave the photo
     const clip = svg("clipPath", { id: `pv-clip-${i}` }, defs);
-    svg("rect", { x: -geo.m, y: -geo.m, width: P.photo.W + 2 * geo.m, height: P.photo.H + 2 * geo.m }, clip);
-    const title = svg("text", { x: p.x - geo.m * p.s, y: p.y - geo.m * p.s - 8, "font-size": 15, fill: INK }, s);
+    svg("rect", { x: -m, y: -m, width: P.photo.W + 2 * m, height: P.photo.H + 2 * m }, clip);
+    const title = svg("text", { x: p.x - m * p.s, y: p.y - geo.m * p.s - 8, "font-size": 15, fill: INK }, s);
     title.textContent = P.spp ? (i === 0 ? fmt(L.title_spp, { n: P.spp.level }) : L.title_aspp) : L.title;
     const g = svg("g", { transform: `translate(${p.x},${p.y}) scale(${p.s})`, "clip-path": `url(#pv-clip-${i})` }, s);
-    svg("rect", { x: -geo.m, y: -geo.m, width: P.photo.W + 2 * geo.m, height: P.photo.H + 2 * geo.m, fill: "#eeeeee" }, g);
+    svg("rect", { x: -m, y: -m, width: P.photo.W + 2 * m, height: P.photo.H + 2 * m, fill: "#eeeeee" }, g);
     svg("image", { x: 0, y: 0, width: P.photo.W, height: P.photo.H, href: P.photo.src, preserveAspectRatio: "none" }, g);
     if (P.spp && i === 0) {
       const path = P.spp.boxes.map(([b]) => `M${b[1]},${b[0]}H${b[3]}V${b[2]}H${b[1]}Z`).join("");

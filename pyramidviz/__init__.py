@@ -19,6 +19,7 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.device`: choice of CUDA, MPS or CPU.
 - :mod:`pyramidviz.checks`: argument validation shared by the public functions.
 - :mod:`pyramidviz.i18n`: the English and Korean string tables.
+- :mod:`pyramidviz.views`: the JSON payloads the app's browser views draw (computed once).
 - :mod:`pyramidviz.figures`: pure Plotly figure builders for the app's pages.
 """
 

@@ -41,18 +41,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(*, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on a free loopback port and wait until it is healthy."""
+def start_server(*, extra_env: dict[str, str] | None = None, root: Path = ROOT
+                 ) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app.py`` on a free loopback port and wait until it is healthy.
+
+    ``root`` is the checkout to serve (a benchmark serves an older one beside this one).
+    """
     port = _free_port()
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(root / "app.py"),
         "--server.headless", "true", "--server.port", str(port),
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]
     env = {**os.environ, **(extra_env or {})}
     log = tempfile.NamedTemporaryFile(prefix="pyramidviz-server-", suffix=".log", delete=False)
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     proc.log_path = log.name  # the server's own log, for diagnosing a failed browser test
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
