@@ -27,18 +27,15 @@ sys.path.insert(0, str(ROOT))
 
 from timing import send, timed  # noqa: E402
 
-from pyramidviz import aspp, atrous  # noqa: E402
+from pyramidviz import aspp, atrous, views  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
 from pyramidviz.device import configure_threads  # noqa: E402
 from pyramidviz.erf import branch_seeds, effective_receptive_field  # noqa: E402
-from pyramidviz.figures import aspp as taps_figs  # noqa: E402
 from pyramidviz.figures import aspp_dilation as dilation_figs  # noqa: E402
 from pyramidviz.figures import aspp_panels as panel_figs  # noqa: E402
 
 SAMPLES = {"chelsea": "chelsea.png", "coffee": "coffee.png", "astronaut": "astronaut.png",
            "camera": "camera.png", "rocket": "rocket.jpg"}
-LABELS = {"1x1": "1x1", "rate": "rate {r}: {on}/{n}", "pool": "pool", "point": "point",
-          "hover": "cell (%{customdata[0]}, %{customdata[1]})"}
 VALID = {"count": "{n}", "all": "all {n}", "centre": "centre {n}", "x": "r", "y": "share",
          "rate": "r={r}"}
 ANIM = {"input": "in", "output": "out", "play": "Play", "pause": "Pause"}
@@ -49,16 +46,11 @@ def overlay_part(name: str, photo: np.ndarray, model, output_stride: int) -> Non
     h, w = info.feature_size
     rates = aspp.rates_for_output_stride(output_stride)
     features = extract(model, photo, "stage7")
-    point = [h // 2, w // 2]
 
-    def move_point():
-        point[0], point[1] = (point[0] + 1) % h, (point[1] + 2) % w
-        state = {"selection": {"points": [{"curve_number": 1,
-                                           "point_index": point[0] * w + point[1]}]}}
-        cell = taps_figs.selection_to_cell(state, feature_size=(h, w), curve_number=1)
-        fig = taps_figs.taps_figure(photo, field=info.field, feature_size=(h, w), point=cell,
-                                    rates=rates, labels=LABELS, height=560)
-        return send(fig)
+    def taps_view():  # once per photo and setting; moving the cell is in the browser
+        payload = views.taps_payload(photo, field=info.field, feature_size=(h, w),
+                                     stride=info.stride, rates=rates, kernel=3)
+        return views.payload_bytes(payload)
 
     def channel():
         plane = torch.from_numpy(np.ascontiguousarray(features[5]))[None, None]
@@ -79,7 +71,7 @@ def overlay_part(name: str, photo: np.ndarray, model, output_stride: int) -> Non
 
     print(f"\n{name} {photo.shape[1]}x{photo.shape[0]} px, OS {output_stride}: map {h}x{w}")
     print(f"{'interaction':<34}{'server ms':>10}{'KB sent':>10}")
-    for label, fn in (("point move (click -> taps figure)", move_point),
+    for label, fn in (("taps view payload (once per setting)", taps_view),
                       ("channel change (branch outputs)", channel),
                       ("rates/kernel: valid weights", valid), ("gridding stack", gridding),
                       ("animation controls", animation)):

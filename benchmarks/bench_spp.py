@@ -1,8 +1,9 @@
 """Server time of the SPP page's interactions, and the size of every figure it sends.
 
 Part 1 calls the same pure functions as ``app_pages/spp.py`` with the backbone's feature map
-already computed (the page caches it per image digest + tap): an overlay change (bin, level,
-channel, pooling) must cost under 150 ms. The JSON encoding Streamlit does for each figure
+already computed (the page caches it per image digest + tap). Bin, level and channel-view
+changes never reach the server (benchmarks/bench_views.py measures them in the browser); what
+is left is the payload built once per setting. The JSON encoding Streamlit does for each figure
 (``plotly.io.to_json``) is included.
 
 Part 2 drives the real page with Streamlit's AppTest (caches warm) and times whole script runs:
@@ -29,36 +30,25 @@ sys.path.insert(0, str(ROOT))
 
 from timing import REPEATS, send, timed  # noqa: E402
 
-from pyramidviz import spp  # noqa: E402
+from pyramidviz import spp, views  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
-from pyramidviz.figures import spp as figs  # noqa: E402
 from pyramidviz.figures import spp_pyramid, spp_rules, spp_sizes  # noqa: E402
 
-NAMES = {k: k for k in ("map", "photo", "bins", "winner", "current", "stride", "field", "play",
-                        "pause", "step")} | {"hover": "bin {k} ({row}, {col}): {value:.4g}"}
 RULE_LABELS = {k: k for k in ("rows", "cols", "adaptive", "paper", "wrong", "uncovered",
                               "zero")} | {"count": "{got} ({n})", "left": ", {k} left",
                                           "rows": "{a}", "cols": "{a}"}
 
 
-def bins_part(values, photo, level, bin_index, mode, field) -> int:
-    views = figs.bin_views(values, level, mode=mode, field=field, image_size=photo.shape[:2])
-    fig = figs.bins_figure(values, photo, views, current=bin_index, names=NAMES,
-                           bin_title="bin {k}/{count}: {value:.3g}")
-    return send(fig)
-
-
-def pyramid_part(values, features, levels, mode) -> int:
-    vector = spp_pyramid.spp_vector(features, levels, mode)  # cached on the page
-    grids = spp_pyramid.view_grids(values, levels, mode)
-    fig = spp_pyramid.pyramid_figure(grids, vector, channels=features.shape[0], title="t",
-                                     level_title="{n}", segment_label="{n}",
-                                     reduced_note="{k}")
+def view_part(features, photo, levels, mode, field) -> int:
+    """The bins view's payload, built once per setting (then every step is in the browser)."""
+    top = spp_pyramid.top_channels(features, 5)
+    maps = {v: spp_pyramid.channel_map(features, v) for v in ("max", "mean", *map(str, top))}
+    vector = spp_pyramid.spp_vector(features, levels, mode)
+    payload = views.spp_payload(maps, photo, vector, levels=levels, mode=mode,
+                                channels=features.shape[0], field=field)
     text = io.StringIO()
-    np.savetxt(text, np.atleast_2d(vector), delimiter=",", fmt="%.6g")
-    buffer = io.BytesIO()
-    np.save(buffer, vector)
-    return send(fig)
+    np.savetxt(text, np.atleast_2d(vector), delimiter=",", fmt="%.6g")  # the CSV download
+    return views.payload_bytes(payload)
 
 
 def sizes_part(photo, scaled, crop, warp, levels) -> int:
@@ -83,41 +73,27 @@ def bench(sample: str, model) -> None:
     levels, mode = (4, 2, 1), "max"
     crop, warp = spp_sizes.crop_and_warp(photo)
     scaled = spp_sizes.resize_photo(photo, spp_sizes.scaled_size((h, w), 0.75))
-    mean, one = (spp_pyramid.channel_map(features, "mean"),
-                 spp_pyramid.channel_map(features, "37"))
-
-    def view_rerun(values, pool):  # the channel/pooling fragment: bins and pyramid
-        bins_part(values, photo, 4, 0, pool, field)
-        pyramid_part(values, features, levels, pool)
-
     print(f"\n{sample}: photo {w}x{h}, stage7 map {features.shape}, "
           f"backbone forward {forward:.0f} ms (once per image and tap; cached)")
 
-    def new_levels():
-        bins_part(mean, photo, 6, 0, mode, field)
-        pyramid_part(mean, features, (6, 3, 2, 1), mode)
-        sizes_part(photo, scaled, crop, warp, (6, 3, 2, 1))
-        rules_part(features.shape[1:], (6, 3, 2, 1))
-
     rows = [
-        ("bin step (fragment)", lambda: bins_part(mean, photo, 4, 5, mode, field)),
-        ("level 4 -> 2 (fragment)", lambda: bins_part(mean, photo, 2, 0, mode, field)),
-        ("channel mean -> 37 (fragment)", lambda: view_rerun(one, mode)),
-        ("pooling max -> avg (fragment)", lambda: view_rerun(mean, "avg")),
-        ("pyramid -> 6-3-2-1 (page rerun)", new_levels),
+        ("bins view payload, 4-2-1 (once per setting)",
+         lambda: view_part(features, photo, levels, mode, field)),
+        ("pooling max -> avg (fragment)", lambda: view_part(features, photo, levels, "avg", field)),
+        ("pyramid -> 6-3-2-1 (page rerun)", lambda: (
+            view_part(features, photo, (6, 3, 2, 1), mode, field),
+            sizes_part(photo, scaled, crop, warp, (6, 3, 2, 1)),
+            rules_part(features.shape[1:], (6, 3, 2, 1)))),
     ]
     for label, fn in rows:
-        print(f"  {label:34s} {timed(fn):7.1f} ms")
-    views = figs.bin_views(mean, 4, mode=mode, field=field, image_size=(h, w))
+        print(f"  {label:44s} {timed(fn):7.1f} ms")
     sizes = {
-        "bins (4x4, 16 frames)": send(figs.bins_figure(mean, photo, views, current=0,
-                                                        names=NAMES, bin_title="b")),
-        "pyramid": pyramid_part(mean, features, levels, mode),
-        "sizes": sizes_part(photo, scaled, crop, warp, levels),
-        "rules": rules_part(features.shape[1:], levels),
+        "bins view payload (7 channel views)": view_part(features, photo, levels, mode, field),
+        "sizes figure": sizes_part(photo, scaled, crop, warp, levels),
+        "rules figure": rules_part(features.shape[1:], levels),
     }
     for label, size in sizes.items():
-        print(f"  figure {label:27s} {size / 1024:7.1f} KB")
+        print(f"  {label:44s} {size / 1024:7.1f} KB")
 
 
 def bench_apptest() -> None:
@@ -130,10 +106,6 @@ def bench_apptest() -> None:
     at.switch_page(ui.page_path("spp")).run()
     changes = [
         ("no change (app.py + AppTest cost)", lambda i: at.run()),
-        ("bin step", lambda i: at.slider(key="spp_bin").set_value(2 + i % 10).run()),
-        ("level 4 <-> 2", lambda i: at.radio(key="spp_level").set_value("24"[i % 2]).run()),
-        ("channel 12 <-> mean",
-         lambda i: at.selectbox(key="spp_ch").set_value(["12", "mean"][i % 2]).run()),
         ("pooling avg <-> max",
          lambda i: at.radio(key="spp_pool").set_value(["avg", "max"][i % 2]).run()),
         ("pyramid 6-3-2-1 <-> 4-2-1",
