@@ -280,6 +280,19 @@ def valid_section(settings: Settings, geo) -> None:
 # ---------------------------------------------------------------- 5: gridding
 
 
+GRID_LABELS = ("role", "aria", "layers", "after", "save", "title", "hover", "readout")
+KERNEL_LABELS = ("role", "aria", "prev", "next", "play", "pause", "save", "input", "output",
+                 "readout")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def gridding_view_payload(stacks: tuple[tuple[int, ...], ...], kernel: int) -> dict:
+    """Coverage of each stack after each layer, for the gridding view."""
+    from pyramidviz.views import gridding_payload
+
+    return gridding_payload(stacks, kernel)
+
+
 def gridding_section(settings: Settings) -> None:
     st.subheader(t("aspp.grid_header"))
     text = st.text_input(t("aspp.stack"), value=_rates_text(DEFAULT_STACK), key="aspp_stack",
@@ -288,15 +301,13 @@ def gridding_section(settings: Settings) -> None:
                      distinct=False)
     reports = [atrous.hdc_check(rates, settings.kernel)
                for rates in ((2, 2, 2), (1, 2, 5), custom)]
-    stacks = [(t("aspp.grid_title", rates=_rates_text(r.rates), holes=r.holes),
-               atrous.stack_coverage(r.rates, settings.kernel)) for r in reports]
-    fig = dilation_figs.gridding_figure(stacks, width_px=_width(0.75))
-    left, right = _beside()
-    with left:
-        ui.plotly(fig, key="aspp_grid_fig", name="aspp-gridding")
-    with right:
-        ui.explain("aspp.grid_explain")
-    for report, (_, coverage) in zip(reports, stacks, strict=True):
+    payload = gridding_view_payload(tuple(r.rates for r in reports), settings.kernel)
+    ui.view("gridding", key="aspp_grid_view", payload=payload,
+            labels=ui.labels("aspp.g_", GRID_LABELS), state={},
+            token=ui.view_token(payload["kernel"], [s["rates"] for s in payload["stacks"]]))
+    ui.explain("aspp.grid_explain")
+    for report in reports:
+        coverage = atrous.stack_coverage(report.rates, settings.kernel)
         st.markdown(t("aspp.hdc_line", rates=_rates_text(report.rates),
                       m2=report.max_distances[1], k=report.kernel,
                       m_mark="≤" if report.max_distance_ok else ">", g=report.common_factor,
@@ -326,16 +337,13 @@ def animation_section(settings: Settings) -> None:
         st.warning(t("aspp.anim_nofit", k=k, d=d, span=atrous.effective_kernel_size(k, d),
                      n=i + 2 * p))
         return
-    labels = {"input": t("aspp.anim_input"), "output": t("aspp.anim_output", o=out),
-              "play": t("aspp.anim_play"), "pause": t("aspp.anim_pause"),
-              "position": t("aspp.anim_position")}
-    fig = dilation_figs.sliding_kernel_figure(i, k, rate=d, padding=p, stride=s,
-                                              labels=labels, height=_height(460))
-    left, right = _beside()
-    with left:
-        ui.plotly(fig, key="aspp_anim_fig", name="aspp-sliding-kernel")
-    with right:
-        ui.explain("aspp.anim_explain", k=k, kk=k * k)
+    from pyramidviz.views import kernel_payload
+
+    payload = kernel_payload(i, k, rate=d, padding=p, stride=s)
+    ui.view("kernel", key="aspp_kernel_view", payload=payload,
+            labels=ui.labels("aspp.k_", KERNEL_LABELS), state={},
+            token=ui.view_token(payload))
+    ui.explain("aspp.anim_explain", k=k, kk=k * k)
 
 
 # ---------------------------------------------------------------- the page

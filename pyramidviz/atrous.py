@@ -29,7 +29,8 @@ from pyramidviz.receptive import Box, FieldInfo
 __all__ = [
     "BranchTaps", "Coverage", "HDCReport", "branch_taps", "conv_output_size",
     "effective_kernel_size",
-    "hdc_check", "stack_coverage", "tap_cells", "tap_offsets", "valid_weight_counts",
+    "hdc_check", "sliding_taps", "stack_coverage", "tap_cells", "tap_offsets",
+    "valid_weight_counts",
 ]
 
 
@@ -303,3 +304,39 @@ def branch_taps(field: FieldInfo, feature_size: tuple[int, int], point: tuple[in
     box = field.block_box((int(on[:, 0].min()), int(on[:, 0].max()) + 1),
                           (int(on[:, 1].min()), int(on[:, 1].max()) + 1), image_size=image_size)
     return BranchTaps(int(rate), cells, pixels, inside, box)
+
+
+def sliding_taps(size: int, kernel: int, *, rate: int, padding: int, stride: int,
+                 position: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Where a dilated kernel's taps sit on the padded input for one output position.
+
+    Output ``(oy, ox)`` reads padded-input cells ``(oy s + a d, ox s + b d)`` for
+    ``a, b = 0 .. k - 1``; those in ``[p, p + size)`` on both axes are real input, the others
+    zero padding (Dumoulin and Visin's relationship 15 for the output size).
+
+    Returns
+    -------
+    cells : ndarray of int, shape (k * k, 2)
+        ``(row, col)`` in padded-input coordinates, row-major.
+    real : ndarray of bool, shape (k * k,)
+
+    Raises
+    ------
+    ValueError
+        For a position outside the ``o x o`` output.
+
+    Examples
+    --------
+    >>> cells, real = sliding_taps(5, 3, rate=2, padding=1, stride=1, position=(0, 1))
+    >>> cells[:3].tolist(), real[:3].tolist()
+    ([[0, 1], [0, 3], [0, 5]], [False, False, False])
+    """
+    out = conv_output_size(size, kernel, padding=padding, stride=stride, dilation=rate)
+    oy, ox = position
+    if not (0 <= oy < out and 0 <= ox < out):
+        raise ValueError(f"position must be a cell of the {out} x {out} output, got {position!r}")
+    steps = np.arange(odd_kernel(kernel)) * positive_int(rate, "rate")
+    ys, xs = np.meshgrid(oy * stride + steps, ox * stride + steps, indexing="ij")
+    cells = np.stack([ys.ravel(), xs.ravel()], axis=1)
+    real = ((cells >= padding) & (cells < padding + size)).all(axis=1)
+    return cells, real

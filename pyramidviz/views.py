@@ -28,12 +28,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from PIL import Image
 
-from pyramidviz.atrous import tap_cells
+from pyramidviz.atrous import conv_output_size, stack_coverage, tap_cells
 from pyramidviz.receptive import Box, FieldInfo
 from pyramidviz.spp import bin_edges
 
-__all__ = ["PHOTO_SIDE", "bin_of", "expected_taps", "payload_bytes", "photo_payload", "spp_payload",
-           "taps_payload"]
+__all__ = ["PHOTO_SIDE", "bin_of", "expected_taps", "gridding_payload", "kernel_payload",
+           "payload_bytes", "photo_payload", "spp_payload", "taps_payload"]
 
 PHOTO_SIDE = 720
 """Longest side of the photo a view shows (a JPEG of ~30-80 KB)."""
@@ -273,6 +273,72 @@ def taps_payload(photo: np.ndarray, *, field: FieldInfo, feature_size: tuple[int
                       for r in rows for c in cols],
         }
     return payload
+
+
+def kernel_payload(size: int, kernel: int, *, rate: int, padding: int, stride: int) -> dict:
+    """The sliding dilated kernel: an input, its padding and the output, for the view.
+
+    The view steps through the ``o x o`` output positions in the browser; output ``(oy, ox)``
+    reads padded cells ``(oy s + a d, ox s + b d)`` (:func:`pyramidviz.atrous.sliding_taps`,
+    checked against the view in a browser test).
+
+    Returns
+    -------
+    dict
+        ``size``, ``kernel``, ``rate``, ``padding``, ``stride`` and ``out`` (the output side,
+        :func:`pyramidviz.atrous.conv_output_size`).
+
+    Raises
+    ------
+    ValueError
+        When the dilated kernel does not fit (the output would be empty).
+
+    Examples
+    --------
+    >>> kernel_payload(9, 3, rate=2, padding=2, stride=1)["out"]
+    9
+    """
+    out = conv_output_size(size, kernel, padding=padding, stride=stride, dilation=rate)
+    if out < 1:
+        raise ValueError(f"kernel {kernel} at rate {rate} does not fit a {size} input with "
+                         f"padding {padding}: output size {out}")
+    return {"size": int(size), "kernel": int(kernel), "rate": int(rate), "padding": int(padding),
+            "stride": int(stride), "out": int(out)}
+
+
+def gridding_payload(stacks: Sequence[Sequence[int]], kernel: int = 3) -> dict:
+    """What the centre output of each stack of dilated convs reaches, layer by layer.
+
+    Parameters
+    ----------
+    stacks : sequence of sequence of int
+        Rates of each stack, e.g. ``[(2, 2, 2), (1, 2, 5)]``.
+    kernel : int
+
+    Returns
+    -------
+    dict
+        ``stacks``: per stack its ``rates`` and, after each layer ``i`` (the first ``i``
+        rates), ``layers[i]``: ``span``, ``holes`` and a one-pixel-per-offset PNG of the
+        reached offsets (:func:`pyramidviz.atrous.stack_coverage`).
+
+    Examples
+    --------
+    >>> g = gridding_payload([(2, 2, 2)])["stacks"][0]
+    >>> [(x["span"], x["holes"]) for x in g["layers"]]
+    [(5, 16), (9, 56), (13, 120)]
+    """
+    out = []
+    for rates in stacks:
+        layers = []
+        for i in range(1, len(rates) + 1):
+            coverage = stack_coverage(tuple(rates[:i]), kernel)
+            rgb = np.where(coverage.reach[..., None], np.array([0, 114, 178], np.uint8),
+                           np.array([221, 221, 221], np.uint8))
+            layers.append({"span": int(coverage.span), "holes": int(coverage.holes),
+                           "png": _png_uri(rgb)})
+        out.append({"rates": [int(r) for r in rates], "layers": layers})
+    return {"kernel": int(kernel), "stacks": out}
 
 
 def bin_of(cell: int, edges: Sequence[tuple[int, int]]) -> int:

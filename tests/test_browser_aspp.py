@@ -1,11 +1,10 @@
-"""Real browser: an upload and a shared link on the ASPP page; the sliding kernel plays.
+"""Real browser: an upload and a shared link on the ASPP page.
 
-The taps view itself is driven in tests/test_browser_views.py."""
+The taps, gridding and sliding-kernel views are driven in tests/test_browser_views.py."""
 
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
@@ -43,16 +42,3 @@ def test_a_shared_korean_link_restores_the_settings(page, server_url):
     assert view_state(page)["cell"] == [2, 7]
     assert page.get_by_test_id("stTextInput").first.locator("input").input_value() == "4,8"
     assert page.get_by_text("직접 정한 팽창률: 4, 8.").count() == 1
-
-
-def test_the_sliding_kernel_animation_plays(page, server_url):
-    open_aspp(page, server_url)
-    chart = page.get_by_test_id("stPlotlyChart").last
-    chart.scroll_into_view_if_needed()
-    current = chart.locator(".slider-group > .slider-label").first  # the current value
-    assert current.text_content().endswith("(0, 0)")
-    chart.locator(".updatemenu-button").first.click()  # ▶ Play
-    page.wait_for_timeout(2500)
-    chart.locator(".updatemenu-button").nth(1).click()  # pause
-    position = current.text_content().rsplit("=", 1)[-1].strip()
-    assert position != "(0, 0)" and re.fullmatch(r"\(\d, \d\)", position)

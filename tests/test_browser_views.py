@@ -257,3 +257,36 @@ def test_a_shared_link_reopens_the_same_bin_and_cell(page, server_url, browser):
         assert not exceptions_on_screen(other)
     finally:
         other.context.close()
+
+
+def test_the_sliding_kernel_and_the_gridding_run_in_the_browser(page, server_url):
+    from pyramidviz import atrous
+
+    kernel = open_view(page, server_url, "/aspp?aspp_an_i=9&aspp_an_d=2&aspp_an_p=1&aspp_an_s=2",
+                       "pv-kernel")
+    frames = Frames(page)
+    start = frames.count
+    kernel.focus()
+    out = atrous.conv_output_size(9, 3, padding=1, stride=2, dilation=2)
+    for key, position in (("ArrowRight", (0, 1)), ("ArrowDown", (1, 1)), ("End", (3, 3)),
+                          ("Home", (0, 0)), ("ArrowLeft", (out - 1, out - 1))):
+        page.keyboard.press(key)
+        s = state(kernel)
+        assert tuple(s["position"]) == position, key
+        cells, real = atrous.sliding_taps(9, 3, rate=2, padding=1, stride=2, position=position)
+        assert s["taps"] == [[r, c, bool(x)] for (r, c), x in zip(cells.tolist(), real.tolist(),
+                                                                 strict=True)]
+    kernel.get_by_role("button", name="Play (space)").click()
+    page.wait_for_timeout(1200)
+    kernel.get_by_role("button", name="Pause (space)").click()
+    assert tuple(state(kernel)["position"]) != (out - 1, out - 1)
+    grid = page.locator("[data-testid=pv-gridding]")
+    grid.focus()
+    assert state(grid)["layer"] == 3 and state(grid)["holes"] == [120, 0, 184]
+    page.keyboard.press("Home")
+    assert state(grid)["layer"] == 1
+    assert state(grid)["holes"] == [atrous.stack_coverage(r).holes for r in ((2,), (1,), (1,))]
+    page.keyboard.press("ArrowRight")
+    assert state(grid)["holes"] == [atrous.stack_coverage(r).holes
+                                    for r in ((2, 2), (1, 2), (1, 2))]
+    no_round_trip(page, frames, start)

@@ -1,4 +1,4 @@
-"""ASPP figures, part 3: valid weights vs rate (Fig. 4), gridding holes, the sliding kernel."""
+"""ASPP, part 3: valid weights vs rate (Fig. 4), gridding holes, the sliding kernel's taps."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import io
 
 import numpy as np
 import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from pyramidviz import atrous
+from pyramidviz import atrous, views
 from pyramidviz.figures import aspp_dilation as figs
 from pyramidviz.figures.base import figure_bytes
 
 VALID_LABELS = {"count": "{n} valid", "all": "all {n}", "centre": "centre ({n})", "x": "rate",
                 "y": "share", "rate": "r={r}"}
-ANIM_LABELS = {"input": "in", "output": "out", "play": "Play", "pause": "Pause"}
 
 
 def _decode(uri: str) -> np.ndarray:
@@ -62,71 +64,64 @@ def test_valid_weights_marks_the_current_rates():
 # ---------------------------------------------------------------- gridding
 
 
-def test_gridding_figure_shows_exactly_the_holes():
-    stacks = [("a", atrous.stack_coverage((2, 2, 2))), ("b", atrous.stack_coverage((1, 2, 5)))]
-    fig = figs.gridding_figure(stacks)
-    images = [tr for tr in fig.data if tr.type == "image"]
-    for (_, coverage), image in zip(stacks, images, strict=True):
-        rgb = _decode(image.source)
-        factor = rgb.shape[0] // coverage.span
-        cells = rgb[factor // 2::factor, factor // 2::factor]
-        grey = np.all(cells == [0xD0, 0xD0, 0xD0], axis=-1)
-        assert int(grey.sum()) == coverage.holes
-    assert int(grey.sum()) == 0  # (1, 2, 5) covers everything (Wang et al.)
+def test_gridding_payload_shows_exactly_the_holes_layer_by_layer():
+    payload = views.gridding_payload([(2, 2, 2), (1, 2, 5)])
+    for stack in payload["stacks"]:
+        for i, layer in enumerate(stack["layers"], start=1):
+            coverage = atrous.stack_coverage(tuple(stack["rates"][:i]))
+            rgb = _decode(layer["png"])
+            assert rgb.shape[:2] == (coverage.span, coverage.span) == (layer["span"],) * 2
+            grey = np.all(rgb == [221, 221, 221], axis=-1)
+            np.testing.assert_array_equal(~grey, coverage.reach)
+            assert int(grey.sum()) == layer["holes"] == coverage.holes
+    assert payload["stacks"][1]["layers"][-1]["holes"] == 0  # (1, 2, 5) covers all (Wang et al.)
+    assert [x["holes"] for x in payload["stacks"][0]["layers"]] == [16, 56, 120]  # 169 - 49
 
 
 # ---------------------------------------------------------------- the sliding kernel
 
 
-def test_sliding_kernel_frames_follow_the_kernel():
-    fig = figs.sliding_kernel_figure(9, 3, rate=2, padding=1, stride=2, labels=ANIM_LABELS)
-    out = atrous.conv_output_size(9, 3, padding=1, stride=2, dilation=2)
-    assert out == 4 and len(fig.frames) == out * out
-    frame = fig.frames[out + 1]  # output (1, 1)
-    assert frame.name == "1,1"
-    on_input, on_padding = frame.data[0], frame.data[1]
-    taps = sorted(zip(on_input.y + on_padding.y, on_input.x + on_padding.x, strict=True))
-    expected = sorted((2 + 2 * a + 0.5, 2 + 2 * b + 0.5) for a in range(3) for b in range(3))
-    assert taps == expected and len(on_padding.x) == 0
-    corner = fig.frames[0]
-    assert len(corner.data[1].x) == 5  # the first row and column land on the padding
-    assert fig.layout.updatemenus[0].buttons[0].label == "Play"
-    assert len(fig.layout.sliders[0].steps) == out * out
-
-
-def test_sliding_kernel_refuses_a_kernel_that_does_not_fit():
+def test_sliding_taps_by_hand():
+    cells, real = atrous.sliding_taps(9, 3, rate=2, padding=1, stride=2, position=(1, 1))
+    assert sorted(map(tuple, cells.tolist())) == sorted(
+        (2 + 2 * a, 2 + 2 * b) for a in range(3) for b in range(3))
+    assert real.all()
+    _, corner = atrous.sliding_taps(9, 3, rate=2, padding=1, stride=2, position=(0, 0))
+    assert int((~corner).sum()) == 5  # the first row and column land on the padding
+    assert views.kernel_payload(9, 3, rate=2, padding=1, stride=2)["out"] == 4
     with pytest.raises(ValueError, match="output size"):
-        figs.sliding_kernel_figure(5, 7, rate=2, padding=0, stride=1, labels=ANIM_LABELS)
+        views.kernel_payload(5, 7, rate=2, padding=0, stride=1)
+    with pytest.raises(ValueError, match="position"):
+        atrous.sliding_taps(9, 3, rate=2, padding=1, stride=2, position=(4, 0))
 
 
-@pytest.mark.parametrize(("size", "kernel", "rate", "padding", "stride"), [
-    (9, 3, 2, 2, 1), (7, 5, 1, 0, 2), (11, 7, 1, 3, 1), (5, 1, 4, 0, 1)])
-def test_every_frame_reads_the_taps_of_its_output(size, kernel, rate, padding, stride):
-    fig = figs.sliding_kernel_figure(size, kernel, rate=rate, padding=padding, stride=stride,
-                                     labels=ANIM_LABELS)
+@settings(max_examples=40, deadline=None)
+@given(size=st.integers(5, 11), kernel=st.sampled_from([1, 3, 5, 7]), rate=st.integers(1, 4),
+       padding=st.integers(0, 4), stride=st.integers(1, 3))
+def test_every_position_reads_inside_the_padded_input(size, kernel, rate, padding, stride):
     out = atrous.conv_output_size(size, kernel, padding=padding, stride=stride, dilation=rate)
-    assert len(fig.frames) == out * out
+    if out < 1:
+        return
     n = size + 2 * padding
-    for frame in fig.frames:
-        oy, ox = map(int, frame.name.split(","))
-        on, off = frame.data[0], frame.data[1]
-        taps = sorted(zip(list(on.y) + list(off.y), list(on.x) + list(off.x), strict=True))
-        expected = sorted((oy * stride + a * rate + 0.5, ox * stride + b * rate + 0.5)
-                          for a in range(kernel) for b in range(kernel))
-        assert taps == expected
-        # hollow taps are exactly those on the padding ring
-        for y, x in zip(off.y, off.x, strict=True):
-            assert not (padding <= y < n - padding and padding <= x < n - padding)
-        for y, x in zip(on.y, on.x, strict=True):
-            assert padding <= y < n - padding and padding <= x < n - padding
+    x = torch.arange(float(size * size)).reshape(1, 1, size, size)
+    y = torch.nn.functional.conv2d(x, torch.ones(1, 1, kernel, kernel), padding=padding,
+                                   stride=stride, dilation=rate)
+    assert y.shape[-1] == out
+    padded = torch.nn.functional.pad(x, (padding,) * 4)[0, 0]
+    for oy in range(out):
+        for ox in range(out):
+            cells, real = atrous.sliding_taps(size, kernel, rate=rate, padding=padding,
+                                              stride=stride, position=(oy, ox))
+            assert cells.max() < n
+            assert float(padded[cells[:, 0], cells[:, 1]].sum()) == float(y[0, 0, oy, ox])
+            inside = ((cells >= padding) & (cells < n - padding)).all(axis=1)
+            np.testing.assert_array_equal(real, inside)
 
 
 # ---------------------------------------------------------------- budgets
 
 
 def test_figures_stay_small_for_the_largest_settings():
-    anim = figs.sliding_kernel_figure(11, 1, rate=1, padding=4, stride=1, labels=ANIM_LABELS)
-    assert len(anim.frames) == 19 * 19 and figure_bytes(anim) < 300_000
     table = figs.valid_weights_table((54, 80), kernel=7)
     assert figure_bytes(figs.valid_weights_figure(table, marked=(12,), labels=VALID_LABELS)) \
         < 300_000

@@ -14,8 +14,8 @@ from pyramidviz.views import expected_taps
 from apptest import open_page, view_data
 
 # chelsea (451 x 300 px), stage7 at OS 16: 19 x 29 cells; FieldInfo padding (414, 423), size 851
-CHART_KEYS = ["aspp_erf_fig", "aspp_prev_fig", "aspp_valid_fig", "aspp_grid_fig",
-              "aspp_anim_fig"]
+CHART_KEYS = ["aspp_erf_fig", "aspp_prev_fig", "aspp_valid_fig"]
+VIEW_KEYS = ["aspp_taps_view", "aspp_grid_view", "aspp_kernel_view"]
 
 
 def open_aspp(**params: str) -> AppTest:
@@ -72,6 +72,14 @@ def test_default_view_shows_every_figure_with_deeplab_rates():
     assert "320 channels × 19 × 29 cells" in page
     for key in CHART_KEYS:
         figure(at, key)
+    for key in VIEW_KEYS:
+        view_data(at, key)
+    stacks = view_data(at, "aspp_grid_view")["payload"]["stacks"]
+    assert [s["rates"] for s in stacks] == [[2, 2, 2], [1, 2, 5], [1, 2, 9]]
+    from pyramidviz.atrous import stack_coverage
+
+    assert [s["layers"][-1]["holes"] for s in stacks] == [
+        stack_coverage(r).holes for r in ((2, 2, 2), (1, 2, 5), (1, 2, 9))] == [120, 0, 184]
     erf = figure(at, "aspp_erf_fig")
     assert sum(d["type"] == "image" for d in erf["data"]) == 5  # 1x1, 3 rates, image pool
     assert "r50" in erf["layout"]["xaxis"]["title"]["text"]
@@ -200,7 +208,8 @@ def test_sliding_kernel_controls_and_a_kernel_that_does_not_fit():
     at.slider(key="aspp_an_s").set_value(2).run()
     assert not at.exception
     assert "⌊(9 + 2·1 − 1·(3 − 1) − 1) / 2⌋ + 1 = **5**" in text(at)
-    assert len(figure(at, "aspp_anim_fig")["frames"]) == 25
+    kernel = view_data(at, "aspp_kernel_view")["payload"]
+    assert kernel == {"size": 9, "kernel": 3, "rate": 1, "padding": 1, "stride": 2, "out": 5}
     at.selectbox(key="aspp_k").set_value(7)
     at.slider(key="aspp_an_d").set_value(4)
     at.slider(key="aspp_an_p").set_value(0)
