@@ -23,6 +23,7 @@ export default function (component) {
       if (e.key === "End") { e.preventDefault(); show(v, top); }
     });
   }
+  root.classList.toggle("pv-present", !!data.present);  // scale to the screen
   const v = root.__pv;
   if (v.token !== data.token) {
     v.token = data.token; v.P = data.payload; v.L = data.labels; v.offset = null;

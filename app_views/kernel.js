@@ -29,6 +29,7 @@ export default function (component) {
       else if (e.key === " ") { e.preventDefault(); play(v); }
     });
   }
+  root.classList.toggle("pv-present", !!data.present);  // scale to the screen
   const v = root.__pv;
   if (v.token !== data.token) {
     v.token = data.token; v.P = data.payload; v.L = data.labels; v.k = 0;

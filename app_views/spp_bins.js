@@ -13,6 +13,7 @@ export default function (component) {
   const P = data.payload, L = data.labels;
   let root = parentElement.querySelector("[data-testid=pv-spp-bins]");
   if (!root) root = build(parentElement, L);
+  root.classList.toggle("pv-present", !!data.present);  // scale to the screen
   const v = root.__pv;
   // A rerun with the same payload keeps what the student was looking at.
   if (v.token !== data.token) {
@@ -126,7 +127,8 @@ function layout(P, width) {
   }
   const pyramid = { x: pad, y: y + 36, width: vbw - 2 * pad, height: narrow ? 80 : 86 };
   const strip = { x: pad, y: pyramid.y + pyramid.height + 40, width: vbw - 2 * pad, height: 34 };
-  return { narrow, vbw, vbh: strip.y + strip.height + 30, map, photo, pyramid, strip };
+  const fs = narrow ? 22 : 15;  // type stays readable when a phone scales the view down
+  return { narrow, vbw, vbh: strip.y + strip.height + 30, map, photo, pyramid, strip, fs };
 }
 
 function draw(v) {
@@ -177,8 +179,8 @@ function buildScene(v) {
   setAttrs(s, { viewBox: `0 0 ${geo.vbw} ${geo.vbh}`, "font-family": "Noto Sans, Noto Sans CJK KR, sans-serif" });
   svg("rect", { x: 0, y: 0, width: geo.vbw, height: geo.vbh, fill: "#ffffff" }, s);
   const S = {};
-  S.title = svg("text", { x: geo.map.x, y: 17, "font-size": 15, fill: COLORS.text }, s);
-  const pt = svg("text", { x: geo.photo.x, y: geo.photo.y - 9, "font-size": 15, fill: COLORS.text }, s);
+  S.title = svg("text", { x: geo.map.x, y: 17, "font-size": geo.fs, fill: COLORS.text }, s);
+  const pt = svg("text", { x: geo.photo.x, y: geo.photo.y - 9, "font-size": geo.fs, fill: COLORS.text }, s);
   pt.textContent = L.title_photo;
   const m = svg("g", { transform: `translate(${geo.map.x},${geo.map.y}) scale(${geo.map.s})` }, s);
   S.mapImage = svg("image", { x: 0, y: 0, width: w, height: h, preserveAspectRatio: "none",
@@ -200,8 +202,8 @@ function buildScene(v) {
   const lg = svg("g", { transform: `translate(${geo.photo.x},${geo.photo.y + geo.photo.height + 16})` }, s);
   [[COLORS.current, L.legend_current], [COLORS.stride, L.legend_stride], [COLORS.field, L.legend_field]]
     .forEach(([c, t], i) => {
-      svg("rect", { x: i * 150, y: -9, width: 14, height: 10, fill: "none", stroke: c, "stroke-width": 3 }, lg);
-      svg("text", { x: i * 150 + 20, y: 0, "font-size": 12, fill: COLORS.text }, lg).textContent = t;
+      svg("rect", { x: i * 10 * geo.fs, y: -9, width: 14, height: 10, fill: "none", stroke: c, "stroke-width": 3 }, lg);
+      svg("text", { x: i * 10 * geo.fs + 20, y: 0, "font-size": geo.fs * 0.8, fill: COLORS.text }, lg).textContent = t;
     });
   S.pyramid = svg("g", {}, s);
   S.strip = svg("g", {}, s);
@@ -213,14 +215,14 @@ function buildScene(v) {
   m.style.cursor = "crosshair";
   // the strip image and level segments do not depend on the bin
   const st = geo.strip;
-  const title = svg("text", { x: st.x, y: st.y - 22, "font-size": 14, fill: COLORS.text }, S.strip);
+  const title = svg("text", { x: st.x, y: st.y - 22, "font-size": geo.fs * 0.93, fill: COLORS.text }, S.strip);
   title.textContent = fmt(L.title_vector, { n: P.vector.length });
   svg("image", { x: st.x, y: st.y, width: st.width, height: st.height, href: P.vector.png,
     preserveAspectRatio: "none", style: "image-rendering:pixelated", "image-rendering": "pixelated" }, S.strip);
   P.levels.forEach((n, i) => {
     const x0 = st.x + st.width * P.vector.offsets[i] / P.vector.length;
     svg("line", { x1: x0, x2: x0, y1: st.y - 4, y2: st.y + st.height + 4, stroke: "#000", "stroke-width": 1.5 }, S.strip);
-    svg("text", { x: x0 + 3, y: st.y + st.height + 16, "font-size": 12, fill: COLORS.text }, S.strip)
+    svg("text", { x: x0 + 3, y: st.y + st.height + 16, "font-size": geo.fs * 0.8, fill: COLORS.text }, S.strip)
       .textContent = `${n}×${n}`;
   });
   S.lit = svg("path", { stroke: COLORS.current, "stroke-width": 1, fill: "none", "data-role": "lit" }, S.strip);
@@ -246,7 +248,7 @@ function drawPyramid(v, view) {
   let x = py.x;
   P.levels.forEach((n) => {
     const cell = side / n, bins = view.bins[String(n)];
-    svg("text", { x, y: py.y - 4, "font-size": 12, fill: COLORS.text }, g).textContent =
+    svg("text", { x, y: py.y - 4, "font-size": geo.fs * 0.8, fill: COLORS.text }, g).textContent =
       fmt(L.level_grid, { n, bins: n * n });
     bins.forEach(([value], k) => {
       const r = Math.floor(k / n), c = k % n;

@@ -17,6 +17,7 @@ export default function (component) {
   const { parentElement, data, setStateValue } = component;
   let root = parentElement.querySelector(".pv-view");
   if (!root) root = build(parentElement, data);
+  root.classList.toggle("pv-present", !!data.present);  // scale to the screen
   const v = root.__pv;
   if (v.token !== data.token) {
     v.token = data.token;
@@ -37,7 +38,6 @@ function build(parent, data) {
   const root = html("div", "pv-view", null, parent);
   setAttrs(root, { "data-testid": data.testid, tabindex: 0, role: "application",
     "aria-roledescription": data.labels.role, "aria-label": data.labels.aria });
-  if (data.present) root.classList.add("pv-present");
   const bar = html("div", "pv-toolbar", null, root);
   const svgEl = svg("svg", { class: "pv-svg", role: "img" }, root);
   const readout = html("div", "pv-readout", null, root);
@@ -120,7 +120,7 @@ function layout(P, width) {
   const reach = Math.max(0, ...P.branches.map((b) => (b.rate ? b.rate * (P.kernel - 1) / 2 : 0) * P.stride));
   const m = Math.min(reach, 0.22 * Math.max(H, W));  // room for off-map taps around the photo
   const narrow = width < 620 && panels === 2;
-  const vbw = narrow ? 600 : 1000, gap = 24, top = 26, legend = 24 * 1;
+  const vbw = narrow ? 600 : 1000, gap = 24, top = 26, legend = width < 620 ? 84 : 24;
   const cols = narrow ? 1 : panels;
   const pw = (vbw - gap * (cols - 1)) / cols, s = Math.min(pw / (W + 2 * m), (narrow ? 380 : 470) / (H + 2 * m));
   const ph = (H + 2 * m) * s;
@@ -130,7 +130,8 @@ function layout(P, width) {
     boxes.push({ x: col * (pw + gap) + (pw - (W + 2 * m) * s) / 2 + m * s, y: top + row * (ph + top + 10) + m * s, s });
   }
   const rows = narrow ? panels : 1;
-  return { vbw, vbh: top + rows * (ph + top + 10) + legend, m, s, panels: boxes, ph };
+  return { vbw, vbh: top + rows * (ph + top + 10) + legend, m, s, panels: boxes, ph,
+    fs: width < 620 ? 22 : 15 };
 }
 
 function marker(shape, x, y, size, attrs, parent) {
@@ -180,18 +181,26 @@ function draw(v) {
   // legend and readout: valid taps of each branch
   const lg = v.scene.legend;
   lg.replaceChildren();
-  let x = 0;
+  let x = 0, y = 0;
+  const fs = v.geo.fs * 0.87, room = v.geo.vbw - 16;
+  const place = (width) => {  // legend items wrap onto a second row on narrow screens
+    if (x > 0 && x + width > room) { x = 0; y += fs * 1.5; }
+    const at = [x, y];
+    x += width;
+    return at;
+  };
   branches.forEach((b, i) => {
     const [colour, shape] = BRANCH[i % BRANCH.length];
-    marker(shape, x + 6, -4, 5, { fill: colour, stroke: colour }, lg);
     const label = fmt(b.rate === null ? L.legend_1x1 : L.legend_rate, { r: b.rate, valid: b.valid, total: b.k * b.k });
-    const t = svg("text", { x: x + 16, y: 0, "font-size": 13, fill: INK }, lg);
-    t.textContent = label;
-    x += 16 + label.length * 7 + 18;
+    const [lx, ly] = place(16 + label.length * fs * 0.55 + 18);
+    marker(shape, lx + 6, ly - 4, 5, { fill: colour, stroke: colour }, lg);
+    svg("text", { x: lx + 16, y: ly, "font-size": fs, fill: INK }, lg).textContent = label;
   });
   if (P.spp) {
-    svg("rect", { x, y: -10, width: 14, height: 10, fill: "rgba(240,228,66,0.4)", stroke: SPP_BIN, "stroke-width": 3 }, lg);
-    svg("text", { x: x + 20, y: 0, "font-size": 13, fill: INK }, lg).textContent = fmt(L.legend_bin, { n: P.spp.level });
+    const label = fmt(L.legend_bin, { n: P.spp.level });
+    const [lx, ly] = place(20 + label.length * fs * 0.55);
+    svg("rect", { x: lx, y: ly - 10, width: 14, height: 10, fill: "rgba(240,228,66,0.4)", stroke: SPP_BIN, "stroke-width": 3 }, lg);
+    svg("text", { x: lx + 20, y: ly, "font-size": fs, fill: INK }, lg).textContent = label;
   }
   const parts = branches.filter((b) => b.rate !== null).map((b) =>
     fmt(L.branch_line, { r: b.rate, px: b.rate * P.stride, valid: b.valid, total: b.k * b.k }));
@@ -217,7 +226,7 @@ function buildScene(v) {
     const m = P.spp && i === 0 ? 0 : geo.m;  // SPP's bins never leave the photo
     const clip = svg("clipPath", { id: `pv-clip-${i}` }, defs);
     svg("rect", { x: -m, y: -m, width: P.photo.W + 2 * m, height: P.photo.H + 2 * m }, clip);
-    const title = svg("text", { x: p.x - m * p.s, y: p.y - geo.m * p.s - 8, "font-size": 15, fill: INK }, s);
+    const title = svg("text", { x: p.x - m * p.s, y: p.y - geo.m * p.s - 8, "font-size": geo.fs, fill: INK }, s);
     title.textContent = P.spp ? (i === 0 ? fmt(L.title_spp, { n: P.spp.level }) : L.title_aspp) : L.title;
     const g = svg("g", { transform: `translate(${p.x},${p.y}) scale(${p.s})`, "clip-path": `url(#pv-clip-${i})` }, s);
     svg("rect", { x: -m, y: -m, width: P.photo.W + 2 * m, height: P.photo.H + 2 * m, fill: "#eeeeee" }, g);
@@ -241,5 +250,5 @@ function buildScene(v) {
     g.addEventListener("pointerup", () => { v.dragging = false; });
     g.addEventListener("pointercancel", () => { v.dragging = false; });
   });
-  v.scene.legend = svg("g", { transform: `translate(8,${geo.vbh - 8})` }, s);
+  v.scene.legend = svg("g", { transform: `translate(8,${geo.vbh - (geo.vbw > 0 && geo.fs > 15 ? 66 : 8)})` }, s);
 }

@@ -60,3 +60,17 @@ def test_server_config_caps_uploads_and_keeps_xsrf_on():
     assert 0 < config["server"]["maxUploadSize"] <= 50
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_browser_views_never_parse_markup_or_reach_the_network():
+    """The views draw numbers and our own labels: text goes in with textContent, and no view
+    fetches anything (the payload arrives with the page)."""
+    sources = sorted((ROOT / "app_views").glob("*.js"))
+    assert {p.stem for p in sources} >= {"common", "spp_bins", "taps", "kernel", "gridding"}
+    banned = ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
+              "new Function", "fetch(", "XMLHttpRequest", "WebSocket", "import(", "http://",
+              "https://")
+    for path in sources:
+        text = path.read_text(encoding="utf-8").replace('"http://www.w3.org/2000/svg"', "")
+        found = [word for word in banned if word in text]  # (the SVG namespace is no URL)
+        assert not found, (path.name, found)
