@@ -31,7 +31,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "aspp", "atrous", "backbones", "checks", "compare", "device", "erf", "figures", "filenames",
-    "i18n", "imagenet", "images", "receptive", "rgb", "sniffing", "spp", "tracing",
+    "i18n", "imagenet", "images", "receptive", "rgb", "sniffing", "spp", "tracing", "views",
 )
 
 
