@@ -79,7 +79,7 @@ def after(browser, url: str, repeats: int) -> dict[str, tuple]:
     """Median (state changed, painted) ms and frames per action, for each view action."""
     results = {}
     cases = [("SPP: next bin (ArrowRight)", "/spp", "pv-spp-bins", "ArrowRight"),
-             ("SPP: change level (PageDown)", "/spp", "pv-spp-bins", "PageDown"),
+             ("SPP: change level", "/spp", "pv-spp-bins", "PageDown"),
              ("ASPP: move the cell one column", "/aspp", "pv-aspp-taps", "ArrowRight"),
              ("ASPP: move the cell one column, OS 8", "/aspp?aspp_os=8", "pv-aspp-taps",
               "ArrowRight"),
@@ -117,6 +117,20 @@ def after(browser, url: str, repeats: int) -> dict[str, tuple]:
     results["ASPP: click the photo"] = (median([m[0] for m in marks]),
                                         median([m[1] for m in marks]),
                                         frames.count / repeats, len(marks))
+    # a setting that needs the server: output stride (cached after the first two)
+    open_page(page, url + "/aspp")
+    view = page.locator("[data-testid=pv-aspp-taps]")
+
+    def drawn(os_: str) -> None:
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline:
+            raw = view.get_attribute("data-state")
+            if raw and json.loads(raw)["stride"] == int(os_):
+                return
+            time.sleep(0.005)
+
+    results["ASPP: output stride 16 <-> 8 (cached; server)"] = _stride_changes(page, repeats,
+                                                                             drawn)
     # a cached page: navigation to the view drawn
     times = []
     for _ in range(3):
@@ -162,6 +176,19 @@ def before(browser, url: str, repeats: int) -> dict[str, tuple]:
         times.append((time.perf_counter() - start) * 1000 if wait == wait else float("nan"))
     results["SPP: next bin (ArrowRight)"] = (median(times), None, frames.count / repeats,
                                              repeats)
+    frames.count, times = 0, []
+    level = page.locator("[data-testid=stRadio]").filter(has_text="Level (n")
+    for k in range(repeats):
+        n = "2" if k % 2 == 0 else "4"
+        start = time.perf_counter()
+        level.get_by_text(n, exact=True).first.click()
+        _wait_text(page, f"of {int(n) ** 2} (row")
+        times.append((time.perf_counter() - start) * 1000)
+    results["SPP: change level"] = (median(times), None, frames.count / repeats,
+                                               repeats)
+    open_page(page, url + "/aspp")
+    results["ASPP: output stride 16 <-> 8 (cached; server)"] = _stride_changes(
+        page, repeats, lambda os_: _wait_text(page, f"at output stride {os_}"))
     open_page(page, url + "/aspp")
     frames = Frames(page)
     times = []
@@ -176,6 +203,21 @@ def before(browser, url: str, repeats: int) -> dict[str, tuple]:
                                                    frames.count / repeats, repeats)
     page.close()
     return results
+
+
+def _stride_changes(page, repeats: int, done) -> tuple:
+    """Output stride 8 and 16 in turn (every setting cached after the first two)."""
+    frames, times = Frames(page), []
+    radio = page.locator("[data-testid=stRadio]").filter(has_text="Output stride")
+    for k in range(repeats + 2):
+        os_ = "8" if k % 2 == 0 else "16"
+        start = time.perf_counter()
+        radio.get_by_text(os_, exact=True).first.click()
+        page.wait_for_timeout(50)
+        done(os_)
+        if k >= 2:
+            times.append((time.perf_counter() - start) * 1000)
+    return (median(times), None, frames.count / (repeats + 2), repeats)
 
 
 def payload_sizes() -> list[tuple[str, int]]:
@@ -241,6 +283,8 @@ def main() -> None:
         bcol = f"{b[0]:.0f} | {b[2]:.0f}" if b else "– | –"
         if a and a[1] is not None:
             acol = f"{a[0]:.1f} / {a[1]:.1f} | {a[2]:.1f}"
+        elif a and a[2] is not None:
+            acol = f"{a[0]:.0f} (to the new view) | {a[2]:.0f}"
         elif a:
             acol = f"{a[0]:.0f} (page) | –"
         else:
