@@ -135,13 +135,16 @@ class ImageChoice:
         return self.array.shape[1], self.array.shape[0]
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def decode_image(digest: str, _data: bytes) -> tuple[np.ndarray, tuple[int, int], bool]:
-    """Decode once per distinct file (keyed by its sha256, never by a sampled hash)."""
+    """Decode once per distinct file (keyed by its sha256, never by a sampled hash); the
+    array is shared read-only through the byte-bounded cache of :func:`work`."""
     from pyramidviz.images import load_image, to_array
 
-    loaded = load_image(_data, min_side=MIN_SIDE)
-    return to_array(loaded.image), tuple(loaded.original_size), bool(loaded.resized)
+    def decode():
+        loaded = load_image(_data, min_side=MIN_SIDE)
+        return to_array(loaded.image), tuple(loaded.original_size), bool(loaded.resized)
+
+    return computed(("decoded", digest), decode, what=t("common.image_header"))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -206,17 +209,54 @@ def photo_payload(digest: str, _photo: np.ndarray) -> dict:
     return encode(_photo)
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
+FEATURE_BUDGET = 768 << 20
+"""Bytes of feature maps kept for every session together (a 2 MP stem map is ~64 MB)."""
+
+
+@st.cache_resource(show_spinner=False)
+def work():
+    """The process-wide pool for heavy calls (one worker per core) and its byte-bounded cache.
+
+    Every session's backbone passes and effective fields go through it: identical requests
+    (the same photo at the same setting) are computed once, results are shared read-only.
+    """
+    from pyramidviz.serving import ByteCache, Work
+
+    return Work(cache=ByteCache(FEATURE_BUDGET))
+
+
+def computed(key: tuple, fn, *, what: str):
+    """``fn()`` through :func:`work`, saying where the student looks whether it is queued."""
+    import concurrent.futures
+
+    pool = work()
+    job = pool.submit(key, fn)
+    if job.state != "done":
+        slot = st.empty()
+        while True:
+            if job.state == "queued":
+                slot.info(t("common.queued", what=what, n=pool.queued()), icon="⏳")
+            else:
+                slot.info(t("common.computing", what=what), icon="⚙️")
+            done, _ = concurrent.futures.wait([job.future], timeout=0.25)
+            if done:
+                break
+        slot.empty()
+    return job.future.result()
+
+
 def feature_map(digest: str, tap: str, output_stride: int, _array: np.ndarray) -> np.ndarray:
-    """The (C, h, w) float32 feature map of the image with this digest at ``tap``.
+    """The (C, h, w) float32 feature map (read-only, shared) of the image with this digest.
 
     ``tap="image"`` returns the photo itself as a 3-channel map in [0, 1].
     """
     from pyramidviz.backbones import extract
 
     if tap == "image":
-        return np.ascontiguousarray(_array.transpose(2, 0, 1), dtype=np.float32) / 255.0
-    return extract(backbone(output_stride), _array, tap)
+        return computed(("image", digest), lambda: np.ascontiguousarray(
+            _array.transpose(2, 0, 1), dtype=np.float32) / 255.0, what=tap)
+    return computed(("features", digest, tap, output_stride),
+                    lambda: extract(backbone(output_stride), _array, tap), what=tap)
 
 
 # ---------------------------------------------------------------- URL parameters

@@ -111,15 +111,18 @@ def settings_note(settings: Settings, geo, image_hw: tuple[int, int]) -> None:
 # ---------------------------------------------------------------- cached computations
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
 def erf_maps(digest: str, output_stride: int, tap: str, point: tuple[int, int],
              rates: tuple[int, ...], kernel: int, _array: np.ndarray) -> dict:
-    """``{branch: erf.ERFMap}``; branches with the 1x1 branch's seed share its map."""
+    """``{branch: erf.ERFMap}`` (shared, read-only), computed once on the shared pool."""
     from pyramidviz.erf import effective_receptive_field
 
-    result = effective_receptive_field(ui.backbone(output_stride), _array, tap=tap,
-                                       point=point, rates=rates, kernel=kernel)
-    return dict(result.branches)
+    def compute() -> dict:
+        result = effective_receptive_field(ui.backbone(output_stride), _array, tap=tap,
+                                           point=point, rates=rates, kernel=kernel)
+        return dict(result.branches)
+
+    return ui.computed(("erf", digest, output_stride, tap, point, rates, kernel), compute,
+                       what=t("aspp.erf_what", row=point[0], col=point[1]))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -129,7 +132,7 @@ def branch_maps(digest: str, output_stride: int, tap: str, rates: tuple[int, ...
     import torch
 
     plane = _features.mean(axis=0) if channel == "mean" else _features[int(channel)]
-    previews = aspp.branch_previews(torch.from_numpy(np.ascontiguousarray(plane))[None, None],
+    previews = aspp.branch_previews(torch.tensor(plane)[None, None],
                                     rates, kernel=kernel)
     return {name: value[0, 0].numpy() for name, value in previews.items()}
 
@@ -182,9 +185,8 @@ def taps_section(image, settings: Settings, geo) -> None:
 
 def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     st.subheader(t("aspp.erf_header", row=point[0], col=point[1]))
-    with st.spinner(t("aspp.erf_computing", row=point[0], col=point[1])):
-        maps = erf_maps(image.digest, settings.output_stride, settings.tap, point,
-                        settings.rates, settings.kernel, image.array)
+    maps = erf_maps(image.digest, settings.output_stride, settings.tap, point, settings.rates,
+                    settings.kernel, image.array)
     branches = [(_branch_title(name, short=True), erf) for name, erf in maps.items()]
     fig = panel_figs.erf_figure(branches, image_size=image.array.shape[:2],
                                 radius_label=t("aspp.erf_radius"), width_px=_width(1.0))

@@ -36,7 +36,7 @@ def spp_vector(digest: str, stride: int, levels: tuple[int, ...], _features: np.
 
     from pyramidviz.spp import spatial_pyramid_pool
 
-    return spatial_pyramid_pool(torch.from_numpy(_features)[None], levels).vector[0].numpy()
+    return spatial_pyramid_pool(torch.tensor(_features)[None], levels).vector[0].numpy()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -47,7 +47,7 @@ def aspp_map(digest: str, stride: int, rates: tuple[int, ...], _features: np.nda
 
     from pyramidviz.aspp import branch_previews
 
-    previews = branch_previews(torch.from_numpy(_features)[None], rates)
+    previews = branch_previews(torch.tensor(_features)[None], rates)
     return torch.stack(list(previews.values())).mean(dim=(0, 2))[0].numpy()
 
 

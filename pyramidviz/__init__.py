@@ -19,6 +19,7 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.device`: choice of CUDA, MPS or CPU.
 - :mod:`pyramidviz.checks`: argument validation shared by the public functions.
 - :mod:`pyramidviz.i18n`: the English and Korean string tables.
+- :mod:`pyramidviz.serving`: byte-bounded shared cache and one pool for heavy calls.
 - :mod:`pyramidviz.views`: the JSON payloads the app's browser views draw (computed once).
 - :mod:`pyramidviz.figures`: pure Plotly figure builders for the app's pages.
 """
@@ -31,7 +32,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "aspp", "atrous", "backbones", "checks", "compare", "device", "erf", "figures", "filenames",
-    "i18n", "imagenet", "images", "receptive", "rgb", "sniffing", "spp", "tracing", "views",
+    "i18n", "imagenet", "images", "receptive", "rgb", "serving", "sniffing", "spp", "tracing",
+    "views",
 )
 
 

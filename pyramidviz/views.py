@@ -118,7 +118,7 @@ def _pooled(values: np.ndarray, levels: Sequence[int], mode: str) -> dict[str, l
 
     from pyramidviz.spp import spatial_pyramid_pool
 
-    x = torch.from_numpy(np.ascontiguousarray(values, np.float32))[None, None]
+    x = torch.from_numpy(np.array(values, np.float32))[None, None]  # a copy: inputs are shared
     result = spatial_pyramid_pool(x, levels, mode=mode)
     out = {}
     for i, n in enumerate(result.levels):

@@ -70,7 +70,7 @@ def spp_vector(features: np.ndarray, levels: Sequence[int], mode: str) -> np.nda
     >>> spp_vector(np.arange(8.0, dtype=np.float32).reshape(2, 2, 2), (1,), "max").tolist()
     [3.0, 7.0]
     """
-    x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))[None]
+    x = torch.from_numpy(np.array(features, dtype=np.float32))[None]  # a copy: inputs are shared
     return spatial_pyramid_pool(x, levels, mode=mode).vector[0].numpy()
 
 
@@ -82,7 +82,7 @@ def view_grids(values: np.ndarray, levels: Sequence[int], mode: str) -> list[np.
     >>> [g.tolist() for g in view_grids(np.arange(16.0).reshape(4, 4), (2, 1), "max")]
     [[[5.0, 7.0], [13.0, 15.0]], [[15.0]]]
     """
-    x = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32))[None, None]
+    x = torch.from_numpy(np.array(values, dtype=np.float32))[None, None]
     return [p[0, 0].numpy() for p in spatial_pyramid_pool(x, levels, mode=mode).pooled]
 
 
