@@ -7,6 +7,8 @@ Run with ``streamlit run app.py``.
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 import ui
@@ -98,6 +100,9 @@ def main() -> None:
     page = st.navigation(pages)
     image_ui()
     st.sidebar.caption(ui.t("common.device", device=ui.device_text()))
+    replica = os.environ.get("PYRAMIDVIZ_REPLICA", "")
+    if replica.isalnum():  # deployments name their replicas (deploy/); shown to the teacher
+        st.sidebar.caption(ui.t("common.replica", name=replica))
     st.sidebar.caption(ui.t("common.attribution"))
     page.run()
 
