@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import statistics
 import sys
 import time
@@ -69,7 +70,7 @@ async def check_own(page, name: str, size: tuple[int, int], problems: list[str],
         problems.append(f"{name}, after {step}: exception on screen")
 
 
-async def student(browser, url: str, index: int, latencies: list[float],
+async def student(browser, url: str, index: int, latencies: dict[str, list[float]],
                   problems: list[str]) -> None:
     name = f"student{index:02d}.png"
     data, size = photo(index)
@@ -78,12 +79,15 @@ async def student(browser, url: str, index: int, latencies: list[float],
     page.set_default_timeout(120_000)
     await page.goto(f"{url}/compare")
     await idle(page)
+    start = time.monotonic()
     await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
         files=[{"name": name, "mimeType": "image/png", "buffer": data}])
     # The upload travels before its rerun starts: wait until the sidebar says it is in use.
     in_use = page.get_by_test_id("stSidebar").get_by_text(f"Using your upload: {name}")
     await in_use.first.wait_for()
     await idle(page)
+    await page.locator("[data-testid=pv-compare]").wait_for()
+    latencies["upload to first view"].append(time.monotonic() - start)
     await check_own(page, name, size, problems, step="upload")
     steps = [("stride", "32"), ("cell", "ArrowRight"), ("stride", "8"), ("cell", "ArrowDown"),
              ("stride", "16")]
@@ -99,9 +103,31 @@ async def student(browser, url: str, index: int, latencies: list[float],
             await page.keyboard.press(arg)
             while await view.get_attribute("data-state") == before:
                 await asyncio.sleep(0.005)
-        latencies.append(time.monotonic() - start)
+        latencies["output stride change" if kind == "stride" else "cell move (browser)"].append(
+            time.monotonic() - start)
         await check_own(page, name, size, problems, step=f"{kind} {arg}")
     await context.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def browser_cpu_seconds() -> float:
+    """CPU seconds of every Chromium process on the machine (the students' browsers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if "chrom" in stat.read_text():
+                total += cpu_seconds(int(stat.parent.name))
+        except OSError:
+            continue
+    return total
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -122,22 +148,36 @@ async def main(users: int) -> int:
             await warm.goto(url + "/")
             await idle(warm)
             await warm.close()
-            latencies: list[float] = []
+            latencies: dict[str, list[float]] = {"upload to first view": [],
+                                                 "output stride change": [],
+                                                 "cell move (browser)": []}
             problems: list[str] = []
+            cpu_before = browser_cpu_seconds()
+            server_before = cpu_seconds(proc.pid)
             start = time.monotonic()
-            await asyncio.gather(*(student(browser, url, i, latencies, problems)
-                                   for i in range(users)))
+            results = await asyncio.gather(*(student(browser, url, i, latencies, problems)
+                                             for i in range(users)), return_exceptions=True)
             wall = time.monotonic() - start
+            browsers = browser_cpu_seconds() - cpu_before
+            server = cpu_seconds(proc.pid) - server_before
             await browser.close()
+        timeouts = [r for r in results if isinstance(r, BaseException)]
         print(f"| sessions at once | {users} |")
-        print(f"| interactions | {len(latencies)} |")
-        print(f"| median interaction latency | {statistics.median(latencies) * 1000:.0f} ms |")
-        print(f"| worst interaction latency | {max(latencies) * 1000:.0f} ms |")
+        for op, values in latencies.items():
+            if values:
+                ms = sorted(v * 1000 for v in values)
+                p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+                print(f"| {op}: p50 / p95 / max | {statistics.median(ms):.0f} / {p95:.0f} / "
+                      f"{ms[-1]:.0f} ms ({len(ms)} actions) |")
         print(f"| whole run (upload + 5 interactions each) | {wall:.1f} s |")
         print(f"| server peak memory (VmHWM) | {peak_rss_mib(proc.pid):.0f} MiB |")
-        print(f"| sessions that saw another's image or an error | {len(problems)} |")
-        for problem in problems:
+        print(f"| CPU used: server / the {users} browsers (of {2 * wall:.0f} core-s) | "
+              f"{server:.0f} / {browsers:.0f} core-s |")
+        print(f"| errors or another session's image on screen | {len(problems)} |")
+        print(f"| sessions that did not finish (timeouts) | {len(timeouts)} |")
+        for problem in problems + [repr(t) for t in timeouts]:
             print("  -", problem)
+        problems += timeouts
         return 1 if problems else 0
     finally:
         proc.kill()
