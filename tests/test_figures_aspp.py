@@ -19,31 +19,11 @@ from pyramidviz.figures import aspp_panels as panels
 from pyramidviz.figures.base import colorize
 from pyramidviz.receptive import Box, FieldInfo
 
-LABELS = {"1x1": "1x1", "rate": "rate {r} ({on}/{n})", "pool": "pool", "point": "point",
-          "hover": "cell"}
-
 
 @pytest.fixture(scope="module")
 def stage7_os16():
     """Real traced geometry of EfficientNet-Lite0 stage7 at OS 16 on a 300 x 451 photo."""
     return tap_info(EfficientNetLite0(output_stride=16).eval(), "stage7", (300, 451))
-
-
-def _photo(h: int = 300, w: int = 451) -> np.ndarray:
-    return np.zeros((h, w, 3), np.uint8)
-
-
-def _rate_traces(fig, rate: int):
-    """(filled, hollow) tap traces of one rate branch."""
-    traces = [tr for tr in fig.data if tr.type == "scatter" and tr.mode == "markers"
-              and tr.legendgroup == f"rate {rate}"]
-    filled = [tr for tr in traces if tr.marker.symbol == "circle"]
-    hollow = [tr for tr in traces if tr.marker.symbol == "circle-open"]
-    return filled[0], hollow[0]
-
-
-def _xy(trace) -> np.ndarray:
-    return np.column_stack([np.asarray(trace.y, float), np.asarray(trace.x, float)])
 
 
 # ---------------------------------------------------------------- taps
