@@ -282,7 +282,7 @@ def valid_section(settings: Settings, geo) -> None:
 # ---------------------------------------------------------------- 5: gridding
 
 
-GRID_LABELS = ("role", "aria", "layers", "after", "save", "title", "hover", "readout")
+GRID_LABELS = ("role", "aria", "layers", "after", "save", "title", "holes", "hover", "readout")
 KERNEL_LABELS = ("role", "aria", "prev", "next", "play", "pause", "save", "input", "output",
                  "readout")
 

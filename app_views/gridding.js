@@ -38,20 +38,24 @@ export default function (component) {
 
 function show(v, layer) {
   const P = v.P, side = 300, gap = 40, n = P.stacks.length, s = v.svg;
+  const cols = (v.root.clientWidth || 1000) < 620 ? 1 : n;  // phones: one stack per row
   v.layer = layer;
   s.replaceChildren();
-  const W = n * side + (n - 1) * gap;
-  setAttrs(s, { viewBox: `0 0 ${W} ${side + 60}`, "font-family": "Noto Sans, Noto Sans CJK KR, sans-serif" });
-  svg("rect", { x: 0, y: 0, width: W, height: side + 60, fill: "#fff" }, s);
+  const W = cols * side + (cols - 1) * gap, rowH = side + 50, rows = Math.ceil(n / cols);
+  setAttrs(s, { viewBox: `0 0 ${W} ${rows * rowH}`, "font-family": "Noto Sans, Noto Sans CJK KR, sans-serif" });
+  svg("rect", { x: 0, y: 0, width: W, height: rows * rowH, fill: "#fff" }, s);
   const holes = [];
   P.stacks.forEach((stack, i) => {
     const L = stack.layers[Math.min(layer, stack.layers.length) - 1], full = stack.layers[stack.layers.length - 1];
-    const cell = side / full.span, x0 = i * (side + gap), off = (full.span - L.span) / 2 * cell;
+    const cell = side / full.span, x0 = (i % cols) * (side + gap), y0 = Math.floor(i / cols) * rowH;
+    const off = (full.span - L.span) / 2 * cell;
     holes.push(L.holes);
-    const t = svg("text", { x: x0, y: 18, "font-size": 15, fill: "#222" }, s);
-    t.textContent = fmt(v.L.title, { rates: stack.rates.slice(0, Math.min(layer, stack.rates.length)).join(", "), holes: L.holes, total: L.span * L.span });
-    svg("rect", { x: x0, y: 30, width: side, height: side, fill: "#f4f4f4" }, s);
-    const g = svg("g", { transform: `translate(${x0 + off},${30 + off}) scale(${cell})` }, s);
+    const t = svg("text", { x: x0, y: y0 + 16, "font-size": 15, fill: "#222" }, s);
+    t.textContent = fmt(v.L.title, { rates: stack.rates.slice(0, Math.min(layer, stack.rates.length)).join(", ") });
+    const u = svg("text", { x: x0, y: y0 + 34, "font-size": 13, fill: "#444" }, s);
+    u.textContent = fmt(v.L.holes, { holes: L.holes, total: L.span * L.span });
+    svg("rect", { x: x0, y: y0 + 42, width: side, height: side, fill: "#f4f4f4" }, s);
+    const g = svg("g", { transform: `translate(${x0 + off},${y0 + 42 + off}) scale(${cell})` }, s);
     svg("image", { x: 0, y: 0, width: L.span, height: L.span, href: L.png, preserveAspectRatio: "none",
       style: "image-rendering:pixelated", "image-rendering": "pixelated" }, g);
     const c = (L.span - 1) / 2;
