@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from browser import open_page, wait_idle  # noqa: E402
+from browser import Frames, open_page, wait_idle  # noqa: E402
 from conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
 
 ARM = """([testid]) => {
@@ -62,17 +62,6 @@ ARM = """([testid]) => {
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
-
-
-class Frames:
-    def __init__(self, page) -> None:
-        self.count = 0
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.on("Network.webSocketFrameReceived", self._seen)
-
-    def _seen(self, _event) -> None:
-        self.count += 1
 
 
 def after(browser, url: str, repeats: int) -> dict[str, tuple]:

@@ -40,3 +40,17 @@ def open_page(page, url: str) -> None:
     wait_idle(page)
     errors = exceptions_on_screen(page)
     assert not errors, errors
+
+
+class Frames:
+    """Websocket frames the server sends to a page, counted through the DevTools protocol
+    (Playwright's own websocket events miss Streamlit's frames)."""
+
+    def __init__(self, page) -> None:
+        self.count = 0
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.on("Network.webSocketFrameReceived", self._seen)
+
+    def _seen(self, _event) -> None:
+        self.count += 1

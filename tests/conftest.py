@@ -41,6 +41,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_healthy(url: str, timeout: float) -> bool:
+    """Poll ``url/_stcore/health`` (a replica, or a proxy in front of some) until it says ok."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return True
+        except OSError:
+            time.sleep(0.25)
+    return False
+
+
 def start_server(*, extra_env: dict[str, str] | None = None, root: Path = ROOT
                  ) -> tuple[subprocess.Popen, str]:
     """Start ``streamlit run app.py`` on a free loopback port and wait until it is healthy.
@@ -59,14 +72,8 @@ def start_server(*, extra_env: dict[str, str] | None = None, root: Path = ROOT
     proc = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     proc.log_path = log.name  # the server's own log, for diagnosing a failed browser test
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return proc, url
-        except OSError:
-            time.sleep(0.25)
+    if wait_healthy(url, 60):
+        return proc, url
     proc.kill()
     raise RuntimeError("streamlit server did not become healthy within 60 s")
 

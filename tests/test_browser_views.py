@@ -20,7 +20,7 @@ from pyramidviz import views
 from pyramidviz.backbones import extract, load_backbone, tap_info
 from pyramidviz.spp import bin_edges, spatial_pyramid_pool
 
-from browser import exceptions_on_screen, open_page, wait_idle
+from browser import Frames, exceptions_on_screen, open_page, wait_idle
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -33,19 +33,6 @@ WATCH = """() => {
     if (app.getAttribute('data-test-script-state') === 'running') window.__pvRuns += 1;
   }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
-
-
-class Frames:
-    """Websocket frames the server sends, counted through the DevTools protocol."""
-
-    def __init__(self, page) -> None:
-        self.count = 0
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.on("Network.webSocketFrameReceived", self._seen)
-
-    def _seen(self, _event) -> None:
-        self.count += 1
 
 
 def state(locator, attribute: str = "data-state"):

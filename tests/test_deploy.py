@@ -12,14 +12,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from browser import exceptions_on_screen, open_page, wait_idle
-from conftest import ROOT, _free_port, start_server
+from conftest import ROOT, _free_port, start_server, wait_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -57,14 +55,7 @@ def cluster():
     proxy = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    break
-        except OSError:
-            time.sleep(0.2)
+    assert wait_healthy(url, 20), "nginx did not answer"
     yield url, replicas, prefix
     proxy.send_signal(signal.SIGQUIT)
     try:
