@@ -6,7 +6,7 @@
 // {"level": n, "bin": b (0-based), "view": name}; ArrowRight / ArrowLeft step the bin.
 
 const COLORS = { current: "#d55e00", winner: "#f0e442", stride: "#009e73", field: "#e69f00",
-  grid: "rgba(255,255,255,0.85)", shadow: "rgba(0,0,0,0.55)", text: "#222" };
+  grid: "rgba(255,255,255,0.85)", text: "#222" };
 
 export default function (component) {
   const { parentElement, data, setStateValue } = component;
@@ -186,7 +186,6 @@ function buildScene(v) {
   S.mapImage = svg("image", { x: 0, y: 0, width: w, height: h, preserveAspectRatio: "none",
     style: "image-rendering:pixelated", "image-rendering": "pixelated" }, m);
   const stroke = { fill: "none", "vector-effect": "non-scaling-stroke" };
-  svg("path", { ...stroke, stroke: COLORS.shadow, "stroke-width": 3 }, m).setAttribute("data-role", "bins-shadow");
   S.mapBins = svg("path", { ...stroke, stroke: COLORS.grid, "stroke-width": 1.5, "data-role": "bins" }, m);
   S.current = svg("rect", { ...stroke, stroke: COLORS.current, "stroke-width": 4, "data-role": "current" }, m);
   S.winner = svg("circle", { r: 0.32, fill: "none", stroke: COLORS.winner, "stroke-width": 3,
@@ -211,7 +210,6 @@ function buildScene(v) {
   // hover moves the current bin (until a click or tap pins it); a tap pins the bin under it
   m.addEventListener("pointermove", (e) => { if (!v.pinned && e.pointerType === "mouse") pick(v, e); });
   m.addEventListener("pointerdown", (e) => { v.pinned = true; pick(v, e); v.root.focus({ preventScroll: true }); });
-  m.addEventListener("pointerleave", () => {});
   m.style.cursor = "crosshair";
   // the strip image and level segments do not depend on the bin
   const st = geo.strip;

@@ -151,7 +151,6 @@ function draw(v) {
   if (v.layoutKey !== key) { v.layoutKey = key; v.geo = layout(P, width); buildScene(v); }
   const geo = v.geo, s = geo.s, cell = v.cell, branches = branchTaps(P, cell);
   const [cy, cx] = [centre(P.field, 0, cell[0]), centre(P.field, 1, cell[1])];
-  const size = Math.max(4, Math.min(9, 600 / Math.max(P.photo.W, P.photo.H) * 6)) / s / 60 * 60;
   v.scene.overlays.forEach((g, panel) => {
     g.replaceChildren();
     const kind = P.spp && panel === 0 ? "spp" : "aspp";

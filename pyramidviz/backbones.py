@@ -466,11 +466,7 @@ def tap_info(model: EfficientNetLite0 | int, tap: str, input_hw: tuple[int, int]
     Networks", Distill 2019.
     """
     output_stride = model if isinstance(model, int) else model.output_stride
-    if tap not in TAPS:
-        raise ValueError(f"tap must be one of {TAPS}, got {tap!r}")
-    height, width = input_hw
-    if min(height, width) < 1:
-        raise ValueError(f"input_hw must be positive, got {input_hw!r}")
+    height, width = input_hw  # checked, with the tap and stride, by backbone_layers
     return _tap_info(int(output_stride), tap, int(height), int(width))
 
 
