@@ -21,16 +21,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from pyramidviz import i18n
+from pyramidviz import i18n, samples
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-SAMPLES = {
-    "chelsea": "chelsea.png",
-    "coffee": "coffee.png",
-    "astronaut": "astronaut.png",
-    "camera": "camera.png",
-    "rocket.jpg": "rocket.jpg",
-}
+SAMPLES = samples.SAMPLES
 DEFAULT_SAMPLE = "chelsea"
 MIN_SIDE = 32
 """Smallest photo side the pages accept: below it the last stage has a 1 x 1 map."""
@@ -150,7 +143,7 @@ def decode_image(digest: str, _data: bytes) -> tuple[np.ndarray, tuple[int, int]
 @st.cache_data(max_entries=8, show_spinner=False)
 def sample_bytes(name: str) -> bytes:
     """The bytes of a bundled sample photo."""
-    return (ASSETS / "samples" / SAMPLES[name]).read_bytes()
+    return samples.sample_bytes(name)
 
 
 def image_choice(name: str, data: bytes, *, is_upload: bool) -> ImageChoice:

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pyramidviz import backbones, erf  # noqa: E402
+from pyramidviz import backbones, erf, preprocessing  # noqa: E402
 
 SIZES = ((224, 224), (400, 600), (768, 1024))  # (H, W)
 RATES = {32: (3, 6, 9), 16: (6, 12, 18), 8: (12, 24, 36)}
@@ -91,7 +91,7 @@ def erf_rows(device: torch.device, repeats: int) -> list[str]:
     for os_ in (32, 16, 8):
         model = backbones.load_backbone(output_stride=os_, device=device)
 
-        x = backbones.preprocess(image).to(device)
+        x = preprocessing.preprocess(image).to(device)
         size = backbones.tap_info(model, "stage7", (512, 512)).feature_size
         seeds = erf.branch_seeds(size, (size[0] // 2, size[1] // 2), RATES[os_])
         seeds = torch.from_numpy(np.stack(list(seeds.values())))

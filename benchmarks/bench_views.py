@@ -213,12 +213,12 @@ def payload_sizes() -> list[tuple[str, int]]:
     import numpy as np
     from PIL import Image
 
-    from pyramidviz import views
+    from pyramidviz import samples, views
     from pyramidviz.backbones import extract, load_backbone, tap_info
     from pyramidviz.figures import spp_pyramid
 
     rows = []
-    chelsea = np.asarray(Image.open(ROOT / "assets/samples/chelsea.png").convert("RGB"))
+    chelsea = np.asarray(Image.open(samples.sample_path("chelsea")).convert("RGB"))
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:1155, 0:1732]
     upload = np.clip(np.stack([xx / 7, yy / 5, (xx + yy) / 11], -1) % 256

@@ -11,6 +11,8 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.compare`: SPP vs ASPP shapes, cost, and output size against image size.
 - :mod:`pyramidviz.backbones`: EfficientNet-Lite0 with offline ImageNet weights, feature taps.
 - :mod:`pyramidviz.imagenet`: ImageNet evaluation crop, class names, top-k classification.
+- :mod:`pyramidviz.preprocessing`: photo -> 8-bit RGB array -> network input scaling.
+- :mod:`pyramidviz.samples`: the bundled sample photos and data files (``pyramidviz/data``).
 - :mod:`pyramidviz.erf`: effective receptive fields (Luo et al. 2016).
 - :mod:`pyramidviz.images`: safe image decoding.
 - :mod:`pyramidviz.rgb`: any Pillow mode flattened to 8-bit RGB.
@@ -32,8 +34,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "aspp", "atrous", "backbones", "checks", "compare", "device", "erf", "figures", "filenames",
-    "i18n", "imagenet", "images", "receptive", "rgb", "serving", "sniffing", "spp", "tracing",
-    "views",
+    "i18n", "imagenet", "images", "preprocessing", "receptive", "rgb", "samples", "serving",
+    "sniffing", "spp", "tracing", "views",
 )
 
 

@@ -6,9 +6,9 @@ from TensorFlow, so every convolution pads TF "SAME" (extra pixel right/bottom) 
 are scaled as ``(x - 127) / 128``. Output stride 16 or 8 turns the last strides into
 dilations the DeepLab way, which keeps every receptive field unchanged.
 
-ImageNet classification (:func:`classify`, :func:`eval_transform`, :func:`class_names`,
-:class:`Prediction`) lives in :mod:`pyramidviz.imagenet`; it imports this module, so the
-names are re-exported here lazily by the module ``__getattr__`` at the end.
+ImageNet classification (:func:`~pyramidviz.imagenet.classify` and the class names) lives
+in :mod:`pyramidviz.imagenet`, which imports this module; the input scaling lives in
+:mod:`pyramidviz.preprocessing`.
 
 References
 ----------
@@ -23,8 +23,6 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -33,20 +31,14 @@ from PIL import Image
 from torch import Tensor, nn
 
 from pyramidviz.device import pick_device
+from pyramidviz.preprocessing import preprocess
 from pyramidviz.receptive import FieldInfo, Layer, receptive_field
 
-if TYPE_CHECKING:  # for type checkers; at run time the module __getattr__ at the end imports it
-    from pyramidviz.imagenet import Prediction, class_names, classify, eval_transform
-
 __all__ = [
-    "TAPS", "EfficientNetLite0", "Prediction", "TapInfo", "backbone_layers", "class_names",
-    "classify",
-    "eval_transform", "extract", "image_features", "load_backbone", "preprocess", "rgb_array",
+    "TAPS", "EfficientNetLite0", "TapInfo", "backbone_layers", "extract", "load_backbone",
     "tap_info",
 ]
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-_IMAGENET = ("Prediction", "class_names", "classify", "eval_transform")  # see __getattr__
 TAPS = ("stem", "stage1", "stage2", "stage3", "stage4", "stage5", "stage6", "stage7", "head")
 # (expand ratio, kernel, first stride, out channels, repeats) per stage.
 STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
@@ -204,75 +196,6 @@ def _block_specs(output_stride: int):
             yield (cin, cout, expand, kernel, stride if b == 0 else 1,
                    first_dilation if b == 0 else dilation)
             cin = cout
-
-
-def rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
-    """``(H, W, 3)`` uint8 array from a PIL image or a uint8 array (gray, RGB or RGBA).
-
-    Parameters
-    ----------
-    image : PIL.Image.Image or np.ndarray of uint8, shape (H, W) or (H, W, 1 | 3 | 4)
-        Gray is repeated to 3 channels, an alpha channel dropped.
-
-    Returns
-    -------
-    np.ndarray of uint8, shape (H, W, 3)
-        A view of ``image`` where possible (not necessarily writable).
-
-    Raises
-    ------
-    ValueError
-        For anything else, or an image with no pixels.
-
-    Examples
-    --------
-    >>> rgb_array(np.full((2, 3), 7, np.uint8)).shape
-    (2, 3, 3)
-    """
-    if isinstance(image, Image.Image):
-        return np.asarray(image.convert("RGB"))
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
-        raise ValueError(f"image must be a PIL image or a uint8 array, got {image!r:.80}")
-    if image.ndim == 2:
-        image = image[:, :, None]
-    if image.ndim != 3 or image.shape[2] not in (1, 3, 4) or min(image.shape[:2]) < 1:
-        raise ValueError(f"image array must be (H, W), (H, W, 1|3|4), got {image.shape!r}")
-    return np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image[:, :, :3]
-
-
-def preprocess(image: Image.Image | np.ndarray) -> Tensor:
-    """Network input ``(x - 127) / 128`` from a PIL image or uint8 array.
-
-    Parameters
-    ----------
-    image : PIL.Image.Image or np.ndarray of uint8, shape (H, W) or (H, W, C)
-        Gray images are repeated to 3 channels; an alpha channel is dropped.
-
-    Returns
-    -------
-    Tensor, shape (1, 3, H, W), float32
-        Values in [-0.992, 1.0], the TensorFlow EfficientNet-Lite scaling.
-
-    Examples
-    --------
-    >>> preprocess(np.full((2, 3), 255, np.uint8))[0, :, 0, 0].tolist()
-    [1.0, 1.0, 1.0]
-    """
-    array = rgb_array(image)
-    x = torch.from_numpy(np.array(array)).permute(2, 0, 1).float()
-    return ((x - 127.0) / 128.0).unsqueeze(0)
-
-
-def image_features(image: Image.Image | np.ndarray) -> Tensor:
-    """The photo itself as a 3-channel "feature map" in [0, 1] (stride 1, field 1 pixel).
-
-    Examples
-    --------
-    >>> image_features(np.zeros((4, 5, 3), np.uint8)).shape
-    torch.Size([1, 3, 4, 5])
-    """
-    array = rgb_array(image)
-    return torch.from_numpy(np.array(array)).permute(2, 0, 1).float().div(255)[None]
 
 
 def load_backbone(*, output_stride: int = 32, device: torch.device | str | None = None,
@@ -495,12 +418,3 @@ def extract(model: EfficientNetLite0, image: Image.Image | np.ndarray, tap: str)
     with torch.inference_mode():
         features = model.features(preprocess(image).to(_device_of(model)), (tap,))[tap]
     return features[0].float().cpu().numpy()
-
-
-def __getattr__(name: str) -> object:
-    """Lazy re-export of the :mod:`pyramidviz.imagenet` names (that module imports this one)."""
-    if name in _IMAGENET:
-        from pyramidviz import imagenet
-
-        return getattr(imagenet, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

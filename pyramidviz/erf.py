@@ -28,9 +28,11 @@ import torch
 from torch import Tensor, nn
 
 from pyramidviz.atrous import tap_cells
-from pyramidviz.backbones import EfficientNetLite0, preprocess, tap_info
+from pyramidviz.backbones import EfficientNetLite0, tap_info
 from pyramidviz.checks import odd_kernel, positive_ints
-from pyramidviz.receptive import Box, FieldInfo, layers_of, receptive_field
+from pyramidviz.preprocessing import preprocess
+from pyramidviz.receptive import Box, FieldInfo, receptive_field
+from pyramidviz.tracing import layers_of
 
 __all__ = ["ERFMap", "ERFResult", "branch_seeds", "effective_receptive_field", "input_gradients"]
 
@@ -236,9 +238,9 @@ def effective_receptive_field(
     ----------
     model : EfficientNetLite0 or nn.Module
         The backbone (cut at ``tap``), or any module mapping (1, C, H, W) to (1, K, h, w)
-        (``tap`` is then ignored and the field traced with ``receptive.layers_of``).
+        (``tap`` is then ignored and the field traced with ``tracing.layers_of``).
     image : PIL.Image.Image, uint8 np.ndarray or Tensor (1, C, H, W)
-        Images go through :func:`backbones.preprocess`; a tensor is used as given.
+        Images go through :func:`preprocessing.preprocess`; a tensor is used as given.
     tap : str
         Backbone tap, see ``backbones.TAPS``.
     point : (int, int), optional

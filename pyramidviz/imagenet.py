@@ -2,8 +2,7 @@
 
 The backbone's own job in pyramidviz is feature maps (:mod:`pyramidviz.backbones`);
 this module checks that those features are the real, trained ones by naming what
-the network sees. The names are re-exported by :mod:`pyramidviz.backbones` (lazily,
-since this module imports it), so ``from pyramidviz.backbones import classify`` works.
+the network sees.
 
 References
 ----------
@@ -22,7 +21,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from pyramidviz.backbones import ASSETS, EfficientNetLite0, preprocess, rgb_array
+from pyramidviz.backbones import EfficientNetLite0
+from pyramidviz.preprocessing import preprocess, rgb_array
+from pyramidviz.samples import DATA_DIR
 
 __all__ = ["Prediction", "class_names", "classify", "eval_transform"]
 
@@ -38,14 +39,14 @@ class Prediction:
 
 @functools.lru_cache(maxsize=1)
 def class_names() -> tuple[str, ...]:
-    """The 1000 ImageNet class names in PyTorch's index order (``assets/imagenet_classes.tsv``).
+    """The 1000 ImageNet class names in PyTorch's index order (``data/imagenet_classes.tsv``).
 
     Examples
     --------
     >>> len(class_names()), class_names()[967]
     (1000, 'espresso')
     """
-    lines = (ASSETS / "imagenet_classes.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    lines = (DATA_DIR / "imagenet_classes.tsv").read_text(encoding="utf-8").splitlines()[1:]
     return tuple(line.split("\t", 1)[1] for line in lines if line.strip())
 
 
@@ -55,7 +56,7 @@ def eval_transform(image: Image.Image | np.ndarray, *, size: int = 224) -> Image
     Parameters
     ----------
     image : PIL.Image.Image or np.ndarray of uint8
-        Anything :func:`pyramidviz.backbones.rgb_array` accepts.
+        Anything :func:`pyramidviz.preprocessing.rgb_array` accepts.
     size : int
         Side of the square crop, at least 1.
 
@@ -110,7 +111,7 @@ def classify(model: EfficientNetLite0, image: Image.Image | np.ndarray, *, topk:
     Examples
     --------
     >>> from pyramidviz.backbones import load_backbone
-    >>> cat = Image.open(ASSETS / "samples" / "chelsea.png")
+    >>> cat = Image.open(DATA_DIR / "samples" / "chelsea.png")
     >>> classify(load_backbone(device="cpu"), cat, topk=1)[0].index in (281, 282, 285)
     True
     """

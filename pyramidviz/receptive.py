@@ -14,7 +14,7 @@ sees the half-open pixel range ``[u * j - P, u * j - P + r)``. ``p`` is the padd
 *before* the input (top/left), the only padding that moves positions.
 
 To get the layer chain of a real PyTorch module, trace it with
-:func:`pyramidviz.tracing.layers_of` (also reachable as ``receptive.layers_of``).
+:func:`pyramidviz.tracing.layers_of`.
 
 References
 ----------
@@ -31,16 +31,12 @@ import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # for type checkers; at run time the module __getattr__ at the end imports it
-    from pyramidviz.tracing import layers_of
 
 Pair = tuple[int, int]
 IntOrPair = int | Sequence[int]
 
 __all__ = [
-    "Box", "FieldInfo", "Layer", "image_box_to_cells", "layers_of", "receptive_field",
+    "Box", "FieldInfo", "Layer", "image_box_to_cells", "receptive_field",
 ]
 
 
@@ -319,16 +315,3 @@ def image_box_to_cells(
         rows = (min(max(rows[0], 0), fh), min(max(rows[1], 0), fh))
         cols = (min(max(cols[0], 0), fw), min(max(cols[1], 0), fw))
     return rows, cols
-
-
-def __getattr__(name: str) -> object:
-    """Lazy re-export of :func:`pyramidviz.tracing.layers_of` as ``receptive.layers_of``.
-
-    ``tracing`` imports this module (for :class:`Layer`) and torch, so an eager import
-    here would be circular and would make ``import pyramidviz.receptive`` load torch.
-    """
-    if name == "layers_of":
-        from pyramidviz.tracing import layers_of
-
-        return layers_of
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,9 +6,8 @@ arithmetic in :mod:`pyramidviz.receptive`. Paddings are read for the actual inpu
 size, so TF "SAME" convolutions that pad inside ``forward`` (e.g.
 :class:`pyramidviz.backbones.Conv2dSame`) report their real, asymmetric padding.
 
-This module imports torch and :mod:`pyramidviz.receptive`; ``receptive`` re-exports
-:func:`layers_of` lazily (a module ``__getattr__``), so ``pyramidviz.receptive.layers_of``
-keeps working while importing ``receptive`` alone loads neither this module nor torch.
+This module imports torch and :mod:`pyramidviz.receptive` (never the other way round), so
+importing ``receptive`` alone does not load torch.
 
 References
 ----------

@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from pyramidviz import backbones as B
+from pyramidviz import preprocessing as P
+from pyramidviz.samples import DATA_DIR
 
-SAMPLES = B.ASSETS / "samples"
+SAMPLES = DATA_DIR / "samples"
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +95,7 @@ def _offset_matching(info32: B.TapInfo, info: B.TapInfo, step: int) -> tuple[int
 @pytest.mark.parametrize("output_stride", [16, 8])
 @pytest.mark.parametrize("crop", [(400, 600), (224, 224), (97, 131)])
 def test_finer_output_stride_keeps_the_os32_map_on_a_subgrid(models, coffee, output_stride, crop):
-    x = B.preprocess(coffee[: crop[0], : crop[1]])
+    x = P.preprocess(coffee[: crop[0], : crop[1]])
     with torch.inference_mode():
         coarse = models[32].features(x, ("stage7",))["stage7"]
         fine = models[output_stride].features(x, ("stage7",))["stage7"]
@@ -112,7 +114,7 @@ def test_finer_output_stride_keeps_the_os32_map_on_a_subgrid(models, coffee, out
 
 def test_optimized_model_matches_the_plain_one(models, coffee) -> None:
     plain = B.load_backbone(device="cpu", optimize=False)
-    x = B.preprocess(coffee)
+    x = P.preprocess(coffee)
     with torch.inference_mode():
         a, b = plain.features(x, B.TAPS), models[32].features(x, B.TAPS)
     for tap in B.TAPS:
@@ -163,7 +165,7 @@ def test_tap_info_matches_the_actual_feature_maps(models, height, width, os_) ->
 def test_gradient_of_one_unit_fills_exactly_its_cell_box(models, astronaut, output_stride, tap,
                                                         crop, cell) -> None:
     model = models[output_stride]
-    x = B.preprocess(astronaut[: crop[0], : crop[1]]).requires_grad_(True)
+    x = P.preprocess(astronaut[: crop[0], : crop[1]]).requires_grad_(True)
     (grad,) = torch.autograd.grad(model.features(x, (tap,))[tap][0, :, cell[0], cell[1]].sum(), x)
     rows, cols = np.nonzero(grad.abs().sum(dim=(0, 1)).numpy())
     box = B.tap_info(model, tap, crop).field.cell_box(*cell, image_size=crop)
@@ -196,39 +198,39 @@ def test_forward_is_the_head_pooled_through_fc(models) -> None:
 def test_preprocess_scales_like_tensorflow() -> None:
     rgba = np.zeros((2, 3, 4), np.uint8)
     rgba[0, 0] = (0, 127, 255, 9)
-    x = B.preprocess(rgba)
+    x = P.preprocess(rgba)
     assert x.shape == (1, 3, 2, 3) and x.dtype == torch.float32
     assert x[0, :, 0, 0].tolist() == [-127 / 128, 0.0, 1.0]
-    gray = B.preprocess(np.full((5, 4), 255, np.uint8))
+    gray = P.preprocess(np.full((5, 4), 255, np.uint8))
     assert gray.shape == (1, 3, 5, 4) and bool((gray == 1.0).all())
     pil = Image.fromarray(rgba[..., :3])
-    assert torch.equal(B.preprocess(pil), x)
+    assert torch.equal(P.preprocess(pil), x)
 
 
 @pytest.mark.parametrize("bad", [np.zeros((4, 4, 3), np.float32), np.zeros((4, 4, 2), np.uint8),
                                  np.zeros((0, 4, 3), np.uint8), "cat.png"])
 def test_preprocess_rejects_bad_images(bad) -> None:
     with pytest.raises(ValueError, match="image"):
-        B.preprocess(bad)
+        P.preprocess(bad)
 
 
 def test_rgb_array_repeats_gray_and_drops_alpha() -> None:
     rgba = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
-    np.testing.assert_array_equal(B.rgb_array(rgba), rgba[..., :3])
+    np.testing.assert_array_equal(P.rgb_array(rgba), rgba[..., :3])
     gray = np.array([[0, 9], [200, 255]], np.uint8)
-    np.testing.assert_array_equal(B.rgb_array(gray), np.stack([gray] * 3, axis=-1))
-    np.testing.assert_array_equal(B.rgb_array(gray[..., None]), B.rgb_array(gray))
+    np.testing.assert_array_equal(P.rgb_array(gray), np.stack([gray] * 3, axis=-1))
+    np.testing.assert_array_equal(P.rgb_array(gray[..., None]), P.rgb_array(gray))
     pil = Image.fromarray(gray).convert("P")
-    assert B.rgb_array(pil).tolist() == np.stack([gray] * 3, axis=-1).tolist()
+    assert P.rgb_array(pil).tolist() == np.stack([gray] * 3, axis=-1).tolist()
 
 
 def test_image_features_and_extract(models, coffee) -> None:
-    photo = B.image_features(coffee)
+    photo = P.image_features(coffee)
     assert photo.shape == (1, 3, 400, 600)
     assert torch.equal(photo[0].permute(1, 2, 0), torch.tensor(coffee).float() / 255)
     array = B.extract(models[16], coffee, "stage4")
     with torch.inference_mode():
-        expected = models[16].features(B.preprocess(coffee), ("stage4",))["stage4"][0]
+        expected = models[16].features(P.preprocess(coffee), ("stage4",))["stage4"][0]
     assert array.dtype == np.float32 and array.shape == (80, 25, 38)
     np.testing.assert_array_equal(array, expected.numpy())
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from torch import nn
 
-from pyramidviz import aspp, backbones
+from pyramidviz import aspp, backbones, preprocessing, samples
 from pyramidviz import erf as E
 from pyramidviz.receptive import Box
 
@@ -22,7 +22,7 @@ def model() -> backbones.EfficientNetLite0:
 
 @pytest.fixture(scope="module")
 def astronaut() -> np.ndarray:
-    path = backbones.ASSETS / "samples" / "astronaut.png"
+    path = samples.sample_path("astronaut")
     return np.asarray(Image.open(path).convert("RGB"))
 
 
@@ -145,7 +145,7 @@ def test_erf_map_summary_hand_case() -> None:
 
 
 def test_batched_backward_equals_a_per_branch_loop(model, astronaut) -> None:
-    x = backbones.preprocess(astronaut[:160, :192])
+    x = preprocessing.preprocess(astronaut[:160, :192])
     seeds = torch.from_numpy(np.stack(list(E.branch_seeds((10, 12), (4, 5), (2, 4)).values())))
 
     def forward(inp):
@@ -208,7 +208,7 @@ def test_erf_works_inside_inference_mode_and_no_grad(model) -> None:
     with torch.inference_mode():
         inside = E.effective_receptive_field(model, image, rates=(1, 2))
     with torch.no_grad():
-        tensor = E.effective_receptive_field(model, backbones.preprocess(image), rates=(1, 2))
+        tensor = E.effective_receptive_field(model, preprocessing.preprocess(image), rates=(1, 2))
     for name, erf in free.branches.items():
         np.testing.assert_array_equal(inside.branches[name].map, erf.map)
         np.testing.assert_array_equal(tensor.branches[name].map, erf.map)

@@ -8,8 +8,9 @@ from PIL import Image
 
 from pyramidviz import backbones as B
 from pyramidviz import imagenet
+from pyramidviz.samples import DATA_DIR
 
-SAMPLES = B.ASSETS / "samples"
+SAMPLES = DATA_DIR / "samples"
 CATS = {281, 282, 283, 284, 285}  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 
 
@@ -65,13 +66,3 @@ def test_bad_arguments_are_rejected(models) -> None:
     with pytest.raises(ValueError, match="image"):
         imagenet.classify(models[32], np.zeros((8, 8, 2), np.uint8))
     assert len(imagenet.classify(models[32], image, topk=1000)) == 1000
-
-
-def test_backbones_re_exports_the_imagenet_names() -> None:
-    from pyramidviz.backbones import Prediction, class_names, classify, eval_transform
-
-    assert (Prediction, class_names, classify, eval_transform) == (
-        imagenet.Prediction, imagenet.class_names, imagenet.classify, imagenet.eval_transform)
-    assert {"Prediction", "class_names", "classify", "eval_transform"} <= set(B.__all__)
-    with pytest.raises(AttributeError, match="no attribute 'predict'"):
-        B.predict  # noqa: B018

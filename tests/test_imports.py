@@ -38,3 +38,57 @@ def test_bare_import_is_light():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def _imports_of(path, modules: set[str]) -> set[str]:
+    """The ``pyramidviz`` modules a source file imports, at any depth of the file.
+
+    ``from pyramidviz.figures import base`` counts as importing ``pyramidviz.figures.base``
+    where that is a module, else the package itself.
+    """
+    import ast
+
+    tree, found = ast.parse(path.read_text(encoding="utf-8")), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("pyramidviz")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == "pyramidviz":
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    found.add(sub if sub in modules else node.module)
+    return found
+
+
+def _module_graph() -> dict[str, set[str]]:
+    paths = {}
+    for path in sorted((ROOT / "pyramidviz").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return {name: _imports_of(path, set(paths)) - {name} for name, path in paths.items()}
+
+
+def test_no_module_imports_another_in_a_cycle():
+    graph = _module_graph()
+    assert graph["pyramidviz.views"] and graph["pyramidviz.erf"]  # the parse finds edges
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+
+    def visit(name: str, stack: list[str]) -> None:
+        state[name] = 1
+        for dep in sorted(graph.get(name, ())):
+            if dep not in graph or state.get(dep) == 2:
+                continue
+            assert state.get(dep) != 1, "import cycle: " + " -> ".join([*stack, name, dep])
+            visit(dep, [*stack, name])
+        state[name] = 2
+
+    for name in graph:
+        if name not in state:
+            visit(name, [])
+
+
+def test_no_module_hides_a_re_export_behind_getattr():
+    offenders = [path.name for path in (ROOT / "pyramidviz").rglob("*.py")
+                 if "def __getattr__" in path.read_text(encoding="utf-8")
+                 and path.name != "__init__.py"]
+    assert offenders == []

@@ -44,9 +44,10 @@ def text(at: AppTest) -> str:
 def chelsea_features() -> np.ndarray:
     from PIL import Image
 
+    from pyramidviz import samples
     from pyramidviz.backbones import extract, load_backbone
 
-    photo = np.asarray(Image.open("assets/samples/chelsea.png").convert("RGB"))
+    photo = np.asarray(Image.open(samples.sample_path("chelsea")).convert("RGB"))
     return extract(load_backbone(output_stride=32), photo, "stage7")
 
 

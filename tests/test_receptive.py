@@ -1,7 +1,7 @@
 """Tests for pyramidviz.receptive: hand cases, published networks, image -> cells.
 
 The module tracing (``layers_of``) is tested in test_tracing.py; the published-network
-tests here reach it through the ``pyramidviz.receptive.layers_of`` re-export.
+tests here use it to get the layer chains of torch modules.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pyramidviz.receptive import (
     FieldInfo,
     Layer,
     image_box_to_cells,
-    layers_of,
     receptive_field,
 )
+from pyramidviz.tracing import layers_of
 
 # ---------------------------------------------------------------- hand cases
 

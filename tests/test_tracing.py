@@ -178,16 +178,12 @@ def test_gradient_check_sees_tf_same_offset() -> None:
     assert support.nonzero().amax(0).tolist() == [4, 4]
 
 
-# ---------------------------------------------------------------- re-export
+# ---------------------------------------------------------------- imports
 
-def test_receptive_re_exports_layers_of_lazily() -> None:
-    assert receptive.layers_of is layers_of and "layers_of" in receptive.__all__
-    with pytest.raises(AttributeError, match="no attribute 'traced'"):
-        receptive.traced  # noqa: B018
-    code = ("import sys, pyramidviz.receptive as r\n"
-            "print('torch' in sys.modules, 'pyramidviz.tracing' in sys.modules)\n"
-            "from pyramidviz.receptive import layers_of\n"
-            "print(layers_of.__module__)\n")
+def test_receptive_alone_loads_neither_tracing_nor_torch() -> None:
+    code = ("import sys, pyramidviz.receptive\n"
+            "print('torch' in sys.modules, 'pyramidviz.tracing' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
-    assert result.stdout.split() == ["False", "False", "pyramidviz.tracing"], result.stderr
+    assert result.stdout.split() == ["False", "False"], result.stderr
+    assert not hasattr(receptive, "layers_of")  # one home: pyramidviz.tracing
