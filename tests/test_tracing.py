@@ -144,6 +144,29 @@ def _support(net: nn.Module, hw: tuple[int, int], row: int, col: int) -> torch.T
     return x.grad[0, 0] != 0
 
 
+def _reached(layers: list, sizes: list, cell: int, axis: int) -> tuple[int, int]:
+    """Input pixels an undilated chain's output ``cell`` reads, pulled back layer by layer.
+
+    Each layer reads positions ``[lo s - p, (hi - 1) s - p + k)`` of its input, clipped to
+    the ``n`` positions that exist: padding is no pixel, and a stride that does not fit
+    leaves the last ``(n + pads - k) % s`` pixels unread (an 8-pixel input, 3 x 3 stride 3:
+    pixels 6 and 7). This is the exact support when every kernel is dense (``s <= k``).
+    """
+    lo, hi = cell, cell + 1
+    for layer, size in zip(reversed(layers), reversed(sizes), strict=True):
+        k, s, p = layer.kernel[axis], layer.stride[axis], layer.padding[axis]
+        lo, hi = max(0, lo * s - p), min(size[axis], (hi - 1) * s - p + k)
+    return lo, hi
+
+
+def _input_sizes(net: nn.Sequential, hw: tuple[int, int]) -> list[tuple[int, int]]:
+    sizes, x = [], torch.zeros(1, 1, *hw, dtype=torch.float64)
+    for module in net:
+        sizes.append(tuple(x.shape[-2:]))
+        x = module(x)
+    return sizes
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_LAYER, min_size=1, max_size=4), st.integers(8, 40), st.integers(8, 40))
 def test_gradient_support_matches_cell_box(spec: list, h: int, w: int) -> None:
@@ -151,20 +174,39 @@ def test_gradient_support_matches_cell_box(spec: list, h: int, w: int) -> None:
     if built is None:
         return
     net, solid = built
-    field = receptive_field(layers_of(net, (1, 1, h, w)))[-1]
+    layers = layers_of(net, (1, 1, h, w))
+    field = receptive_field(layers)[-1]
     out_h, out_w = net(torch.zeros(1, 1, h, w, dtype=torch.float64)).shape[-2:]
+    undilated = all(d == 1 for _, _, d, _, _ in spec)
     for row, col in {(0, 0), (out_h // 2, out_w // 2), (out_h - 1, out_w - 1)}:
         support = _support(net, (h, w), row, col)
         box = field.cell_box(row, col, image_size=(h, w))
         inside = torch.zeros_like(support)
         inside[box.top:box.bottom, box.left:box.right] = True
         assert not (support & ~inside).any(), "gradient outside the receptive field"
-        unclipped = field.cell_box(row, col)
-        # Clipped at the top-left, a dilated tap can land in the padding and skip the
-        # pixels beside it, so cell (0, 0) fills its clipped box only without dilation.
-        undilated = all(d == 1 for _, _, d, _, _ in spec)
-        if solid and (unclipped == box or undilated and (row, col) == (0, 0)):
+        if undilated:  # dense kernels: the support is the box less what no layer reads
+            (top, bottom), (left, right) = (
+                _reached(layers, _input_sizes(net, (h, w)), c, axis)
+                for axis, c in enumerate((row, col)))
+            reached = torch.zeros_like(support)
+            reached[top:bottom, left:right] = True
+            assert torch.equal(support, reached), "support is not the reached part of the box"
+        elif solid and field.cell_box(row, col) == box:  # dilated, no holes, inside the image
             assert torch.equal(support, inside), "field box not filled"
+
+
+@pytest.mark.parametrize("dropped", [False, True])
+def test_pixels_a_stride_leaves_unread_are_outside_the_support(dropped: bool) -> None:
+    """The saved counterexample: 3 x 3 stride 3 on 8 pixels reads 0-5; 9 pixels read all."""
+    size = 8 if dropped else 9
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, stride=3), nn.Conv2d(2, 2, 4, padding=1)).double()
+    layers = layers_of(net, (1, 1, size, size))
+    box = receptive_field(layers)[-1].cell_box(0, 0, image_size=(size, size))
+    assert (box.top, box.bottom) == (0, size)  # the field box covers the whole input
+    support = _support(net, (size, size), 0, 0)
+    rows = support.any(1).nonzero().flatten().tolist()
+    assert rows == list(range(6 if dropped else 9))
+    assert _reached(layers, _input_sizes(net, (size, size)), 0, 0) == (0, len(rows))
 
 
 def test_gradient_check_sees_tf_same_offset() -> None:
