@@ -33,6 +33,7 @@ from pyramidviz.device import configure_threads  # noqa: E402
 from pyramidviz.erf import branch_seeds, effective_receptive_field  # noqa: E402
 from pyramidviz.figures import aspp_dilation as dilation_figs  # noqa: E402
 from pyramidviz.figures import aspp_panels as panel_figs  # noqa: E402
+from pyramidviz.samples import DATA_DIR  # noqa: E402
 
 SAMPLES = {"chelsea": "chelsea.png", "coffee": "coffee.png", "astronaut": "astronaut.png",
            "camera": "camera.png", "rocket": "rocket.jpg"}
@@ -97,12 +98,12 @@ def main(names: list[str]) -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     models = {os: load_backbone(output_stride=os, device="cpu") for os in (16, 8)}
     for name in names:
-        photo = np.asarray(Image.open(ROOT / "assets" / "samples" / SAMPLES[name])
+        photo = np.asarray(Image.open(DATA_DIR / "samples" / SAMPLES[name])
                            .convert("RGB"))
         for os, model in models.items():
             overlay_part(name, photo, model, os)
     for name in names:
-        photo = np.asarray(Image.open(ROOT / "assets" / "samples" / SAMPLES[name])
+        photo = np.asarray(Image.open(DATA_DIR / "samples" / SAMPLES[name])
                            .convert("RGB"))
         erf_part(name, photo, models[16], 16)
 

@@ -33,6 +33,7 @@ from timing import REPEATS, send, timed  # noqa: E402
 from pyramidviz import spp, views  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
 from pyramidviz.figures import spp_pyramid, spp_rules, spp_sizes  # noqa: E402
+from pyramidviz.samples import DATA_DIR  # noqa: E402
 
 RULE_LABELS = {k: k for k in ("rows", "cols", "adaptive", "paper", "wrong", "uncovered",
                               "zero")} | {"count": "{got} ({n})", "left": ", {k} left",
@@ -64,7 +65,7 @@ def rules_part(feature_hw, levels) -> int:
 
 
 def bench(sample: str, model) -> None:
-    photo = np.asarray(Image.open(ROOT / "assets" / "samples" / sample).convert("RGB"))
+    photo = np.asarray(Image.open(DATA_DIR / "samples" / sample).convert("RGB"))
     h, w = photo.shape[:2]
     start = time.perf_counter()
     features = extract(model, photo, "stage7")

@@ -208,8 +208,49 @@ def _corpus() -> tuple[tuple[str, tuple[bytes, str | None]], ...]:
 
 
 def bad_inputs() -> dict[str, tuple[bytes, str | None]]:
-    """Case name -> (file bytes, None if it must load else the expected error code)."""
+    """Case name -> (file bytes, None if it must load else the expected error code).
+
+    Built on first call (not at collection) and kept; :data:`CASE_NAMES` names the cases
+    for ``parametrize`` without building them.
+    """
     return dict(_corpus())
+
+
+CASE_NAMES = (
+    'bmp',
+    'empty',
+    'gif_animated',
+    'heic_renamed',
+    'html_renamed',
+    'jpeg_100mp_photo',
+    'jpeg_bomb_header_130mp',
+    'jpeg_bomb_header_65000',
+    'jpeg_broken_exif',
+    'jpeg_cmyk',
+    'jpeg_exif_rotated',
+    'jpeg_truncated',
+    'mpo_two_frames',
+    'png_16bit_gradient',
+    'png_1bit',
+    'png_bomb_121mp',
+    'png_bomb_header_40000',
+    'png_corrupt_data',
+    'png_la',
+    'png_palette_transparency',
+    'png_rgba',
+    'png_truncated',
+    'png_zero_width',
+    'random_bytes',
+    'svg_renamed',
+    'tall_1x3000',
+    'text_renamed',
+    'tiff',
+    'tiff_float32',
+    'tiny_1x1',
+    'webp',
+    'wide_3000x1',
+)
+"""Every case of :func:`bad_inputs`, sorted (``tests/test_images.py`` checks they agree)."""
 
 
 BOMB_CASES = ("png_bomb_header_40000", "png_bomb_121mp", "jpeg_bomb_header_65000",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+pytestmark = pytest.mark.slow  # AppTest runs the page script: not in the fast lane
+
 APP = "../app.py"
 TIMEOUT = 120
 

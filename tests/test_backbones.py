@@ -157,6 +157,7 @@ def test_tap_info_matches_the_actual_feature_maps(models, height, width, os_) ->
     assert sizes == sorted(sizes) and sizes[-1] == 851
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("output_stride", "tap", "crop", "cell"), [
     (32, "stage2", (64, 64), (5, 5)), (8, "stage3", (128, 128), (7, 7)),
     (16, "stage5", (512, 512), (10, 10)), (32, "stage7", (512, 512), (0, 0)),

@@ -18,14 +18,14 @@ from PIL import Image
 
 from pyramidviz import views
 from pyramidviz.backbones import extract, load_backbone, tap_info
+from pyramidviz.samples import sample_path
 from pyramidviz.spp import bin_edges, spatial_pyramid_pool
 
 from browser import Frames, exceptions_on_screen, open_page, wait_idle
-from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
-CHELSEA = np.asarray(Image.open(ROOT / "assets" / "samples" / "chelsea.png").convert("RGB"))
+CHELSEA = np.asarray(Image.open(sample_path("chelsea")).convert("RGB"))
 WATCH = """() => {
   const app = document.querySelector('[data-testid=stApp]');
   window.__pvRuns = 0;

@@ -19,6 +19,8 @@ import ui
 
 from apptest import open_page
 
+pytestmark = pytest.mark.slow  # AppTest runs the page script: not in the fast lane
+
 PAGES = list(ui.PAGE_ICONS)
 KINDS = ("selectbox", "radio", "segmented_control", "slider", "number_input", "text_input",
          "toggle", "checkbox", "select_slider")

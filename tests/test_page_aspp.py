@@ -13,6 +13,8 @@ from pyramidviz.views import expected_taps
 
 from apptest import open_page, view_data
 
+pytestmark = pytest.mark.slow  # AppTest runs the page script: not in the fast lane
+
 # chelsea (451 x 300 px), stage7 at OS 16: 19 x 29 cells; FieldInfo padding (414, 423), size 851
 CHART_KEYS = ["aspp_erf_fig", "aspp_prev_fig", "aspp_valid_fig"]
 VIEW_KEYS = ["aspp_taps_view", "aspp_grid_view", "aspp_kernel_view"]

@@ -9,6 +9,8 @@ from pyramidviz.spp import bin_edges
 
 from apptest import figures, open_page, view_data
 
+pytestmark = pytest.mark.slow  # AppTest runs the page script: not in the fast lane
+
 
 def open_compare(**params: str) -> AppTest:
     at = open_page("compare", **params)

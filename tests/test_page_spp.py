@@ -16,6 +16,8 @@ from pyramidviz.spp import spatial_pyramid_pool
 
 from apptest import figures, open_page, view_data
 
+pytestmark = pytest.mark.slow  # AppTest runs the page script: not in the fast lane
+
 
 def open_spp(**params: str) -> AppTest:
     at = open_page("spp", **params)

@@ -12,7 +12,6 @@ from pyramidviz.sniffing import HEAD_BYTES, KINDS, sniff
 
 from badinputs import bad_inputs
 
-CASES = bad_inputs()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -25,11 +24,11 @@ def _png_head(width: int, height: int) -> bytes:
     ("heic_renamed", "heif"), ("png_zero_width", "png_no_pixels"), ("random_bytes", None),
 ])
 def test_corpus_files_that_are_not_images(name: str, kind: str | None) -> None:
-    assert sniff(CASES[name][0]) == kind
+    assert sniff(bad_inputs()[name][0]) == kind
 
 
 def test_no_real_image_is_taken_for_anything_else() -> None:
-    valid = [data for data, expected in CASES.values() if expected is None]
+    valid = [data for data, expected in bad_inputs().values() if expected is None]
     assert len(valid) > 15
     assert [sniff(data) for data in valid] == [None] * len(valid)
 
