@@ -73,3 +73,20 @@ def test_readme_examples_and_every_module_run_from_the_installed_wheel(installed
     for code in (probe, *blocks):
         result = _run_outside(code, installed, tmp_path)
         assert result.returncode == 0, f"{code}\n{result.stderr[-3000:]}"
+
+
+def test_the_tutorial_notebook_runs_headless_on_the_installed_wheel(installed, tmp_path,
+                                                                    monkeypatch):
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(ROOT / "examples" / "tutorial.ipynb", as_version=4)
+    assert all(not cell.get("outputs") for cell in notebook.cells)  # stored clean
+    monkeypatch.setenv("PYTHONPATH", str(installed))  # the kernel sees the wheel, not the repo
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(out.get("text", "") for cell in notebook.cells
+                      for out in cell.get("outputs", ()))
+    assert "vector 6720" in printed and "field 851 px" in printed
+    assert str(installed) in _run_outside(
+        "import pyramidviz; print(pyramidviz.__file__)", installed, tmp_path).stdout
