@@ -262,7 +262,7 @@ def shapes_table(channels: int, size: tuple[int, int], settings: Settings) -> No
 def valid_section(settings: Settings, geo) -> None:
     st.subheader(t("aspp.valid_header"))
     h, w = geo.feature_size
-    table = dilation_figs.valid_weights_table((h, w), kernel=settings.kernel,
+    table = atrous.valid_weights_table((h, w), kernel=settings.kernel,
                                               max_rate=max(h, w, *settings.rates) + 2)
     labels = {key: t(f"aspp.valid_{key}") for key in ("count", "all", "centre", "x", "y",
                                                        "rate")}

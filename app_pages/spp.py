@@ -13,10 +13,9 @@ import numpy as np
 import streamlit as st
 
 import ui
-from pyramidviz import spp
+from pyramidviz import channel_views, spp
 from pyramidviz.backbones import TAPS
 from pyramidviz.compare import feature_size
-from pyramidviz.figures import spp_pyramid as pyramid_figs
 from pyramidviz.figures import spp_rules as rules_figs
 from pyramidviz.figures import spp_sizes as sizes_figs
 from ui import t
@@ -24,7 +23,7 @@ from ui import t
 OUTPUT_STRIDE = 32
 SOURCES = [*TAPS, "image"]
 DEFAULT_TAP = "stage7"
-VIEWS = list(pyramid_figs.CHANNEL_VIEWS)
+VIEWS = list(channel_views.CHANNEL_VIEWS)
 PRESETS = {"4-2-1": (4, 2, 1), "6-3-2-1": (6, 3, 2, 1), "3-2-1": (3, 2, 1), "custom": None}
 DEFAULT_LEVELS = (4, 2, 1)
 POOLS = ["max", "avg"]
@@ -41,13 +40,13 @@ CSV_LIMIT = 50_000  # larger arrays are offered as NPY only (CSV text would slow
 def pyramid_pool(digest: str, tap: str, levels: tuple[int, ...], mode: str,
                  _features: np.ndarray) -> np.ndarray:
     """The real SPP vector ``(C * sum(n * n),)`` of the cached feature map."""
-    return pyramid_figs.spp_vector(_features, levels, mode)
+    return channel_views.spp_vector(_features, levels, mode)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def ranked_channels(digest: str, tap: str, _features: np.ndarray) -> tuple[int, ...]:
     """The five most active channels (highest mean activation)."""
-    return pyramid_figs.top_channels(_features, 5)
+    return channel_views.top_channels(_features, 5)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -122,14 +121,14 @@ def bins_payload(digest: str, tap: str, levels: tuple[int, ...], mode: str,
     """The SPP view's payload: these channel views at every level, computed once."""
     from pyramidviz.views import spp_payload
 
-    views = {name: pyramid_figs.channel_map(_features, name) for name in channels}
-    vector = pyramid_figs.spp_vector(_features, levels, mode)
+    views = {name: channel_views.channel_map(_features, name) for name in channels}
+    vector = channel_views.spp_vector(_features, levels, mode)
     return spp_payload(views, _photo, vector, levels=levels, mode=mode,
                        channels=_features.shape[0], field=_field,
                        photo_info=ui.photo_payload(digest, _photo))
 
 
-def channel_views(features: np.ndarray, top: tuple[int, ...]) -> tuple[str, ...]:
+def shown_channels(features: np.ndarray, top: tuple[int, ...]) -> tuple[str, ...]:
     """Channel views the bins view switches among: max, mean, the most active ones, and the
     one channel the URL or the view asked for."""
     names = [*VIEWS, *map(str, top)]
@@ -153,7 +152,7 @@ def bins_view(choice, tap: str, features: np.ndarray, levels: tuple[int, ...], m
               geometry) -> None:
     """The linked bins view: level, bin and channel view switch in the browser."""
     top = ranked_channels(choice.digest, tap, features)
-    names = channel_views(features, top)
+    names = shown_channels(features, top)
     payload = bins_payload(choice.digest, tap, levels, mode, names, features, choice.array,
                            geometry.field)
     level = ui.url_int("spp_level", 1, spp.MAX_LEVEL, levels[0])
@@ -178,14 +177,14 @@ def bins_view(choice, tap: str, features: np.ndarray, levels: tuple[int, ...], m
 def grids_note(mode: str, channels: int) -> None:
     """Say what the max/mean views' grids are (they are not the vector's own entries)."""
     for channel in VIEWS:
-        meaning = pyramid_figs.grids_meaning(channel, mode)
+        meaning = channel_views.grids_meaning(channel, mode)
         if meaning != "entries":
             st.caption(t(f"spp.grids_{meaning}", channel=channel, mode=mode, c=channels))
 
 
 def pyramid_section(vector, channels, levels, mode) -> None:
-    length = t("common.vector_length", c=channels, bins=sum(n * n for n in levels),
-               n=vector.size)
+    length = t("common.vector_length", c=channels, bins=spp.bin_count(levels),
+               n=spp.vector_length(channels, levels))
     st.metric(t("spp.vector_length"), length)
     levels_text = "-".join(map(str, levels))
     offer(vector, name=f"spp-vector-{levels_text}", key="spp_vec",
@@ -217,7 +216,7 @@ def view_section(slot, choice, tap: str, features: np.ndarray, levels: tuple[int
     grids_note(mode, features.shape[0])
     pyramid_section(vector, features.shape[0], levels, mode)
     with st.expander(t("spp.map_download")):
-        offer(pyramid_figs.channel_map(features, VIEWS[0]), name="spp-feature-map",
+        offer(channel_views.channel_map(features, VIEWS[0]), name="spp-feature-map",
               key="spp_map", header=f"max over channels ({features.shape[1]} x "
                                     f"{features.shape[2]} cells)")
 
@@ -243,7 +242,6 @@ def sizes_section(choice, tap, channels, stride, levels) -> None:
         photo = scaled_photo(choice.digest, size, choice.array)
     with st.spinner(t("common.working")):
         features = ui.feature_map(digest, tap, OUTPUT_STRIDE, photo)
-    vector = pyramid_pool(digest, tap, levels, "max", features)
     (fh, fw), fixed_hw = features.shape[1:], feature_size((FIXED, FIXED), stride)
     titles = [t("spp.size_title", scale=scale, w=size[1], h=size[0], fh=fh, fw=fw),
               *(t(f"spp.{kind}_title", s=FIXED, fh=fixed_hw[0], fw=fixed_hw[1])
@@ -256,7 +254,8 @@ def sizes_section(choice, tap, channels, stride, levels) -> None:
     left.metric(t("spp.metric_photo"), f"{size[1]} × {size[0]} px")
     middle.metric(t("spp.metric_map"), f"{fh} × {fw}")
     right.metric(t("spp.vector_length"), t("common.vector_length", c=channels,
-                                           bins=sum(n * n for n in levels), n=vector.size))
+                                           bins=spp.bin_count(levels),
+                                           n=spp.vector_length(channels, levels)))
     rows = sizes_figs.size_table(choice.array.shape[:2], SCALES, fixed=FIXED,
                                  channels=channels, stride=stride, levels=levels)
     st.dataframe([size_row(row, scale) for row in rows], hide_index=True, width="stretch")

@@ -30,9 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from timing import REPEATS, send, timed  # noqa: E402
 
+from pyramidviz import channel_views as spp_pyramid  # noqa: E402
 from pyramidviz import spp, views  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
-from pyramidviz.figures import spp_pyramid, spp_rules, spp_sizes  # noqa: E402
+from pyramidviz.figures import spp_rules, spp_sizes  # noqa: E402
 from pyramidviz.samples import DATA_DIR  # noqa: E402
 
 RULE_LABELS = {k: k for k in ("rows", "cols", "adaptive", "paper", "wrong", "uncovered",

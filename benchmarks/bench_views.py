@@ -213,9 +213,9 @@ def payload_sizes() -> list[tuple[str, int]]:
     import numpy as np
     from PIL import Image
 
+    from pyramidviz import channel_views as spp_pyramid
     from pyramidviz import samples, views
     from pyramidviz.backbones import extract, load_backbone, tap_info
-    from pyramidviz.figures import spp_pyramid
 
     rows = []
     chelsea = np.asarray(Image.open(samples.sample_path("chelsea")).convert("RGB"))

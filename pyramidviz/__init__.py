@@ -4,6 +4,7 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 ``import pyramidviz``):
 
 - :mod:`pyramidviz.spp`: SPP bin windows (adaptive and paper rules), the pooling itself.
+- :mod:`pyramidviz.channel_views`: the channel views of a map and their pooled grids.
 - :mod:`pyramidviz.receptive`: receptive-field arithmetic and image <-> feature mapping.
 - :mod:`pyramidviz.tracing`: the conv/pool layer chain a PyTorch module runs (``layers_of``).
 - :mod:`pyramidviz.atrous`: dilated-kernel geometry, valid weights, gridding, HDC check.
@@ -33,9 +34,9 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "aspp", "atrous", "backbones", "checks", "compare", "device", "erf", "figures", "filenames",
-    "i18n", "imagenet", "images", "preprocessing", "receptive", "rgb", "samples", "serving",
-    "sniffing", "spp", "tracing", "views",
+    "aspp", "atrous", "backbones", "channel_views", "checks", "compare", "device", "erf",
+    "figures", "filenames", "i18n", "imagenet", "images", "preprocessing", "receptive", "rgb",
+    "samples", "serving", "sniffing", "spp", "tracing", "views",
 )
 
 

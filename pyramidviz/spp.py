@@ -27,7 +27,7 @@ from pyramidviz.checks import positive_int, positive_ints
 
 __all__ = [
     "LEVEL_ERROR_CODES", "LevelsError", "MAX_LEVEL", "MAX_LEVEL_COUNT", "PaperRuleReport",
-    "SPPResult", "SpatialPyramidPooling", "bin_edges", "paper_rule_failures",
+    "SPPResult", "SpatialPyramidPooling", "bin_count", "bin_edges", "paper_rule_failures",
     "paper_rule_report", "parse_levels", "spatial_pyramid_pool", "vector_length",
 ]
 
@@ -165,16 +165,26 @@ def paper_rule_failures(max_size: int, levels: Sequence[int]) -> list[PaperRuleR
     return [report for report in reports if not report.ok]
 
 
+def bin_count(levels: Sequence[int]) -> int:
+    """Number of bins ``sum(n * n)`` of a pyramid: 21 for 4-2-1, 50 for SPP-net's 6-3-2-1.
+
+    Examples
+    --------
+    >>> bin_count((4, 2, 1)), bin_count((6, 3, 2, 1))
+    (21, 50)
+    """
+    return sum(n * n for n in positive_ints(levels, "pyramid levels"))
+
+
 def vector_length(channels: int, levels: Sequence[int]) -> int:
-    """Length ``C * sum(n * n)`` of the SPP vector.
+    """Length ``C * sum(n * n)`` of the SPP vector (He et al. 2015, Sec. 2.3).
 
     Examples
     --------
     >>> vector_length(256, (4, 2, 1))
     5376
     """
-    levels = positive_ints(levels, "pyramid levels")
-    return positive_int(channels, "channels") * sum(n * n for n in levels)
+    return positive_int(channels, "channels") * bin_count(levels)
 
 
 LEVEL_ERROR_CODES = ("empty", "count", "number", "range", "repeat")

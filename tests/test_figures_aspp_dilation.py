@@ -29,7 +29,7 @@ def _decode(uri: str) -> np.ndarray:
 
 @pytest.mark.parametrize("size,kernel", [((19, 29), 3), ((65, 65), 3), ((4, 6), 5), ((7, 3), 1)])
 def test_valid_weights_figure_data_equals_valid_weight_counts(size, kernel):
-    table = figs.valid_weights_table(size, kernel=kernel)
+    table = atrous.valid_weights_table(size, kernel=kernel)
     fig = figs.valid_weights_figure(table, marked=(6, 12, 18), labels=VALID_LABELS)
     lines = {tr.name: tr for tr in fig.data}
     assert len(lines) == len(table.counts)
@@ -45,7 +45,7 @@ def test_valid_weights_figure_data_equals_valid_weight_counts(size, kernel):
 
 
 def test_valid_weights_match_the_papers_65_map():
-    table = figs.valid_weights_table((65, 65), max_rate=70)
+    table = atrous.valid_weights_table((65, 65), max_rate=70)
     nine = table.share[:, table.counts.index(9)]
     one = table.share[:, table.counts.index(1)]
     assert nine[0] == pytest.approx((63 / 65) ** 2)  # rate 1: only the border loses taps
@@ -54,7 +54,7 @@ def test_valid_weights_match_the_papers_65_map():
 
 
 def test_valid_weights_marks_the_current_rates():
-    table = figs.valid_weights_table((19, 29))
+    table = atrous.valid_weights_table((19, 29))
     fig = figs.valid_weights_figure(table, marked=(6, 12, 18, 99), labels=VALID_LABELS)
     marked = sorted(shape.x0 for shape in fig.layout.shapes)
     assert marked == [6, 12, 18]  # 99 is beyond the plotted range
@@ -122,6 +122,6 @@ def test_every_position_reads_inside_the_padded_input(size, kernel, rate, paddin
 
 
 def test_figures_stay_small_for_the_largest_settings():
-    table = figs.valid_weights_table((54, 80), kernel=7)
+    table = atrous.valid_weights_table((54, 80), kernel=7)
     assert figure_bytes(figs.valid_weights_figure(table, marked=(12,), labels=VALID_LABELS)) \
         < 300_000

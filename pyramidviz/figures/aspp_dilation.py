@@ -13,59 +13,18 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-from pyramidviz.atrous import valid_weight_counts
+from pyramidviz.atrous import ValidWeights
 from pyramidviz.figures import base, style
 from pyramidviz.figures.base import branch_color
 
-__all__ = ["ValidWeights", "valid_weights_figure", "valid_weights_table"]
+__all__ = ["valid_weights_figure"]
 
 OFF_MAP = "rgba(120, 120, 120, 0.9)"
-
-
-@dataclass(frozen=True)
-class ValidWeights:
-    """Share of output positions by number of valid kernel weights, per rate.
-
-    Attributes
-    ----------
-    kernel : int
-    rates : ndarray of int, shape (n,)
-    counts : tuple of int
-        Numbers of valid weights that occur at some rate (columns of ``share``), ascending.
-    share : ndarray of float, shape (n, len(counts))
-        ``share[i, j]``: fraction of positions with ``counts[j]`` valid weights at
-        ``rates[i]`` (:func:`pyramidviz.atrous.valid_weight_counts`); rows sum to 1.
-    """
-
-    kernel: int
-    rates: np.ndarray
-    counts: tuple[int, ...]
-    share: np.ndarray
-
-
-def valid_weights_table(feature_size: tuple[int, int], *, kernel: int = 3,
-                        max_rate: int | None = None) -> ValidWeights:
-    """Valid-weight shares for rates ``1 .. max_rate`` (default ``max(h, w) + 2``).
-
-    Examples
-    --------
-    >>> t = valid_weights_table((65, 65), max_rate=65)
-    >>> t.counts[-1], round(float(t.share[0, -1]), 4), float(t.share[64, 0])
-    (9, 0.9394, 1.0)
-    """
-    h, w = feature_size
-    max_rate = max(h, w) + 2 if max_rate is None else max_rate
-    rates = np.arange(1, max_rate + 1)
-    rows = [valid_weight_counts((h, w), int(r), kernel) for r in rates]
-    counts = tuple(sorted({c for row in rows for c in row}))
-    share = np.array([[row.get(c, 0.0) for c in counts] for row in rows])
-    return ValidWeights(kernel, rates, counts, share)
 
 
 def valid_weights_figure(table: ValidWeights, *, marked: Sequence[int],

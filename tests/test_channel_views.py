@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from figure_helpers import PIXEL, rng_features
 
+from pyramidviz import channel_views as figs
 from pyramidviz import views
-from pyramidviz.figures import spp_pyramid as figs
 
 # ---------------------------------------------------------------- channel view
 

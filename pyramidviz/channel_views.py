@@ -1,4 +1,4 @@
-"""The SPP page's channel views and pyramid numbers (the bins view draws them).
+"""Channel views of a feature map and their SPP numbers (the SPP page's bins view draws them).
 
 The grids show the pooling of the map on screen (one channel, or the mean/max over channels);
 the vector is always the real SPP vector, every channel pooled separately, in
