@@ -10,6 +10,12 @@ the cell itself, "rate r" averages the dilated k x k taps that land inside the m
 pool" averages every cell. All branches share one forward pass; branches with the same seed
 (a rate whose taps all fall off the map but the centre) share one backward.
 
+One photo gives a noisy map (the ReLU gates depend on the content). Luo et al. average the
+gradient over many inputs: :func:`averaged_effective_receptive_field` runs a batch of inputs
+(:func:`erf_inputs`: the photo, its mirror image and the bundled samples, 7 in all) and
+averages ``|d y / d x|`` over them. :func:`common_scale` puts branches on one brightness
+scale and :func:`mass_within` gives the radial profile (mass within radius ``r``).
+
 References
 ----------
 .. [1] W. Luo, Y. Li, R. Urtasun, R. Zemel, "Understanding the Effective Receptive Field in
@@ -34,7 +40,10 @@ from pyramidviz.preprocessing import preprocess
 from pyramidviz.receptive import Box, FieldInfo, receptive_field
 from pyramidviz.tracing import layers_of
 
-__all__ = ["ERFMap", "ERFResult", "branch_seeds", "effective_receptive_field", "input_gradients"]
+__all__ = [
+    "ERFMap", "ERFResult", "averaged_effective_receptive_field", "branch_seeds", "common_scale",
+    "effective_receptive_field", "erf_inputs", "input_gradients", "mass_within",
+]
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,8 @@ class ERFMap:
         Radius in pixels of the smallest disc around ``center`` holding 50 % / 90 % of the mass.
     theoretical : Box
         Theoretical field clipped to the image: every pixel with a non-zero gradient is inside.
+    peak : float
+        Maximum of the map before normalising (``map * peak`` is the gradient itself).
     """
 
     map: np.ndarray
@@ -64,6 +75,7 @@ class ERFMap:
     r50: float
     r90: float
     theoretical: Box
+    peak: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,8 @@ class ERFResult:
     feature_size: tuple[int, int]
     field: FieldInfo
     branches: dict[str, ERFMap]
+    inputs: int = 1
+    """How many inputs the gradient magnitudes are averaged over."""
 
     @property
     def backbone(self) -> ERFMap:
@@ -122,11 +136,15 @@ def input_gradients(forward: Callable[[Tensor], Tensor], x: Tensor, seeds: Tenso
                     batched: bool = False) -> Tensor:
     """``sum_c |d <seed, forward(x)> / d x_c|`` for each seed, from one forward pass.
 
+    With ``N > 1`` inputs the magnitudes are averaged over them (Luo et al.'s average over
+    inputs). The batch must not mix its samples (a model in eval mode): then the gradient
+    of the summed output with respect to ``x[n]`` is that of ``x[n]``'s own output.
+
     Parameters
     ----------
     forward : callable
-        Maps ``x`` of shape (1, C, H, W) to features of shape (1, K, h, w).
-    x : Tensor, shape (1, C, H, W)
+        Maps ``x`` of shape (N, C, H, W) to features of shape (N, K, h, w).
+    x : Tensor, shape (N, C, H, W)
     seeds : Tensor, shape (B, h, w)
         Spatial output gradients, applied to every feature channel.
     batched : bool
@@ -135,6 +153,7 @@ def input_gradients(forward: Callable[[Tensor], Tensor], x: Tensor, seeds: Tenso
     Returns
     -------
     Tensor, shape (B, H, W)
+        Mean over the ``N`` inputs of the channel-summed magnitudes.
 
     Examples
     --------
@@ -147,21 +166,22 @@ def input_gradients(forward: Callable[[Tensor], Tensor], x: Tensor, seeds: Tenso
     with torch.inference_mode(False), torch.enable_grad():
         x = x.detach().clone().requires_grad_(True)
         features = forward(x)
-        if features.ndim != 4 or features.shape[0] != 1 or features.shape[-2:] != seeds.shape[-2:]:
+        if (features.ndim != 4 or features.shape[0] != x.shape[0]
+                or features.shape[-2:] != seeds.shape[-2:]):
             raise ValueError(f"features {tuple(features.shape)} do not match seeds "
-                             f"{tuple(seeds.shape)}")
+                             f"{tuple(seeds.shape)} and inputs {tuple(x.shape)}")
         grads = seeds.to(features)[:, None, None].expand(-1, *features.shape).contiguous()
         if batched:
             (dx,) = torch.autograd.grad(features, x, grads, is_grads_batched=True)
         else:
-            dx = torch.cat([torch.autograd.grad(features, x, g, retain_graph=True)[0]
-                            for g in grads])
-    return dx.abs().sum(dim=-3).reshape(len(seeds), *x.shape[-2:]).detach()
+            dx = torch.stack([torch.autograd.grad(features, x, g, retain_graph=True)[0]
+                              for g in grads])
+    return dx.abs().sum(dim=-3).mean(dim=1).detach()  # (B, N, C, H, W) -> (B, H, W)
 
 
 def _disc_radii(grad: np.ndarray, center: tuple[float, float]) -> tuple[float, float]:
     """Radii around ``center`` of the smallest discs holding 50 % and 90 % of the mass."""
-    ys, xs = np.indices(grad.shape, dtype=np.float32)
+    ys, xs = np.indices(grad.shape, dtype=np.float64)  # as in mass_within: r50 holds half
     dist = np.hypot(ys - center[0], xs - center[1]).ravel()
     order = np.argsort(dist, kind="stable")
     cumulative = np.cumsum(grad.ravel()[order], dtype=np.float64)
@@ -191,7 +211,8 @@ def erf_map(grad: np.ndarray, center: tuple[float, float], theoretical: Box) -> 
         centroid = tuple(map(float, center))
     r50, r90 = _disc_radii(grad, center)
     normalised = grad / peak if peak > 0 else grad
-    return ERFMap(normalised, mass, tuple(map(float, center)), centroid, r50, r90, theoretical)
+    return ERFMap(normalised, mass, tuple(map(float, center)), centroid, r50, r90, theoretical,
+                  peak)
 
 
 def _theoretical(name: str, seed: np.ndarray, field: FieldInfo,
@@ -211,16 +232,16 @@ def _forward_and_field(model: nn.Module, tap: str, x: Tensor
         info = tap_info(model, tap, tuple(x.shape[-2:]))
         return (lambda inp: model.features(inp, (tap,))[tap]), info.field, info.feature_size
     with torch.no_grad():
-        feature_size = tuple(model(x).shape[-2:])
-    fields = receptive_field(layers_of(model, tuple(x.shape)))
+        feature_size = tuple(model(x[:1]).shape[-2:])
+    fields = receptive_field(layers_of(model, (1, *x.shape[1:])))
     return model, fields[-1] if fields else FieldInfo((1, 1), (1, 1), (0, 0)), feature_size
 
 
 def _as_input(model: nn.Module, image: object) -> Tensor:
     """Network input on the model's device: tensors as given, images via ``preprocess``."""
     if isinstance(image, Tensor):
-        if image.ndim != 4 or image.shape[0] != 1:
-            raise ValueError(f"image tensor must have shape (1, C, H, W), got {tuple(image.shape)}")
+        if image.ndim != 4 or image.shape[0] < 1:
+            raise ValueError(f"image tensor must have shape (N, C, H, W), got {tuple(image.shape)}")
         x = image.float()
     else:
         x = preprocess(image)
@@ -272,7 +293,11 @@ def effective_receptive_field(
     ----------
     Luo et al., NeurIPS 2016, Sec. 2 ("the gradient signal ... set to 1 at the centre").
     """
-    x = _as_input(model, image)
+    return _erf(model, _as_input(model, image), tap, point, rates, kernel)
+
+
+def _erf(model: nn.Module, x: Tensor, tap: str, point: tuple[int, int] | None,
+         rates: Sequence[int] | None, kernel: int) -> ERFResult:
     forward, field, feature_size = _forward_and_field(model, tap, x)
     point = (feature_size[0] // 2, feature_size[1] // 2) if point is None else tuple(point)
     seeds = branch_seeds(feature_size, point, tuple(rates or ()), kernel=kernel)
@@ -287,4 +312,136 @@ def effective_receptive_field(
         if key not in maps:
             maps[key] = erf_map(grad_of[key[0]], center, key[1])
         branches[name] = maps[key]
-    return ERFResult(tap, point, image_size, feature_size, field, branches)
+    return ERFResult(tap, point, image_size, feature_size, field, branches, int(x.shape[0]))
+
+
+def erf_inputs(photo: np.ndarray, *, samples: bool = True) -> list[np.ndarray]:
+    """The inputs an averaged ERF uses: the photo, its mirror image and the bundled samples.
+
+    Each sample is centre-cropped to the photo's aspect ratio and resized (bicubic) to its
+    size, so all inputs share one size and the cell's geometry. With the five bundled
+    samples that is 7 inputs (the photo's own sample included once more, resized).
+
+    Parameters
+    ----------
+    photo : np.ndarray of uint8, shape (H, W, 3)
+    samples : bool
+        Add the bundled samples; False gives the photo and its mirror only.
+
+    Returns
+    -------
+    list of np.ndarray of uint8, each shape (H, W, 3)
+
+    Examples
+    --------
+    >>> [x.shape for x in erf_inputs(np.zeros((40, 60, 3), np.uint8))][:2]
+    [(40, 60, 3), (40, 60, 3)]
+    >>> len(erf_inputs(np.zeros((40, 60, 3), np.uint8)))
+    7
+    """
+    from PIL import Image
+
+    from pyramidviz.samples import SAMPLES, load_sample
+
+    photo = np.asarray(photo)
+    if photo.ndim != 3 or photo.shape[2] != 3 or photo.dtype != np.uint8:
+        raise ValueError(f"photo must be an (H, W, 3) uint8 array, got {photo.shape}")
+    h, w = photo.shape[:2]
+    inputs = [photo, np.ascontiguousarray(photo[:, ::-1])]
+    for name in SAMPLES if samples else ():
+        sample = load_sample(name)
+        sh, sw = sample.shape[:2]
+        scale = min(sh / h, sw / w)  # the largest crop of the photo's aspect ratio
+        ch, cw = max(1, round(h * scale)), max(1, round(w * scale))
+        top, left = (sh - ch) // 2, (sw - cw) // 2
+        crop = Image.fromarray(sample[top:top + ch, left:left + cw])
+        inputs.append(np.asarray(crop.resize((w, h), Image.Resampling.BICUBIC)))
+    return inputs
+
+
+def averaged_effective_receptive_field(
+    model: nn.Module, images: Sequence[np.ndarray], *, tap: str = "stage7",
+    point: tuple[int, int] | None = None, rates: Sequence[int] | None = None, kernel: int = 3,
+) -> ERFResult:
+    """:func:`effective_receptive_field` with ``|d y / d x|`` averaged over several inputs.
+
+    Luo et al. report the ERF as the gradient magnitude averaged over many inputs; one photo
+    gives a noisy map (the ReLU gates depend on its content). All inputs run as one batch:
+    one forward pass, one backward per distinct branch seed.
+
+    Parameters
+    ----------
+    model : EfficientNetLite0 or nn.Module
+        In eval mode (batch norm must not mix the inputs).
+    images : sequence of uint8 np.ndarray, each shape (H, W, 3)
+        One size for all, e.g. :func:`erf_inputs`.
+    tap, point, rates, kernel
+        As in :func:`effective_receptive_field`.
+
+    Returns
+    -------
+    ERFResult
+        ``inputs`` says how many images were averaged.
+
+    References
+    ----------
+    Luo et al., NeurIPS 2016, Sec. 3 ("averaged over 20 images" in their figures).
+    """
+    if not images or len({np.shape(image) for image in images}) != 1:
+        raise ValueError("images must be a non-empty sequence of arrays of one shape")
+    x = torch.cat([_as_input(model, image) for image in images])
+    return _erf(model, x, tap, point, rates, kernel)
+
+
+def common_scale(maps: dict[str, ERFMap]) -> dict[str, np.ndarray]:
+    """The branches' maps on one brightness scale: each gradient over the largest peak.
+
+    Every branch seed carries a total output gradient of 1, so on the common scale the
+    brightness of two branches compares like their total masses (per-panel scaling, the
+    ``map`` attribute, hides that).
+
+    Examples
+    --------
+    >>> a = erf_map(np.array([[0, 2.0]]), (0.0, 1.0), Box(0, 0, 1, 2))
+    >>> b = erf_map(np.array([[1.0, 1.0]]), (0.0, 1.0), Box(0, 0, 1, 2))
+    >>> {k: v.tolist() for k, v in common_scale({"a": a, "b": b}).items()}
+    {'a': [[0.0, 1.0]], 'b': [[0.5, 0.5]]}
+    """
+    top = max((m.peak for m in maps.values()), default=0.0)
+    return {name: (m.map * (m.peak / top) if top > 0 else m.map).astype(np.float32)
+            for name, m in maps.items()}
+
+
+def mass_within(grad: np.ndarray, center: tuple[float, float],
+                radii: Sequence[float]) -> np.ndarray:
+    """Fraction of the map's total mass within each radius of ``center`` (a radial profile).
+
+    Parameters
+    ----------
+    grad : np.ndarray, shape (H, W), non-negative
+    center : (float, float)
+        ``(y, x)`` in pixels.
+    radii : sequence of float
+
+    Returns
+    -------
+    np.ndarray of float, shape (len(radii),)
+        Non-decreasing in the radius, from 0 to 1 (all zeros for an all-zero map).
+
+    Examples
+    --------
+    >>> g = np.zeros((5, 5)); g[2, 2] = 2.0; g[2, 4] = 2.0
+    >>> mass_within(g, (2.0, 2.0), [0, 1, 2]).tolist()
+    [0.5, 0.5, 1.0]
+    """
+    grad = np.asarray(grad, np.float64)
+    ys, xs = np.indices(grad.shape)
+    dist = np.hypot(ys - center[0], xs - center[1]).ravel()
+    order = np.argsort(dist, kind="stable")
+    cumulative = np.cumsum(grad.ravel()[order])
+    total = cumulative[-1] if cumulative.size else 0.0
+    if total <= 0:
+        return np.zeros(len(radii))
+    index = np.searchsorted(dist[order], np.asarray(radii, np.float64), side="right")
+    within = np.where(index > 0, cumulative[np.maximum(index - 1, 0)], 0.0)
+    return within / total

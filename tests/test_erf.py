@@ -212,3 +212,79 @@ def test_erf_works_inside_inference_mode_and_no_grad(model) -> None:
     for name, erf in free.branches.items():
         np.testing.assert_array_equal(inside.branches[name].map, erf.map)
         np.testing.assert_array_equal(tensor.branches[name].map, erf.map)
+
+
+# ---------------------------------------------------------------- averaged ERF
+
+def _uniform_stack(n: int) -> nn.Sequential:
+    convs = [nn.Conv2d(1, 1, 3, padding=1, bias=False) for _ in range(n)]
+    for conv in convs:
+        nn.init.constant_(conv.weight, 1 / 9)
+    return nn.Sequential(*convs).requires_grad_(False)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 10])
+def test_averaged_erf_of_n_uniform_3x3_convs_has_std_sqrt_2n_over_3(n: int) -> None:
+    """A uniform 3-tap kernel has variance 2/3 per axis; n of them add up (Luo et al. Sec. 2)."""
+    size = 2 * n + 9  # the field (2n + 1) stays inside: no border effect
+    x = torch.randn(4, 1, size, size)
+    result = E.effective_receptive_field(_uniform_stack(n), x)
+    grad = result.backbone.map.astype(np.float64)
+    ys, xs = np.indices(grad.shape)
+    cy, cx = result.backbone.center
+    std_y = np.sqrt((grad * (ys - cy) ** 2).sum() / grad.sum())
+    std_x = np.sqrt((grad * (xs - cx) ** 2).sum() / grad.sum())
+    assert result.inputs == 4
+    assert std_y == pytest.approx(np.sqrt(2 * n / 3), rel=1e-4)
+    assert std_x == pytest.approx(np.sqrt(2 * n / 3), rel=1e-4)
+
+
+def test_averaged_erf_is_the_mean_of_the_single_photo_erfs(astronaut) -> None:
+    photos = [astronaut[:96, :128], astronaut[100:196, 200:328], astronaut[300:396, :128]]
+    model = backbones.load_backbone(output_stride=16)
+    averaged = E.averaged_effective_receptive_field(model, photos, tap="stage4", point=(3, 4),
+                                                    rates=(2,))
+    singles = [E.effective_receptive_field(model, p, tap="stage4", point=(3, 4), rates=(2,))
+               for p in photos]
+    assert averaged.inputs == 3
+    for name, branch in averaged.branches.items():
+        mean = np.mean([s.branches[name].map * s.branches[name].peak for s in singles], axis=0)
+        np.testing.assert_allclose(branch.map * branch.peak, mean, rtol=1e-4, atol=1e-9)
+
+
+def test_erf_inputs_are_the_photo_its_mirror_and_the_samples(astronaut) -> None:
+    photo = astronaut[:90, :150]
+    inputs = E.erf_inputs(photo)
+    assert len(inputs) == 2 + 5 and {x.shape for x in inputs} == {(90, 150, 3)}
+    np.testing.assert_array_equal(inputs[1], photo[:, ::-1])
+    assert len(E.erf_inputs(photo, samples=False)) == 2
+    with pytest.raises(ValueError, match="one shape"):
+        E.averaged_effective_receptive_field(nn.Conv2d(3, 1, 3), [photo, astronaut])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 12), st.integers(3, 12), st.integers(0, 2**32 - 1))
+def test_common_scale_keeps_the_ratio_of_total_masses(h: int, w: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    grads = {name: rng.random((h, w)) * rng.uniform(0.1, 10) for name in ("a", "b", "c")}
+    maps = {name: E.erf_map(g, (h / 2, w / 2), Box(0, 0, h, w)) for name, g in grads.items()}
+    scaled = E.common_scale(maps)
+    assert max(float(m.max()) for m in scaled.values()) == pytest.approx(1.0)
+    for a, b in (("a", "b"), ("b", "c")):
+        ratio = grads[a].sum() / grads[b].sum()
+        assert scaled[a].sum() / scaled[b].sum() == pytest.approx(ratio, rel=1e-5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 30), st.integers(2, 30), st.integers(0, 2**32 - 1))
+def test_radial_profiles_are_monotone_and_reach_one(h: int, w: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    grad = rng.random((h, w)) * (rng.random((h, w)) > 0.5)
+    center = (rng.uniform(0, h - 1), rng.uniform(0, w - 1))
+    radii = np.linspace(0, np.hypot(h, w), 50)
+    profile = E.mass_within(grad, center, radii)
+    assert np.all(np.diff(profile) >= -1e-12) and profile[0] >= 0
+    if grad.sum() > 0:
+        assert profile[-1] == pytest.approx(1.0)
+        m = E.erf_map(grad, center, Box(0, 0, h, w))  # r50: the first radius holding half
+        assert E.mass_within(grad, center, [m.r50])[0] >= 0.5 - 1e-9
