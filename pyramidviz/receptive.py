@@ -171,6 +171,31 @@ class FieldInfo:
             for u, j, p, r in zip((row, col), self.jump, self.padding, self.size, strict=True)
         )
 
+    def nearest_cell(self, y: float, x: float, feature_size: Pair) -> Pair:
+        """The cell of a ``feature_size`` map whose centre is nearest pixel ``(y, x)``.
+
+        Inverts :meth:`center`, ``u = (y + P - (r - 1) / 2) / j``, rounded half up and
+        clipped to the map. Moving a chosen cell to a map of another stride (an output
+        stride change) through its centre pixel keeps the point on the photo, where keeping
+        the index would move it.
+
+        Examples
+        --------
+        EfficientNet-Lite0's stage7 on a 300 x 451 photo, at output stride 16 and 8:
+
+        >>> os16 = FieldInfo(size=(851, 851), jump=(16, 16), padding=(414, 423))
+        >>> os8 = FieldInfo(size=(851, 851), jump=(8, 8), padding=(422, 423))
+        >>> os16.center(9, 14), os8.nearest_cell(*os16.center(9, 14), (38, 57))
+        ((155.0, 226.0), (19, 28))
+        >>> os16.nearest_cell(-100.0, 1e9, (19, 29))
+        (0, 28)
+        """
+        return tuple(  # type: ignore[return-value]
+            min(max(math.floor((v + p - (r - 1) / 2) / j + 0.5), 0), n - 1)
+            for v, j, p, r, n in zip((y, x), self.jump, self.padding, self.size,
+                                     feature_size, strict=True)
+        )
+
     def block_box(
         self, rows: Pair, cols: Pair, *, image_size: Pair | None = None
     ) -> Box:

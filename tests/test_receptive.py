@@ -151,3 +151,28 @@ def test_stride_box_is_centred_on_the_cell_centres(size, jump, pad, u0, n) -> No
     assert box.height == n * jump
     assert abs((box.top + box.bottom) / 2 - (first + last + 1 * (jump == 1)) / 2) <= 0.5
     assert box.top <= first < box.top + jump and box.bottom - jump <= last < box.bottom
+
+
+# ---------------------------------------------------------------- output stride change
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([(32, 16), (16, 8), (8, 32), (16, 32), (8, 16)]),
+       st.integers(64, 700), st.integers(64, 700), st.data())
+def test_an_output_stride_change_keeps_the_point_over_the_same_pixel(strides, h, w, data):
+    from pyramidviz.backbones import tap_info
+
+    old, new = (tap_info(s, "stage7", (h, w)) for s in strides)
+    fh, fw = old.feature_size
+    cell = (data.draw(st.integers(0, fh - 1)), data.draw(st.integers(0, fw - 1)))
+    y, x = old.field.center(*cell)
+    moved = new.field.nearest_cell(y, x, new.feature_size)
+    # Nearest: no cell of the new map has a centre closer to the old centre, per axis.
+    for axis, (value, n) in enumerate(zip((y, x), new.feature_size, strict=True)):
+        centres = [new.field.center(u, u)[axis] for u in range(n)]
+        best = min(abs(c - value) for c in centres)
+        assert abs(centres[moved[axis]] - value) == best
+    if new.stride < old.stride:  # a finer map has a centre within half its stride
+        cy, cx = new.field.center(*moved)
+        assert abs(cy - y) <= new.stride / 2 and abs(cx - x) <= new.stride / 2
+    # Keeping the index instead would move the point by up to the whole photo.
+    assert new.field.nearest_cell(*new.field.center(*moved), new.feature_size) == moved
