@@ -11,6 +11,10 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.compare`: SPP vs ASPP shapes, cost, and output size against image size.
 - :mod:`pyramidviz.backbones`: EfficientNet-Lite0 with offline ImageNet weights, feature taps.
 - :mod:`pyramidviz.imagenet`: ImageNet evaluation crop, class names, top-k classification.
+- :mod:`pyramidviz.networks`: classic CNNs as layer chains (catalogue), text specs, ONNX graphs.
+- :mod:`pyramidviz.specs`: a typed layer spec ("conv3 s2, pool2") <-> layers.
+- :mod:`pyramidviz.onnxgraph`: an ONNX file's conv/pool geometry (protobuf only, nothing run).
+- :mod:`pyramidviz.netmodels`: the catalogue built in torch, fields measured by gradient.
 - :mod:`pyramidviz.erf`: effective receptive fields (Luo et al. 2016).
 - :mod:`pyramidviz.images`: safe image decoding.
 - :mod:`pyramidviz.rgb`: any Pillow mode flattened to 8-bit RGB.
@@ -32,8 +36,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "aspp", "atrous", "backbones", "checks", "compare", "device", "erf", "figures", "filenames",
-    "i18n", "imagenet", "images", "receptive", "rgb", "serving", "sniffing", "spp", "tracing",
-    "views",
+    "i18n", "imagenet", "images", "netmodels", "networks", "onnxgraph", "receptive", "rgb",
+    "serving", "sniffing", "specs", "spp", "tracing", "views",
 )
 
 
