@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from pyramidviz.receptive import Layer
