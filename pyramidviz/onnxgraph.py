@@ -7,9 +7,10 @@ its outputs. Conv, MaxPool, AveragePool, LpPool, Pad and the global pools become
 :class:`~pyramidviz.receptive.Layer` objects (``strides``, ``dilations``, ``pads`` and
 ``auto_pad`` honoured; a Pad right before a window joins it, as in a TF-"SAME" conv, and the
 few constant shape ops an exporter builds ``pads`` with are folded); element-wise and
-normalisation ops pass the field through; where paths meet (Add, Concat, Mul ...) the path with the largest field is kept (Araujo et al.
-2019, "Arbitrary computation graphs": the field of a unit is the union over paths, and in
-the usual aligned networks the widest path contains the others).
+normalisation ops pass the field through; where paths meet (Add, Concat, Mul ...) the path
+with the largest field is kept (Araujo et al. 2019, "Arbitrary computation graphs": the
+field of a unit is the union over paths, and in the usual aligned networks the widest path
+contains the others).
 
 Anything else ends in :class:`OnnxError` (a ``ValueError``) naming what could not be read:
 bytes that are no ONNX model, control flow (If, Loop, Scan), an unsupported operator,
