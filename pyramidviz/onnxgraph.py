@@ -194,7 +194,9 @@ def _const_array(tensor):
         values = np.frombuffer(tensor.raw_data, dtype=dtype)
     else:
         values = np.array(list(tensor.int64_data or tensor.int32_data or tensor.float_data))
-    if values.size != math.prod(dims) or not np.all(np.abs(values) < 2.0**62):  # NaN too
+    if values.size != math.prod(dims):
+        return None
+    if values.dtype.kind == "f" and not np.all(np.abs(values) < 2.0**62):  # NaN, inf too
         return None
     return values.astype(np.int64).reshape(dims)
 
