@@ -20,6 +20,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -27,7 +28,8 @@ from torch import Tensor, nn
 from pyramidviz import networks
 from pyramidviz.receptive import Box, Layer
 
-__all__ = ["build", "chain_module", "measured_box", "randomize_"]
+__all__ = ["Measurement", "build", "chain_module", "formula_vs_measured", "measured_box",
+           "randomize_"]
 
 WIDTH = 2
 """Channels of every conv: geometry does not depend on them, run time does."""
@@ -195,3 +197,55 @@ def measured_box(module: nn.Module, input_hw: tuple[int, int], cell: tuple[int, 
         return Box(0, 0, 0, 0), (int(h), int(w))
     (top, left), (bottom, right) = hit.min(0).values.tolist(), hit.max(0).values.tolist()
     return Box(top, left, bottom + 1, right + 1), (int(h), int(w))
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """"Formula vs measured" for the centre cell of a net's last map on one input.
+
+    The input is tall (``2 r + 37`` rows, at most :data:`MAX_SIDE`) so the cell's field
+    lies inside the image along the rows, and narrow along the columns (clipped there).
+    """
+
+    input_hw: tuple[int, int]
+    cell: tuple[int, int]
+    formula: Box
+    measured: Box
+
+    @property
+    def agrees(self) -> bool:
+        """Rows equal; columns of the measured box inside the formula's clipped box (the
+        network may never read a few trailing pixels that the field formula includes)."""
+        f, m = self.formula.clip(*self.input_hw), self.measured
+        rows = (f.top, f.bottom) == (m.top, m.bottom)
+        return rows and f.left <= m.left and m.right <= f.right
+
+
+MAX_SIDE = 2400
+
+
+def formula_vs_measured(layers: Sequence[Layer], module: nn.Module | None = None, *,
+                        tf_same: bool = False, in_channels: int = 3) -> Measurement:
+    """Measure the last map's centre cell of ``module`` (default: :func:`chain_module` of
+    ``layers``) by gradient, beside :meth:`FieldInfo.cell_box` of the arithmetic.
+
+    Examples
+    --------
+    >>> m = formula_vs_measured([Layer(3, 2, 1), Layer(3, 1, 2, 2)])
+    >>> m.input_hw, m.formula, m.measured, m.agrees
+    ((59, 33), Box(top=25, left=11, bottom=36, right=22), Box(top=25, left=11, bottom=36, \
+right=22), True)
+    """
+    from pyramidviz.networks import feature_sizes
+    from pyramidviz.receptive import receptive_field
+
+    field = receptive_field(layers)[-1]
+    height = min(2 * field.size[0] + 37, MAX_SIDE)
+    width = next((w for w in (33, 48, 67, 96, 128, 192, 256, 384, 512)
+                  if min(feature_sizes(list(layers), (height, w), tf_same=tf_same)[-1]) > 0),
+                 512)
+    if module is None:
+        module, in_channels = randomize_(chain_module(layers)), WIDTH
+    box, (h, w) = measured_box(module, (height, width), in_channels=in_channels)
+    cell = (h // 2, w // 2)
+    return Measurement((height, width), cell, field.cell_box(*cell), box)

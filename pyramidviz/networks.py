@@ -60,9 +60,10 @@ from pyramidviz.specs import SpecError, format_spec, parse_spec
 if TYPE_CHECKING:  # for type checkers; at run time the module __getattr__ at the end imports it
     from pyramidviz.onnxgraph import OnnxError, from_onnx
 
-__all__ = ["CATALOGUE", "OnnxError", "ResNetUnit", "SpecError", "alexnet", "catalogue",
-           "format_spec", "from_onnx", "mobilenet_v1", "mobilenet_v2", "network_layers",
-           "parse_spec", "resnet_layers", "resnet_units", "vgg16"]
+__all__ = ["CATALOGUE", "TABLE_COLUMNS", "LayerRow", "OnnxError", "ResNetUnit", "SpecError",
+           "alexnet", "catalogue", "feature_sizes", "format_spec", "from_onnx", "layer_table",
+           "mobilenet_v1", "mobilenet_v2", "network_layers", "parse_spec", "resnet_layers",
+           "resnet_units", "vgg16"]
 
 CATALOGUE = (
     "alexnet", "vgg16", "resnet50", "resnet50_os16", "resnet50_os8", "resnet101",
@@ -313,6 +314,86 @@ def catalogue() -> dict[str, list[Layer]]:
     ((212, 212), (90, 90))
     """
     return {name: network_layers(name) for name in CATALOGUE}
+
+
+def feature_sizes(layers: list[Layer], input_hw: tuple[int, int], *, tf_same: bool = False
+                  ) -> list[tuple[int, int]]:
+    """``(h, w)`` of each layer's output for an input of ``input_hw`` (0 once it vanishes).
+
+    The padding after the input is taken equal to the padding before
+    (``floor((i + 2p - k_eff) / s) + 1``), as in PyTorch; ``tf_same=True`` uses TF "SAME"'s
+    ``ceil(i / s)`` instead (EfficientNet-Lite0). A global pool gives ``(1, 1)``.
+
+    Examples
+    --------
+    >>> feature_sizes([Layer(3, 2, 1), Layer(2, 2), Layer(9)], (64, 50))
+    [(32, 25), (16, 12), (8, 4)]
+    """
+    sizes, (h, w) = [], input_hw
+    for layer in layers:
+        if layer.global_pool and h > 0 and w > 0:
+            h = w = 1
+        elif tf_same:
+            h, w = (-(-i // s) if i > 0 else 0 for i, s in zip((h, w), layer.stride,
+                                                                strict=True))
+        else:
+            h, w = (max((i + 2 * p - k) // s + 1, 0) if i > 0 else 0 for i, p, k, s in zip(
+                (h, w), layer.padding, layer.effective_kernel, layer.stride, strict=True))
+        sizes.append((h, w))
+    return sizes
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One row of the per-layer table: the layer, its field and its map for a photo."""
+
+    index: int
+    name: str
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    field: tuple[int, int]
+    jump: tuple[int, int]
+    effective_padding: tuple[int, int]
+    global_: bool
+    map_size: tuple[int, int]
+
+    def values(self) -> dict[str, str | int]:
+        """The row as text, keyed by :data:`TABLE_COLUMNS` (``"3"`` or ``"3×5"`` pairs)."""
+        def pair(p: tuple[int, int]) -> str:
+            return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
+
+        return {"index": self.index, "name": self.name, "kernel": pair(self.kernel),
+                "stride": pair(self.stride), "padding": pair(self.padding),
+                "dilation": pair(self.dilation),
+                "field": "global" if self.global_ else pair(self.field),
+                "jump": pair(self.jump), "effective_padding": pair(self.effective_padding),
+                "map": f"{self.map_size[0]}×{self.map_size[1]}"}
+
+
+TABLE_COLUMNS = ("index", "name", "kernel", "stride", "padding", "dilation", "field", "jump",
+                 "effective_padding", "map")
+"""Keys of :meth:`LayerRow.values`, in table order (the app translates the headers)."""
+
+
+def layer_table(layers: list[Layer], input_hw: tuple[int, int], *, tf_same: bool = False
+                ) -> list[LayerRow]:
+    """Per-layer kernel, stride, padding, dilation, field, jump, effective padding, map size.
+
+    Examples
+    --------
+    >>> row = layer_table(parse_spec("conv3 s2, conv3 d2"), (32, 32))[-1]
+    >>> row.field, row.jump, row.effective_padding, row.map_size
+    ((11, 11), (2, 2), (5, 5), (16, 16))
+    """
+    from pyramidviz.receptive import receptive_field
+
+    fields = receptive_field(layers)
+    sizes = feature_sizes(layers, input_hw, tf_same=tf_same)
+    return [LayerRow(i + 1, layer.name, layer.kernel, layer.stride, layer.padding,  # type: ignore
+                     layer.dilation, f.size, f.jump, f.padding, f.global_, size)  # type: ignore
+            for i, (layer, f, size) in enumerate(zip(layers, fields, sizes, strict=True))]
 
 
 def __getattr__(name: str) -> object:
