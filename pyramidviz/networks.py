@@ -61,7 +61,8 @@ if TYPE_CHECKING:  # for type checkers; at run time the module __getattr__ at th
     from pyramidviz.onnxgraph import OnnxError, from_onnx
 
 __all__ = ["CATALOGUE", "TABLE_COLUMNS", "LayerRow", "OnnxError", "ResNetUnit", "SpecError",
-           "alexnet", "catalogue", "feature_sizes", "format_spec", "from_onnx", "layer_table",
+           "alexnet", "catalogue", "feature_sizes", "format_spec", "from_onnx", "layer_csv",
+           "layer_table",
            "mobilenet_v1", "mobilenet_v2", "network_layers", "parse_spec", "resnet_layers",
            "resnet_units", "vgg16"]
 
@@ -394,6 +395,25 @@ def layer_table(layers: list[Layer], input_hw: tuple[int, int], *, tf_same: bool
     return [LayerRow(i + 1, layer.name, layer.kernel, layer.stride, layer.padding,  # type: ignore
                      layer.dilation, f.size, f.jump, f.padding, f.global_, size)  # type: ignore
             for i, (layer, f, size) in enumerate(zip(layers, fields, sizes, strict=True))]
+
+
+def layer_csv(rows: list[LayerRow], headers: dict[str, str]) -> str:
+    """The table as CSV text, with ``headers[key]`` (translated) over each column.
+
+    Examples
+    --------
+    >>> rows = layer_table(parse_spec("conv3 s2"), (8, 8))
+    >>> print(layer_csv(rows, {k: k.upper() for k in TABLE_COLUMNS}).splitlines()[1])
+    1,conv3 s2,3,2,1,1,3,2,1,4×4
+    """
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([headers[key] for key in TABLE_COLUMNS])
+    writer.writerows([list(row.values().values()) for row in rows])
+    return buffer.getvalue()
 
 
 def __getattr__(name: str) -> object:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -282,3 +283,29 @@ def test_hypothesis_any_text_parses_or_says_why(text):
         assert error.code in {"empty", "too_many", "unknown", "option", "duplicate", "range"}
     else:
         assert networks.parse_spec(networks.format_spec(layers)) == layers
+
+
+def test_layer_table_and_csv_round_trip():
+    import csv
+    import io
+
+    layers = networks.catalogue()["vgg16"]
+    rows = networks.layer_table(layers, (224, 224))
+    assert rows[-1].map_size == (7, 7) and rows[-1].field == (212, 212)
+    headers = {k: f"«{k}»" for k in networks.TABLE_COLUMNS}
+    table = list(csv.reader(io.StringIO(networks.layer_csv(rows, headers))))
+    assert table[0] == [headers[k] for k in networks.TABLE_COLUMNS]
+    assert len(table) == 19 and table[-1][6:9] == ["212", "32", "90"]
+
+
+def test_feature_sizes_match_torch():
+    from pyramidviz import netmodels
+
+    for name in ("alexnet", "vgg16", "mobilenet_v1"):
+        layers = networks.network_layers(name)
+        module = netmodels.chain_module(layers, channels=1)
+        for hw in ((224, 224), (301, 257)):
+            out = module(torch.zeros(1, 1, *hw))
+            assert networks.feature_sizes(layers, hw)[-1] == tuple(out.shape[-2:])
+    layers = networks.network_layers("efficientnet_lite0", (301, 257))
+    assert networks.feature_sizes(layers, (301, 257), tf_same=True)[-1] == (10, 9)
