@@ -135,9 +135,19 @@ def picture_section(choice, row, field, cell) -> None:
     H, W = choice.array.shape[:2]
     box = field.cell_box(*cell, image_size=(H, W))
     tile = field.stride_box((cell[0], cell[0] + 1), (cell[1], cell[1] + 1), image_size=(H, W))
-    st.image(field_picture(choice.array, box, tile), width="stretch",
-             caption=t("network.picture_caption", row=cell[0], col=cell[1]))
+    left, right = st.columns([3, 2], gap="medium")
+    left.image(field_picture(choice.array, box, tile), width="stretch",
+               caption=t("network.picture_caption", row=cell[0], col=cell[1]))
     full = field.cell_box(*cell)
+    with left:
+        explain_field(row, field, cell, full)
+    right.metric(t("network.col_field"), "×".join(map(str, field.size)))
+    right.metric(t("network.col_jump"), "×".join(map(str, field.jump)))
+    right.metric(t("network.col_effective_padding"), "×".join(map(str, field.padding)))
+    right.metric(t("network.col_map"), "×".join(map(str, row.map_size)))
+
+
+def explain_field(row, field, cell, full) -> None:
     ui.explain("network.field_explain", layer=ui.escape_md(row.name), row=cell[0], col=cell[1],
                r=field.size[0], rw=field.size[1], j=field.jump[0], p=field.padding[0],
                y0=full.top, y1=full.bottom, x0=full.left, x1=full.right,
@@ -164,7 +174,7 @@ def taps_view_payload(digest: str, size: tuple[int, int], field_key: tuple,
 def views_section(choice, row, field, cell, label: str) -> None:
     key = (field.size, field.jump, field.padding)
     st.subheader(t("network.spp_title"))
-    st.info(t("network.geometry_only"), icon="📐")
+    st.info(t("network.geometry_only"), icon=":material/straighten:")
     payload = spp_view_payload(choice.digest, row.map_size, key, choice.array, field)
     labels = {**ui.labels("spp.v_", SPP_LABELS), **ui.labels("network.v_", (
         "readout", "title_map", "title_vector", "winner", "no_winner")),
