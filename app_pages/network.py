@@ -44,14 +44,18 @@ def catalogue_layers(name: str, height: int, width: int) -> list:
 
 
 def source_ui() -> str:
-    return st.radio(t("network.source"), SOURCES, key="net_src", horizontal=True,
-                    format_func=lambda s: t(f"network.src_{s}"),
-                    help=t("network.source_help")) or SOURCES[0]
+    """Where the network comes from. The options are the translated labels themselves (no
+    ``format_func``) under a key per language, so a language switch starts from the
+    catalogue instead of holding a label of the other language."""
+    labels = [t(f"network.src_{s}") for s in SOURCES]
+    label = st.radio(t("network.source"), labels, key=f"net_src_{ui.lang()}", horizontal=True,
+                     help=t("network.source_help"))
+    return SOURCES[labels.index(label)] if label in labels else SOURCES[0]
 
 
-def network_ui(image_hw: tuple[int, int]) -> tuple[str, list, bool]:
-    """(label, layers, tf_same) from the chosen source; a bad upload or spec says why and
-    falls back to the default net, so the page keeps working."""
+def network_ui(image_hw: tuple[int, int]) -> tuple[str, str, list, bool]:
+    """(source, label, layers, tf_same) from the chosen source; a bad upload or spec says
+    why and falls back to the default net, so the page keeps working."""
     source = source_ui()
     if source == "onnx":
         upload = st.file_uploader(t("network.upload"), key="net_onnx",
@@ -64,7 +68,7 @@ def network_ui(image_hw: tuple[int, int]) -> tuple[str, list, bool]:
             data = upload.getvalue()
             layers, problem = onnx_layers(image_digest(data), data)
             if problem is None:
-                return safe_filename(upload.name), layers, False
+                return source, safe_filename(upload.name), layers, False
             st.error(t("network.bad_onnx", name=ui.escape_md(safe_filename(upload.name)),
                        reason=ui.escape_md(problem)), icon="🚫")
         st.info(t("network.fallback", net=DEFAULT_NET), icon="ℹ️")
@@ -73,7 +77,7 @@ def network_ui(image_hw: tuple[int, int]) -> tuple[str, list, bool]:
                             max_chars=4000, help=t("network.spec_help"), height=80)
         try:
             layers = networks.parse_spec(text)
-            return t("network.typed"), layers, False
+            return source, t("network.typed"), layers, False
         except networks.SpecError as error:
             st.error(t("network.bad_spec", reason=ui.escape_md(str(error))), icon="🚫")
             st.info(t("network.fallback", net=DEFAULT_NET), icon="ℹ️")
@@ -83,8 +87,8 @@ def network_ui(image_hw: tuple[int, int]) -> tuple[str, list, bool]:
                             index=networks.CATALOGUE.index(DEFAULT_NET), key="net",
                             bind="query-params", help=t("network.net_help"))
         name = name or DEFAULT_NET
-        return name, catalogue_layers(name, *image_hw), name.startswith("efficientnet")
-    return DEFAULT_NET, catalogue_layers(DEFAULT_NET, *image_hw), False
+        return source, name, catalogue_layers(name, *image_hw), name.startswith("efficientnet")
+    return "catalogue", DEFAULT_NET, catalogue_layers(DEFAULT_NET, *image_hw), False
 
 
 # ---------------------------------------------------------------- table and CSV
@@ -191,7 +195,7 @@ def views_section(choice, row, field, cell, label: str) -> None:
     ui.view("taps", key="net_taps_view", payload=taps, labels=ui.labels("aspp.v_", TAPS_LABELS),
             state={"cell": list(cell)}, token=ui.view_token(choice.digest, label, row.index,
                                                             key, cell),
-            testid="pv-net-taps", url_key="net_cell", erf=False)
+            testid="pv-net-taps", url_key=None, erf=False)
     ui.explain("network.aspp_explain", j=field.jump[0], rates=", ".join(map(str, rates)),
                px=", ".join(str(r * field.jump[0]) for r in rates))
 
@@ -242,7 +246,7 @@ def main() -> None:
     choice = ui.current_image()
     H, W = choice.array.shape[:2]
     with ui.controls():
-        label, layers, tf_same = network_ui((H, W))
+        source, label, layers, tf_same = network_ui((H, W))
     rows = networks.layer_table(layers, (H, W), tf_same=tf_same)
     last = receptive_field(layers)[-1]
     st.caption(t("network.summary", net=ui.escape_md(label), n=len(layers), r=last.size[0],
@@ -258,8 +262,7 @@ def main() -> None:
     cell = cell_ui(row.map_size, index)
     picture_section(choice, row, field, cell)
     views_section(choice, row, field, cell, label)
-    measured_section(label, layers, tf_same, label in networks.CATALOGUE and (
-        st.session_state.get("net_src", "catalogue") == "catalogue"))
+    measured_section(label, layers, tf_same, source == "catalogue")
 
 
 main()

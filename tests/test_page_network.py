@@ -78,7 +78,7 @@ def test_every_catalogue_net_renders():
 
 def test_spec_source_and_a_bad_spec_keeps_the_page_working():
     at = open_network()
-    at.radio(key="net_src").set_value("spec").run()
+    at.radio(key="net_src_en").set_value("Typed spec").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.iloc[:, 6]) == ["3", "7", "9", "25"]
@@ -90,7 +90,7 @@ def test_spec_source_and_a_bad_spec_keeps_the_page_working():
 
 def test_onnx_upload_and_hostile_uploads():
     at = open_network()
-    at.radio(key="net_src").set_value("onnx").run()
+    at.radio(key="net_src_en").set_value("ONNX file").run()
     at.file_uploader(key="net_onnx").set_value(("net.onnx", onnx_bytes(),
                                                 "application/octet-stream")).run()
     assert not at.exception and not at.error
