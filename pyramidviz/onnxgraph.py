@@ -107,7 +107,8 @@ def _parse(data: bytes):
     try:
         model.ParseFromString(bytes(data))
     except Exception as error:  # DecodeError and friends: the bytes are not a model
-        raise OnnxError("not_onnx", f"not an ONNX model (protobuf: {error})"[:300],
+        raise OnnxError("not_onnx", f"not an ONNX model: the bytes are no ONNX protobuf "
+                        f"({error})"[:300],
                         detail="protobuf") from None
     graph = model.graph
     if not model.HasField("graph") or not graph.node or not graph.output:
@@ -350,7 +351,7 @@ def from_onnx(data: bytes) -> list[Layer]:
 
     Examples
     --------
-    >>> from_onnx(b"not a model")
+    >>> from_onnx(b"")
     Traceback (most recent call last):
     ...
     pyramidviz.onnxgraph.OnnxError: not an ONNX model: no graph with nodes and outputs
