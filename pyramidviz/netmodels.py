@@ -203,7 +203,7 @@ def measured_box(module: nn.Module, input_hw: tuple[int, int], cell: tuple[int, 
 class Measurement:
     """"Formula vs measured" for the centre cell of a net's last map on one input.
 
-    The input is tall (``2 r + 37`` rows, at most :data:`MAX_SIDE`) so the cell's field
+    The input is tall (``r + 4 j + 37`` rows, at most :data:`MAX_SIDE`) so the cell's field
     lies inside the image along the rows, and narrow along the columns (clipped there).
     """
 
@@ -233,14 +233,14 @@ def formula_vs_measured(layers: Sequence[Layer], module: nn.Module | None = None
     --------
     >>> m = formula_vs_measured([Layer(3, 2, 1), Layer(3, 1, 2, 2)])
     >>> m.input_hw, m.formula, m.measured, m.agrees
-    ((59, 33), Box(top=25, left=11, bottom=36, right=22), Box(top=25, left=11, bottom=36, \
+    ((56, 33), Box(top=23, left=11, bottom=34, right=22), Box(top=23, left=11, bottom=34, \
 right=22), True)
     """
     from pyramidviz.networks import feature_sizes
     from pyramidviz.receptive import receptive_field
 
     field = receptive_field(layers)[-1]
-    height = min(2 * field.size[0] + 37, MAX_SIDE)
+    height = min(field.size[0] + 4 * field.jump[0] + 37, MAX_SIDE)
     width = next((w for w in (33, 48, 67, 96, 128, 192, 256, 384, 512)
                   if min(feature_sizes(list(layers), (height, w), tf_same=tf_same)[-1]) > 0),
                  512)
