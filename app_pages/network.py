@@ -13,6 +13,7 @@ import streamlit as st
 import ui
 from pyramidviz import networks
 from pyramidviz.receptive import receptive_field
+from pyramidviz.specs import MAX_LAYERS
 from ui import t
 
 SOURCES = ["catalogue", "onnx", "spec"]
@@ -30,12 +31,13 @@ TAPS_LABELS = ("role", "aria", "hint", "erf", "erf_help", "save", "title", "lege
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def onnx_layers(digest: str, _data: bytes) -> tuple[list, str | None]:
-    """The layers of an uploaded ONNX file (keyed by its sha256), or the reason it failed."""
+def onnx_layers(digest: str, _data: bytes) -> tuple[list, tuple[str, str] | None]:
+    """The layers of an uploaded ONNX file (keyed by its sha256), or why not: the error's
+    code (translated on the page) and its own message (the technical detail)."""
     try:
         return networks.from_onnx(_data), None
     except networks.OnnxError as error:
-        return [], str(error)
+        return [], (error.code, str(error))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -69,17 +71,22 @@ def network_ui(image_hw: tuple[int, int]) -> tuple[str, str, list, bool]:
             layers, problem = onnx_layers(image_digest(data), data)
             if problem is None:
                 return source, safe_filename(upload.name), layers, False
+            code, detail = problem
             st.error(t("network.bad_onnx", name=ui.escape_md(safe_filename(upload.name)),
-                       reason=ui.escape_md(problem)), icon="🚫")
+                       reason=t(f"network.onnx_err_{code}"), detail=ui.escape_md(detail)),
+                     icon="🚫")
         st.info(t("network.fallback", net=DEFAULT_NET), icon="ℹ️")
     elif source == "spec":
         text = st.text_area(t("network.spec"), value=DEFAULT_SPEC, key="net_spec",
                             max_chars=4000, help=t("network.spec_help"), height=80)
+        st.caption(t("network.notebook_howto"))
         try:
             layers = networks.parse_spec(text)
             return source, t("network.typed"), layers, False
         except networks.SpecError as error:
-            st.error(t("network.bad_spec", reason=ui.escape_md(str(error))), icon="🚫")
+            reason = t(f"network.spec_err_{error.code}", item=error.item,
+                       token=ui.escape_md(error.token[:40]), max=MAX_LAYERS)
+            st.error(t("network.bad_spec", reason=reason), icon="🚫")
             st.info(t("network.fallback", net=DEFAULT_NET), icon="ℹ️")
     else:
         ui.check_param("net", list(networks.CATALOGUE))

@@ -84,7 +84,7 @@ def test_spec_source_and_a_bad_spec_keeps_the_page_working():
     assert list(table.iloc[:, 6]) == ["3", "7", "9", "25"]
     at.text_area(key="net_spec").set_value("conv3 s2, relu").run()
     assert not at.exception
-    assert "'relu'" in at.error[0].value and "item 2" in at.error[0].value
+    assert "“relu”" in at.error[0].value and "item 2" in at.error[0].value
     assert len(at.dataframe[0].value) == len(networks.catalogue()["resnet50"])  # fallback
 
 
@@ -124,3 +124,16 @@ def test_cell_and_layer_choice_move_the_field():
     at.number_input(key=row_key).set_value(0).run()
     assert not at.exception
     assert "rows -2–9" in text(at)
+
+
+def test_korean_messages_for_a_bad_spec_and_a_bad_file():
+    at = open_network(lang="한국어")
+    at.radio(key="net_src_ko").set_value("글로 적기").run()
+    at.text_area(key="net_spec").set_value("conv3, conv3 s2 s2").run()
+    assert not at.exception
+    assert "2번 항목" in at.error[0].value and "두 번" in at.error[0].value
+    at.radio(key="net_src_ko").set_value("ONNX 파일").run()
+    at.file_uploader(key="net_onnx").set_value(("a.onnx", b"\x01\x02garbage",
+                                                "application/octet-stream")).run()
+    assert not at.exception
+    assert "ONNX 모델이 아닙니다" in at.error[0].value
