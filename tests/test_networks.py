@@ -309,3 +309,46 @@ def test_feature_sizes_match_torch():
             assert networks.feature_sizes(layers, hw)[-1] == tuple(out.shape[-2:])
     layers = networks.network_layers("efficientnet_lite0", (301, 257))
     assert networks.feature_sizes(layers, (301, 257), tf_same=True)[-1] == (10, 9)
+
+
+# ---------------------------------------------------------------- what the page's views get
+
+
+def test_geometry_only_spp_payload_matches_the_real_one_where_it_can():
+    """Same edges and boxes as :func:`views.spp_payload`; values are cell counts, no winners."""
+    import numpy as np
+
+    from pyramidviz import views
+    from pyramidviz.spp import bin_edges
+
+    photo = np.zeros((300, 451, 3), np.uint8)
+    field = receptive_field(networks.catalogue()["resnet50"])[-1]
+    geo = views.spp_geometry_payload(photo, feature_size=(10, 15), levels=(4, 2, 1),
+                                     field=field)
+    real = views.spp_payload({"max": np.ones((10, 15))}, photo, np.zeros(21), levels=(4, 2, 1),
+                             mode="max", channels=1, field=field)
+    assert geo["edges"] == real["edges"] and geo["boxes"] == real["boxes"]
+    assert geo["field"] == real["field"] and geo["vector"]["offsets"] == [0, 16, 20]
+    for n in (4, 2, 1):
+        rows, cols = bin_edges(10, n), bin_edges(15, n)
+        counts = [(r1 - r0) * (c1 - c0) for r0, r1 in rows for c0, c1 in cols]
+        assert [v[0] for v in geo["views"][0]["bins"][str(n)]] == counts
+        assert all(v[1] is None for v in geo["views"][0]["bins"][str(n)])
+    assert geo["views"][0]["bins"]["1"] == [[150, None, None]]
+
+
+def test_field_picture_marks_the_field_and_dims_the_rest():
+    import numpy as np
+
+    from pyramidviz.receptive import Box
+    from pyramidviz.views import field_picture
+
+    photo = np.full((300, 451, 3), 200, np.uint8)
+    pic = field_picture(photo, Box(20, 30, 120, 200), Box(60, 100, 92, 132))
+    assert pic.shape == photo.shape
+    assert pic[5, 5].tolist() == [90, 90, 90]  # outside the field: dimmed
+    assert pic[70, 50].tolist() == [200, 200, 200]  # inside: untouched
+    assert pic[20, 100].tolist() == [230, 159, 0]  # the field's top edge
+    assert pic[60, 110].tolist() == [0, 158, 115]  # the stride tile's top edge
+    big = field_picture(np.zeros((1440, 960, 3), np.uint8), Box(0, 0, 10, 10), Box(0, 0, 4, 4))
+    assert big.shape == (720, 480, 3)
