@@ -74,8 +74,8 @@ def network_ui(image_hw: tuple[int, int]) -> tuple[str, str, list, bool]:
             code, detail = problem
             st.error(t("network.bad_onnx", name=ui.escape_md(safe_filename(upload.name)),
                        reason=t(f"network.onnx_err_{code}"), detail=ui.escape_md(detail)),
-                     icon="🚫")
-        st.info(t("network.fallback", net=DEFAULT_NET), icon="ℹ️")
+                     icon=":material/error:")
+        st.info(t("network.fallback", net=DEFAULT_NET), icon=":material/info:")
     elif source == "spec":
         text = st.text_area(t("network.spec"), value=DEFAULT_SPEC, key="net_spec",
                             max_chars=4000, help=t("network.spec_help"), height=80)
@@ -86,8 +86,8 @@ def network_ui(image_hw: tuple[int, int]) -> tuple[str, str, list, bool]:
         except networks.SpecError as error:
             reason = t(f"network.spec_err_{error.code}", item=error.item,
                        token=ui.escape_md(error.token[:40]), max=MAX_LAYERS)
-            st.error(t("network.bad_spec", reason=reason), icon="🚫")
-            st.info(t("network.fallback", net=DEFAULT_NET), icon="ℹ️")
+            st.error(t("network.bad_spec", reason=reason), icon=":material/error:")
+            st.info(t("network.fallback", net=DEFAULT_NET), icon=":material/info:")
     else:
         ui.check_param("net", list(networks.CATALOGUE))
         name = st.selectbox(t("network.net"), networks.CATALOGUE,
@@ -263,7 +263,7 @@ def main() -> None:
                        "text/csv", key="net_csv", on_click="ignore")
     index = layer_ui(rows)
     if index < 0:
-        st.warning(t("network.no_map", H=H, W=W), icon="⚠️")
+        st.warning(t("network.no_map", H=H, W=W), icon=":material/warning:")
         return
     row, field = rows[index], receptive_field(layers[: index + 1])[-1]
     cell = cell_ui(row.map_size, index)
