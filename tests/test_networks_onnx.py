@@ -12,6 +12,8 @@ import warnings
 import onnx
 import pytest
 import torch
+from hypothesis import given, reject, settings
+from hypothesis import strategies as st
 from onnx import TensorProto, helper
 from torch import nn
 
@@ -200,3 +202,30 @@ def test_random_mutations_of_a_real_file_never_raise_anything_else():
         except OnnxError:
             continue
         receptive_field(layers)  # whatever was read is usable
+
+
+@st.composite
+def _torch_chain(draw):
+    modules = []
+    for _ in range(draw(st.integers(1, 5))):
+        k, s, d = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        p = draw(st.integers(0, (d * (k - 1) + 1) // 2))
+        if draw(st.booleans()):
+            modules.append(nn.Conv2d(2, 2, k, s, p, d))
+        else:
+            pool = nn.MaxPool2d(k, s, min(p, k // 2), d) if draw(st.booleans()) else \
+                nn.AvgPool2d(k, s, min(p, k // 2))
+            modules.append(pool)
+        modules.append(draw(st.sampled_from([nn.ReLU(), nn.Sigmoid(), nn.Identity()])))
+    return nn.Sequential(*modules)
+
+
+@given(_torch_chain())
+@settings(max_examples=10, deadline=None)
+def test_hypothesis_random_chains_read_back_as_layers_of_traces_them(module):
+    hw = (96, 80)
+    try:
+        traced = layers_of(module, (1, 2, *hw))
+    except RuntimeError:  # the map vanished (a kernel larger than what is left)
+        reject()
+    assert geometry(from_onnx(export(module, hw, channels=2))) == geometry(traced)
