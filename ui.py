@@ -30,7 +30,8 @@ MIN_SIDE = 32
 
 PAGES_DIR = "app_pages"
 PAGE_ICONS = {"home": ":material/home:", "spp": ":material/grid_view:",
-              "aspp": ":material/blur_on:", "compare": ":material/compare:"}
+              "aspp": ":material/blur_on:", "compare": ":material/compare:",
+              "network": ":material/account_tree:"}
 APP_ICON = ":material/filter_center_focus:"
 
 

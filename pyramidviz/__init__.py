@@ -14,6 +14,10 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.imagenet`: ImageNet evaluation crop, class names, top-k classification.
 - :mod:`pyramidviz.preprocessing`: photo -> 8-bit RGB array -> network input scaling.
 - :mod:`pyramidviz.samples`: the bundled sample photos and data files (``pyramidviz/data``).
+- :mod:`pyramidviz.networks`: classic CNNs as layer chains (catalogue), text specs, ONNX graphs.
+- :mod:`pyramidviz.specs`: a typed layer spec ("conv3 s2, pool2") <-> layers.
+- :mod:`pyramidviz.onnxgraph`: an ONNX file's conv/pool geometry (protobuf only, nothing run).
+- :mod:`pyramidviz.netmodels`: the catalogue built in torch, fields measured by gradient.
 - :mod:`pyramidviz.erf`: effective receptive fields (Luo et al. 2016).
 - :mod:`pyramidviz.images`: safe image decoding.
 - :mod:`pyramidviz.rgb`: any Pillow mode flattened to 8-bit RGB.
@@ -35,8 +39,9 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "aspp", "atrous", "backbones", "channel_views", "checks", "compare", "device", "erf",
-    "figures", "filenames", "i18n", "imagenet", "images", "preprocessing", "receptive", "rgb",
-    "samples", "serving", "sniffing", "spp", "tracing", "views",
+    "figures", "filenames", "i18n", "imagenet", "images", "netmodels", "networks", "onnxgraph",
+    "preprocessing", "receptive", "rgb", "samples", "serving", "sniffing", "specs", "spp",
+    "tracing", "views",
 )
 
 

@@ -32,8 +32,9 @@ from pyramidviz.atrous import conv_output_size, stack_coverage, tap_cells
 from pyramidviz.receptive import Box, FieldInfo
 from pyramidviz.spp import bin_edges
 
-__all__ = ["PHOTO_SIDE", "bin_of", "expected_taps", "gridding_payload", "kernel_payload",
-           "payload_bytes", "photo_payload", "spp_payload", "taps_payload"]
+__all__ = ["PHOTO_SIDE", "bin_of", "expected_taps", "field_picture", "gridding_payload",
+           "kernel_payload", "payload_bytes", "photo_payload", "spp_geometry_payload",
+           "spp_payload", "taps_payload"]
 
 PHOTO_SIDE = 720
 """Longest side of the photo a view shows (a JPEG of ~30-80 KB)."""
@@ -208,6 +209,117 @@ def spp_payload(views: Mapping[str, np.ndarray], photo: np.ndarray, vector: np.n
         "vector": {"png": _png_uri(_colour(vector[None, :], float(lo), float(hi))),
                    "length": int(vector.size), "offsets": [int(o) for o in offsets]},
     }
+
+
+def spp_geometry_payload(photo: np.ndarray, *, feature_size: tuple[int, int],
+                         levels: Sequence[int], field: FieldInfo,
+                         photo_info: dict | None = None) -> dict:
+    """The SPP bins view's payload for a map known only by its geometry (no weights).
+
+    Same fields as :func:`spp_payload`, so the same view draws it, but nothing is pooled:
+    the one channel view ``"cells"`` is a checkerboard of the ``h x w`` cells, each bin's
+    "value" is the number of cells it spans (``[count, None, None]``: no winner) and the
+    vector has one entry per bin (``channels = 1``), coloured by that count.
+
+    Parameters
+    ----------
+    photo : ndarray, shape (H, W, 3), uint8
+    feature_size : (int, int)
+        ``(h, w)`` of the layer's map for this photo.
+    levels : sequence of int
+    field : FieldInfo
+        Receptive field of the map's cells in photo pixels.
+
+    Examples
+    --------
+    >>> info = FieldInfo(size=(3, 3), jump=(2, 2), padding=(1, 1))
+    >>> p = spp_geometry_payload(np.zeros((8, 10, 3), np.uint8), feature_size=(4, 5),
+    ...                          levels=(2, 1), field=info)
+    >>> p["views"][0]["bins"]["2"], p["vector"]["length"], p["mode"]
+    ([[6, None, None], [6, None, None], [6, None, None], [6, None, None]], 5, 'geometry')
+    """
+    h, w = feature_size
+    image_hw = tuple(photo.shape[:2])
+    edges, boxes, counts = {}, {}, {}
+    for n in levels:
+        rows, cols = bin_edges(h, n), bin_edges(w, n)
+        edges[str(n)] = {"rows": [list(r) for r in rows], "cols": [list(c) for c in cols]}
+        boxes[str(n)] = [[_box(field.stride_box(r, c, image_size=image_hw)),
+                          _box(field.block_box(r, c, image_size=image_hw))]
+                         for r in rows for c in cols]
+        counts[str(n)] = [[(r[1] - r[0]) * (c[1] - c[0]), None, None] for r in rows for c in cols]
+    checker = (np.add.outer(np.arange(h), np.arange(w)) % 2).astype(np.float64)
+    rgb = np.where(checker[..., None] > 0, np.array([205, 205, 205], np.uint8),
+                   np.array([150, 150, 150], np.uint8))
+    sizes = np.array([v[0] for n in levels for v in counts[str(n)]], np.float64)
+    offsets = np.concatenate([[0], np.cumsum([n * n for n in levels])[:-1]])
+    vmax = float(sizes.max()) if sizes.size else 1.0
+    return {
+        "photo": photo_info or photo_payload(photo),
+        "map": [int(h), int(w)],
+        "field": _field(field),
+        "levels": [int(n) for n in levels],
+        "mode": "geometry",
+        "channels": 1,
+        "edges": edges,
+        "boxes": boxes,
+        "views": [{"name": "cells", "png": _png_uri(rgb), "vmin": 0.0, "vmax": vmax,
+                   "bins": counts}],
+        "colors": _SEQUENTIAL.astype(int).tolist(),
+        "vector": {"png": _png_uri(_colour(sizes[None, :], 0.0, vmax)),
+                   "length": int(sizes.size), "offsets": [int(o) for o in offsets]},
+    }
+
+
+def field_picture(photo: np.ndarray, field_box: Box, stride_box: Box, *,
+                  side: int = PHOTO_SIDE) -> np.ndarray:
+    """The photo with one cell's receptive field (orange, outside dimmed) and its stride
+    tile (green) drawn on it, at most ``side`` px long.
+
+    Parameters
+    ----------
+    photo : ndarray, shape (H, W, 3), uint8
+    field_box, stride_box : Box
+        In photo pixels, clipped to the photo (:meth:`FieldInfo.cell_box`).
+
+    Returns
+    -------
+    ndarray, shape (h, w, 3), uint8
+        The photo scaled by ``min(1, side / max(H, W))``.
+
+    Examples
+    --------
+    >>> pic = field_picture(np.full((40, 60, 3), 200, np.uint8), Box(5, 5, 25, 30),
+    ...                     Box(10, 10, 14, 14))
+    >>> pic.shape, pic[0, 0].tolist(), pic[15, 15].tolist()
+    ((40, 60, 3), [90, 90, 90], [200, 200, 200])
+    """
+    image = Image.fromarray(np.ascontiguousarray(photo, np.uint8)).convert("RGB")
+    scale = min(1.0, side / max(image.size))
+    if scale < 1.0:
+        image = image.resize((max(1, round(image.width * scale)),
+                              max(1, round(image.height * scale))), Image.Resampling.LANCZOS)
+    out = np.asarray(image).astype(np.float64)
+    height, width = out.shape[:2]
+
+    def scaled(box: Box) -> tuple[int, int, int, int]:
+        return (int(box.top * scale), int(box.left * scale),
+                max(int(box.top * scale) + 1, round(box.bottom * scale)),
+                max(int(box.left * scale) + 1, round(box.right * scale)))
+
+    top, left, bottom, right = scaled(field_box)
+    inside = np.zeros((height, width), bool)
+    inside[top:bottom, left:right] = True
+    out[~inside] *= 0.45
+    out = np.round(out).astype(np.uint8)
+    thick = max(2, round(max(height, width) / 240))
+    for box, colour in ((field_box, (230, 159, 0)), (stride_box, (0, 158, 115))):
+        t, lf, b, r = scaled(box)
+        b, r = min(b, height), min(r, width)
+        for y0, y1, x0, x1 in ((t, t + thick, lf, r), (b - thick, b, lf, r),
+                               (t, b, lf, lf + thick), (t, b, r - thick, r)):
+            out[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = colour
+    return out
 
 
 def taps_payload(photo: np.ndarray, *, field: FieldInfo, feature_size: tuple[int, int],

@@ -1,0 +1,275 @@
+"""Your network: receptive fields, SPP bins and ASPP taps for any CNN a student brings.
+
+Pick a catalogue net, upload an ONNX graph or type a spec; every number on the page is the
+receptive-field arithmetic (:mod:`pyramidviz.receptive`) of the network's layers for the
+photo in use: geometry only, no weights. The SPP and ASPP views are the same browser views
+the SPP and ASPP pages mount, fed with geometry-only payloads.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from pyramidviz import networks
+from pyramidviz.receptive import receptive_field
+from pyramidviz.specs import MAX_LAYERS
+from ui import t
+
+SOURCES = ["catalogue", "onnx", "spec"]
+DEFAULT_NET = "resnet50"
+DEFAULT_SPEC = "conv3 s2, conv3, pool2, conv3 d2"
+LEVELS = (4, 2, 1)
+SPP_LABELS = ("role", "aria", "level", "level_n", "view", "channel_n", "other", "other_help",
+              "prev", "next", "play", "pause", "save", "box", "title_photo", "level_grid",
+              "legend_current", "legend_stride", "legend_field")
+TAPS_LABELS = ("role", "aria", "hint", "erf", "erf_help", "save", "title", "legend_1x1",
+               "legend_rate", "branch_line", "readout")
+
+
+# ---------------------------------------------------------------- where the layers come from
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def onnx_layers(digest: str, _data: bytes) -> tuple[list, tuple[str, str] | None]:
+    """The layers of an uploaded ONNX file (keyed by its sha256), or why not: the error's
+    code (translated on the page) and its own message (the technical detail)."""
+    try:
+        return networks.from_onnx(_data), None
+    except networks.OnnxError as error:
+        return [], (error.code, str(error))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def catalogue_layers(name: str, height: int, width: int) -> list:
+    return networks.network_layers(name, (height, width))
+
+
+def source_ui() -> str:
+    """Where the network comes from. The options are the translated labels themselves (no
+    ``format_func``) under a key per language, so a language switch starts from the
+    catalogue instead of holding a label of the other language."""
+    labels = [t(f"network.src_{s}") for s in SOURCES]
+    label = st.radio(t("network.source"), labels, key=f"net_src_{ui.lang()}", horizontal=True,
+                     help=t("network.source_help"))
+    return SOURCES[labels.index(label)] if label in labels else SOURCES[0]
+
+
+def network_ui(image_hw: tuple[int, int]) -> tuple[str, str, list, bool]:
+    """(source, label, layers, tf_same) from the chosen source; a bad upload or spec says
+    why and falls back to the default net, so the page keeps working."""
+    source = source_ui()
+    if source == "onnx":
+        upload = st.file_uploader(t("network.upload"), key="net_onnx",
+                                  help=t("network.upload_help"))
+        st.caption(t("network.export_howto"))
+        if upload is not None:
+            from pyramidviz.filenames import safe_filename
+            from pyramidviz.images import image_digest
+
+            data = upload.getvalue()
+            layers, problem = onnx_layers(image_digest(data), data)
+            if problem is None:
+                return source, safe_filename(upload.name), layers, False
+            code, detail = problem
+            st.error(t("network.bad_onnx", name=ui.escape_md(safe_filename(upload.name)),
+                       reason=t(f"network.onnx_err_{code}"), detail=ui.escape_md(detail)),
+                     icon=":material/error:")
+        st.info(t("network.fallback", net=DEFAULT_NET), icon=":material/info:")
+    elif source == "spec":
+        text = st.text_area(t("network.spec"), value=DEFAULT_SPEC, key="net_spec",
+                            max_chars=4000, help=t("network.spec_help"), height=80)
+        st.caption(t("network.notebook_howto"))
+        try:
+            layers = networks.parse_spec(text)
+            return source, t("network.typed"), layers, False
+        except networks.SpecError as error:
+            reason = t(f"network.spec_err_{error.code}", item=error.item,
+                       token=ui.escape_md(error.token[:40]), max=MAX_LAYERS)
+            st.error(t("network.bad_spec", reason=reason), icon=":material/error:")
+            st.info(t("network.fallback", net=DEFAULT_NET), icon=":material/info:")
+    else:
+        ui.check_param("net", list(networks.CATALOGUE))
+        name = st.selectbox(t("network.net"), networks.CATALOGUE,
+                            index=networks.CATALOGUE.index(DEFAULT_NET), key="net",
+                            bind="query-params", help=t("network.net_help"))
+        name = name or DEFAULT_NET
+        return source, name, catalogue_layers(name, *image_hw), name.startswith("efficientnet")
+    return "catalogue", DEFAULT_NET, catalogue_layers(DEFAULT_NET, *image_hw), False
+
+
+# ---------------------------------------------------------------- table and CSV
+
+
+def table_rows(rows) -> list[dict]:
+    """The per-layer rows with translated headers."""
+    return [{t(f"network.col_{k}"): v for k, v in row.values().items()} for row in rows]
+
+
+def csv_text(rows) -> str:
+    return networks.layer_csv(rows, {k: t(f"network.col_{k}") for k in networks.TABLE_COLUMNS})
+
+
+# ---------------------------------------------------------------- layer, cell and the views
+
+
+def layer_ui(rows) -> int:
+    """Index (0-based) of the chosen layer among those with a map on this photo."""
+    usable = [r.index - 1 for r in rows if min(r.map_size) > 0 and not r.global_]
+    if not usable:
+        return -1
+    choice = st.selectbox(t("network.layer"), usable, index=len(usable) - 1, key="net_layer",
+                          format_func=lambda i: f"{i + 1} · {rows[i].name}",
+                          help=t("network.layer_help"))
+    return usable[-1] if choice is None else int(choice)
+
+
+def cell_ui(size: tuple[int, int], layer: int) -> tuple[int, int]:
+    """Row and column of the cell (inputs keyed by layer and map size: a new map starts
+    from its centre instead of an out-of-range value)."""
+    h, w = size
+    left, right = st.columns(2)
+    suffix = f"{layer}_{h}x{w}"
+    row = left.number_input(t("network.row", h=h), 0, h - 1, h // 2, key=f"net_row_{suffix}")
+    col = right.number_input(t("network.col", w=w), 0, w - 1, w // 2, key=f"net_col_{suffix}")
+    return min(int(row), h - 1), min(int(col), w - 1)
+
+
+def aspp_rates(jump: int) -> tuple[int, ...]:
+    """DeepLab v3's rates scaled to this stride: (6, 12, 18) x 16 / stride, at least 1."""
+    return tuple(max(1, round(r * 16 / jump)) for r in (6, 12, 18))
+
+
+def picture_section(choice, row, field, cell) -> None:
+    from pyramidviz.views import field_picture
+
+    H, W = choice.array.shape[:2]
+    box = field.cell_box(*cell, image_size=(H, W))
+    tile = field.stride_box((cell[0], cell[0] + 1), (cell[1], cell[1] + 1), image_size=(H, W))
+    left, right = st.columns([3, 2], gap="medium")
+    left.image(field_picture(choice.array, box, tile), width="stretch",
+               caption=t("network.picture_caption", row=cell[0], col=cell[1]))
+    full = field.cell_box(*cell)
+    with left:
+        explain_field(row, field, cell, full)
+    right.metric(t("network.col_field"), "×".join(map(str, field.size)))
+    right.metric(t("network.col_jump"), "×".join(map(str, field.jump)))
+    right.metric(t("network.col_effective_padding"), "×".join(map(str, field.padding)))
+    right.metric(t("network.col_map"), "×".join(map(str, row.map_size)))
+
+
+def explain_field(row, field, cell, full) -> None:
+    ui.explain("network.field_explain", layer=ui.escape_md(row.name), row=cell[0], col=cell[1],
+               r=field.size[0], rw=field.size[1], j=field.jump[0], p=field.padding[0],
+               y0=full.top, y1=full.bottom, x0=full.left, x1=full.right,
+               cy=f"{field.center(*cell)[0]:g}", cx=f"{field.center(*cell)[1]:g}")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def spp_view_payload(digest: str, size: tuple[int, int], field_key: tuple, _photo, _field):
+    from pyramidviz.views import spp_geometry_payload
+
+    return spp_geometry_payload(_photo, feature_size=size, levels=LEVELS, field=_field,
+                                photo_info=ui.photo_payload(digest, _photo))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def taps_view_payload(digest: str, size: tuple[int, int], field_key: tuple,
+                      rates: tuple[int, ...], _photo, _field):
+    from pyramidviz.views import taps_payload
+
+    return taps_payload(_photo, field=_field, feature_size=size, stride=_field.jump[0],
+                        rates=rates, kernel=3, photo_info=ui.photo_payload(digest, _photo))
+
+
+def views_section(choice, row, field, cell, label: str) -> None:
+    key = (field.size, field.jump, field.padding)
+    st.subheader(t("network.spp_title"))
+    st.info(t("network.geometry_only"), icon=":material/straighten:")
+    payload = spp_view_payload(choice.digest, row.map_size, key, choice.array, field)
+    labels = {**ui.labels("spp.v_", SPP_LABELS), **ui.labels("network.v_", (
+        "readout", "title_map", "title_vector", "winner", "no_winner")),
+        "views": {"cells": t("network.v_view_cells")},
+        "views_help": {"cells": t("network.v_view_cells_help")}}
+    ui.view("spp_bins", key="net_spp_view", payload=payload, labels=labels,
+            state={"level": LEVELS[0], "bin": 0, "view": "cells"},
+            token=ui.view_token(choice.digest, label, row.index, key))
+    ui.explain("network.spp_explain", h=row.map_size[0], w=row.map_size[1],
+               n=sum(n * n for n in LEVELS))
+    st.subheader(t("network.aspp_title"))
+    rates = aspp_rates(field.jump[0])
+    taps = taps_view_payload(choice.digest, row.map_size, key, rates, choice.array, field)
+    ui.view("taps", key="net_taps_view", payload=taps, labels=ui.labels("aspp.v_", TAPS_LABELS),
+            state={"cell": list(cell)}, token=ui.view_token(choice.digest, label, row.index,
+                                                            key, cell),
+            testid="pv-net-taps", url_key=None, erf=False)
+    ui.explain("network.aspp_explain", j=field.jump[0], rates=", ".join(map(str, rates)),
+               px=", ".join(str(r * field.jump[0]) for r in rates))
+
+
+# ---------------------------------------------------------------- formula vs measured
+
+
+def measured_section(label: str, layers: list, tf_same: bool, catalogue: bool) -> None:
+    st.subheader(t("network.measure_title"))
+    ui.explain("network.measure_explain")
+    if not st.button(t("network.measure"), key="net_measure"):
+        return
+    key = (label, networks.format_spec(layers), tf_same, catalogue)
+    result = ui.computed(("net_measure", *key), lambda: _measure(label, layers, tf_same,
+                                                                 catalogue),
+                         what=t("network.measure"))
+    (H, W), f, m = result.input_hw, result.formula.clip(*result.input_hw), result.measured
+    st.dataframe([{t("network.m_what"): t("network.m_formula"),
+                   t("network.m_rows"): f"{f.top}–{f.bottom}", t("network.m_cols"):
+                   f"{f.left}–{f.right}"},
+                  {t("network.m_what"): t("network.m_measured"),
+                   t("network.m_rows"): f"{m.top}–{m.bottom}", t("network.m_cols"):
+                   f"{m.left}–{m.right}"}], hide_index=True)
+    message = t("network.m_agree" if result.agrees else "network.m_differ", H=H, W=W,
+                row=result.cell[0], col=result.cell[1])
+    (st.success if result.agrees else st.warning)(message)
+
+
+def _measure(label: str, layers: list, tf_same: bool, catalogue: bool):
+    import torch
+
+    from pyramidviz import netmodels
+
+    if not catalogue:
+        return netmodels.formula_vs_measured(layers, tf_same=tf_same)
+    dtype = torch.float32 if label.startswith("efficientnet") else torch.float64
+    module = netmodels.randomize_(netmodels.build(label), dtype=dtype)
+    return netmodels.formula_vs_measured(networks.network_layers(label), module,
+                                         tf_same=tf_same)
+
+
+# ---------------------------------------------------------------- page
+
+
+def main() -> None:
+    st.title(t("network.title"))
+    st.write(t("network.intro"))
+    choice = ui.current_image()
+    H, W = choice.array.shape[:2]
+    with ui.controls():
+        source, label, layers, tf_same = network_ui((H, W))
+    rows = networks.layer_table(layers, (H, W), tf_same=tf_same)
+    last = receptive_field(layers)[-1]
+    st.caption(t("network.summary", net=ui.escape_md(label), n=len(layers), r=last.size[0],
+                 j=last.jump[0], p=last.padding[0], H=H, W=W))
+    st.dataframe(table_rows(rows), hide_index=True, width="stretch", height=300)
+    st.download_button(t("common.download_csv"), csv_text(rows), "pyramidviz-network.csv",
+                       "text/csv", key="net_csv", on_click="ignore")
+    index = layer_ui(rows)
+    if index < 0:
+        st.warning(t("network.no_map", H=H, W=W), icon=":material/warning:")
+        return
+    row, field = rows[index], receptive_field(layers[: index + 1])[-1]
+    cell = cell_ui(row.map_size, index)
+    picture_section(choice, row, field, cell)
+    views_section(choice, row, field, cell, label)
+    measured_section(label, layers, tf_same, source == "catalogue")
+
+
+main()

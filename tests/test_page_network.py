@@ -1,0 +1,139 @@
+"""AppTest: the Your network page in both languages, every source, bad uploads and specs."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+from torch import nn
+
+from pyramidviz import networks
+from pyramidviz.receptive import receptive_field
+
+from apptest import open_page, view_data
+
+
+def open_network(**params: str) -> AppTest:
+    at = open_page("network", **params)
+    assert not at.exception, at.exception
+    return at
+
+
+def text(at: AppTest) -> str:
+    return "\n".join(str(el.value) for kind in ("markdown", "caption", "title", "subheader")
+                     for el in getattr(at, kind))
+
+
+def onnx_bytes() -> bytes:
+    module = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.ReLU(), nn.MaxPool2d(2),
+                           nn.Conv2d(4, 4, 3, padding=2, dilation=2))
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module.eval(), (torch.zeros(1, 3, 64, 64),), buffer, dynamo=False)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["English", "한국어"])
+def test_default_page_resnet50_in_both_languages(lang):
+    at = open_network(lang=lang)
+    title = at.title[0].value
+    assert title.startswith("Your network" if lang == "English" else "내 네트워크")
+    table = at.dataframe[0].value
+    assert len(table) == len(networks.catalogue()["resnet50"])
+    field_col = "Receptive field (px)" if lang == "English" else "수용 영역 (px)"
+    assert table[field_col].iloc[-1] == "427"
+    spp = view_data(at, "net_spp_view")["payload"]
+    taps = view_data(at, "net_taps_view")["payload"]
+    # the cat photo is 451 x 300: ResNet-50's last map (stride 32) is 10 x 15
+    assert spp["map"] == [10, 15] and taps["map"] == [10, 15] and spp["mode"] == "geometry"
+    assert taps["stride"] == 32 and [b["rate"] for b in taps["branches"]] == [None, 3, 6, 9]
+    assert spp["field"]["size"] == [427, 427]
+    assert len(at.get("image")) >= 2  # the photo in the sidebar, and the field on it
+    words = "Geometry only" if lang == "English" else "기하만"
+    assert any(words in info.value for info in at.info)
+
+
+def test_csv_has_translated_headers_and_every_layer():
+    at = open_network(lang="한국어", net="vgg16")
+    from pyramidviz import i18n
+
+    assert at.get("download_button")[0].proto.label == i18n.translate("ko",
+                                                                      "common.download_csv")
+    rows = at.dataframe[0].value
+    assert list(rows.columns)[:3] == ["#", "층", "커널"] and len(rows) == 18
+    assert rows["수용 영역 (px)"].iloc[-1] == "212" and rows["유효 패딩 (px)"].iloc[-1] == "90"
+
+
+
+def test_every_catalogue_net_renders():
+    for name in networks.CATALOGUE:
+        at = open_network(net=name)
+        field = receptive_field(networks.network_layers(name, (300, 451)))[-1]
+        assert view_data(at, "net_spp_view")["payload"]["field"]["size"] == list(field.size)
+
+
+def test_spec_source_and_a_bad_spec_keeps_the_page_working():
+    at = open_network()
+    at.radio(key="net_src_en").set_value("Typed spec").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table.iloc[:, 6]) == ["3", "7", "9", "25"]
+    at.text_area(key="net_spec").set_value("conv3 s2, relu").run()
+    assert not at.exception
+    assert "“relu”" in at.error[0].value and "item 2" in at.error[0].value
+    assert len(at.dataframe[0].value) == len(networks.catalogue()["resnet50"])  # fallback
+
+
+def test_onnx_upload_and_hostile_uploads():
+    at = open_network()
+    at.radio(key="net_src_en").set_value("ONNX file").run()
+    at.file_uploader(key="net_onnx").set_value(("net.onnx", onnx_bytes(),
+                                                "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert len(table) == 3 and table.iloc[-1, 6] == "21"  # 3, + (2-1) 2, + (5-1) 4
+    for name, data in (("x.onnx", b"\x00garbage" * 50), ("t.onnx", onnx_bytes()[:300]),
+                       ("<b>x</b>.onnx", b"")):
+        at.file_uploader(key="net_onnx").set_value((name, data, "application/octet-stream"))
+        at.run()
+        assert not at.exception, name
+        assert at.error and "Could not read" in at.error[0].value, name
+        assert len(at.dataframe[0].value) == len(networks.catalogue()["resnet50"])
+
+
+def test_formula_vs_measured_button():
+    at = open_network(net="vgg16")
+    at.button(key="net_measure").click().run()
+    assert not at.exception
+    assert at.success and "agree" in at.success[0].value
+
+
+def test_cell_and_layer_choice_move_the_field():
+    at = open_network(net="alexnet")
+    layer = at.selectbox(key="net_layer")
+    layer.set_value(0).run()  # conv1: 11 x 11 field, jump 4
+    assert not at.exception
+    spp = view_data(at, "net_spp_view")["payload"]
+    assert spp["field"]["size"] == [11, 11] and spp["field"]["jump"] == [4, 4]
+    keys = [n.key for n in at.number_input]
+    row_key = next(k for k in keys if k.startswith("net_row_"))
+    at.number_input(key=row_key).set_value(0).run()
+    assert not at.exception
+    assert "rows -2–9" in text(at)
+
+
+def test_korean_messages_for_a_bad_spec_and_a_bad_file():
+    at = open_network(lang="한국어")
+    at.radio(key="net_src_ko").set_value("글로 적기").run()
+    at.text_area(key="net_spec").set_value("conv3, conv3 s2 s2").run()
+    assert not at.exception
+    assert "2번 항목" in at.error[0].value and "두 번" in at.error[0].value
+    at.radio(key="net_src_ko").set_value("ONNX 파일").run()
+    at.file_uploader(key="net_onnx").set_value(("a.onnx", b"\x01\x02garbage",
+                                                "application/octet-stream")).run()
+    assert not at.exception
+    assert "ONNX 모델이 아닙니다" in at.error[0].value
