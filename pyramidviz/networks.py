@@ -14,8 +14,8 @@ ResNet v1.5 puts the stride on the 3x3 conv of the first unit of a stage, Mobile
 
 Bring your own: :func:`parse_spec` / :func:`format_spec` (a typed spec, from
 :mod:`pyramidviz.specs`), :func:`from_onnx` (an ONNX file, from :mod:`pyramidviz.onnxgraph`,
-imported on first use) and, from a notebook, :func:`pyramidviz.tracing.layers_of` on any
-``torch.nn.Module``.
+which imports the ``onnx`` package only when a file is read) and, from a notebook,
+:func:`pyramidviz.tracing.layers_of` on any ``torch.nn.Module``.
 
 Published values (Araujo et al., Distill 2019, Table 1; the same numbers are in
 google-research/receptive_field, README.md and RECEPTIVE_FIELD_TABLE.md, for TF-Slim models
@@ -52,13 +52,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from pyramidviz.onnxgraph import OnnxError, from_onnx
 from pyramidviz.receptive import Layer
 from pyramidviz.specs import SpecError, format_spec, parse_spec
-
-if TYPE_CHECKING:  # for type checkers; at run time the module __getattr__ at the end imports it
-    from pyramidviz.onnxgraph import OnnxError, from_onnx
 
 __all__ = ["CATALOGUE", "TABLE_COLUMNS", "LayerRow", "OnnxError", "ResNetUnit", "SpecError",
            "alexnet", "catalogue", "feature_sizes", "format_spec", "from_onnx", "layer_csv",
@@ -414,12 +411,3 @@ def layer_csv(rows: list[LayerRow], headers: dict[str, str]) -> str:
     writer.writerow([headers[key] for key in TABLE_COLUMNS])
     writer.writerows([list(row.values().values()) for row in rows])
     return buffer.getvalue()
-
-
-def __getattr__(name: str) -> object:
-    """Lazy re-export of :func:`pyramidviz.onnxgraph.from_onnx` (it imports ``onnx``)."""
-    if name in ("from_onnx", "OnnxError"):
-        from pyramidviz import onnxgraph
-
-        return getattr(onnxgraph, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
