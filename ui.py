@@ -24,7 +24,7 @@ import streamlit as st
 from pyramidviz import i18n, samples
 
 SAMPLES = samples.SAMPLES
-DEFAULT_SAMPLE = "chelsea"
+DEFAULT_SAMPLE = next(iter(SAMPLES))  # the picker opens on it: "astronaut"
 MIN_SIDE = 32
 """Smallest photo side the pages accept: below it the last stage has a 1 x 1 map."""
 

@@ -23,6 +23,7 @@ from ui import t
 OS_OPTIONS = ["8", "16", "32"]
 KERNELS = [1, 3, 5, 7]
 TAPS = ["stage3", "stage4", "stage5", "stage6", "stage7"]
+DEFAULT_TAP = "stage4"  # on the default photo its branch fields nest by rate; stage7 sees it all
 DEFAULT_STACK = (1, 2, 9)
 OUT_CHANNELS = 256
 RATE_LIMITS = {"min_count": 1, "max_count": aspp.MAX_RATES, "max_rate": aspp.MAX_RATE}
@@ -89,7 +90,7 @@ def settings_ui() -> Settings:
         kernel = c3.selectbox(t("aspp.kernel"), KERNELS, index=1, key="aspp_k",
                               bind="query-params", help=t("aspp.kernel_help"))
         ui.check_param("aspp_tap", TAPS)
-        tap = c4.selectbox(t("aspp.tap"), TAPS, index=len(TAPS) - 1, key="aspp_tap",
+        tap = c4.selectbox(t("aspp.tap"), TAPS, index=TAPS.index(DEFAULT_TAP), key="aspp_tap",
                            bind="query-params", help=t("aspp.tap_help"))
     rates = defaults
     if text.strip():

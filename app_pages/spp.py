@@ -22,7 +22,7 @@ from ui import t
 
 OUTPUT_STRIDE = 32
 SOURCES = [*TAPS, "image"]
-DEFAULT_TAP = "stage7"
+DEFAULT_TAP = "stage4"  # its bins see different parts of the photo; stage7 sees it all
 VIEWS = list(channel_views.CHANNEL_VIEWS)
 PRESETS = {"4-2-1": (4, 2, 1), "6-3-2-1": (6, 3, 2, 1), "3-2-1": (3, 2, 1), "custom": None}
 DEFAULT_LEVELS = (4, 2, 1)

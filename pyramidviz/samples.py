@@ -23,13 +23,16 @@ __all__ = ["DATA_DIR", "SAMPLES", "load_sample", "sample_bytes", "sample_path"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SAMPLES = {
+    "astronaut": "astronaut.png",
     "chelsea": "chelsea.png",
     "coffee": "coffee.png",
-    "astronaut": "astronaut.png",
     "camera": "camera.png",
     "rocket.jpg": "rocket.jpg",
 }
-"""Sample name (as the app's picker and links spell it) -> file in ``data/samples``."""
+"""Sample name (as the app's picker and links spell it) -> file in ``data/samples``.
+
+The app's default comes first: the 512 x 512 astronaut, the size of DeepLab's 513 x 513
+training crops, on which SPP's bins and ASPP's rates show their lesson at first sight."""
 
 
 def sample_path(name: str) -> Path:

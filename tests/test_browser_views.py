@@ -39,9 +39,13 @@ def state(locator, attribute: str = "data-state"):
     return json.loads(locator.get_attribute(attribute))
 
 
+PINNED = "img=chelsea&spp_src=stage7&aspp_tap=stage7"
+"""The photo and stages the oracles below are computed for (the app opens on astronaut)."""
+
+
 def open_view(page, server_url: str, path: str, testid: str):
     open_page(page, server_url)  # the router first, as a student would arrive
-    open_page(page, f"{server_url}{path}")
+    open_page(page, f"{server_url}{path}{'&' if '?' in path else '?'}{PINNED}")
     view = page.locator(f"[data-testid={testid}]")
     view.wait_for()
     page.evaluate(WATCH)
@@ -237,7 +241,7 @@ def test_a_shared_link_reopens_the_same_bin_and_cell(page, server_url, browser):
         again = other.locator("[data-testid=pv-spp-bins]")
         again.wait_for()
         assert state(again) == before
-        open_page(other, f"{server_url}/aspp?aspp_cell=2,7&aspp_os=8")
+        open_page(other, f"{server_url}/aspp?aspp_cell=2,7&aspp_os=8&{PINNED}")
         taps = other.locator("[data-testid=pv-aspp-taps]")
         taps.wait_for()
         assert state(taps)["cell"] == [2, 7] and state(taps)["stride"] == 8
