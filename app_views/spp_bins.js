@@ -5,12 +5,15 @@
 // Contract (browser tests): [data-testid=pv-spp-bins] tabindex=0, data-state JSON
 // {"level": n, "bin": b (0-based), "view": name}; ArrowRight / ArrowLeft step the bin.
 
+// Fallback only: the payload's "colours" (pyramidviz.palette) replace these on mount.
 const COLORS = { current: "#d55e00", winner: "#f0e442", stride: "#009e73", field: "#e69f00",
   grid: "rgba(255,255,255,0.85)", text: "#222" };
 
 export default function (component) {
   const { parentElement, data, setStateValue } = component;
   const P = data.payload, L = data.labels;
+  if (P.colours) Object.assign(COLORS, { current: P.colours.current, winner: P.colours.winner,
+    stride: P.colours.stride, field: P.colours.field });
   let root = parentElement.querySelector("[data-testid=pv-spp-bins]");
   if (!root) root = build(parentElement, L);
   root.classList.toggle("pv-present", !!data.present);  // scale to the screen

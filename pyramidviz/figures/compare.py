@@ -33,11 +33,17 @@ def outputs_figure(vector: np.ndarray, spatial: np.ndarray, *, titles: tuple[str
 def growth_figure(lengths: dict[str, list[int]], *, names: dict[str, str]) -> go.Figure:
     """Output length against image width: flat for SPP, growing with the area for ASPP."""
     fig = go.Figure()
-    for key, color in (("spp", style.BRANCH_COLORS[1]), ("aspp", style.BRANCH_COLORS[0])):
-        fig.add_trace(go.Scatter(x=lengths["side"], y=lengths[key], mode="lines+markers",
-                                 name=names[key], line={"color": color, "width": 3}))
+    for key, i in (("spp", 1), ("aspp", 0)):
+        fig.add_trace(go.Scatter(
+            x=lengths["side"], y=lengths[key], mode="lines+markers", name=names[key],
+            line={"color": style.BRANCH_COLORS[i], "width": 3, "dash": style.BRANCH_DASHES[i]},
+            marker={"symbol": style.BRANCH_SYMBOLS[i], "size": 9},
+            hovertemplate=f"{names['x']}: %{{x}}<br>{names['y']}: %{{y:,}}"
+                          f"<extra>{names[key]}</extra>"))
     values = [v for key in ("spp", "aspp") for v in lengths[key] if v > 0]
     fig.update_xaxes(title=names["x"])
     fig.update_yaxes(title=names["y"], type="log",
                      range=[np.log10(min(values)) - 0.3, np.log10(max(values)) + 0.3])
-    return base.styled(fig, height=style.SMALL_HEIGHT + 60, legend=True)
+    base.styled(fig, height=style.SMALL_HEIGHT + 60, legend=True)
+    fig.update_layout(legend={"orientation": "h", "y": -0.3, "yanchor": "top"})
+    return fig

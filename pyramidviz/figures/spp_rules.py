@@ -24,8 +24,8 @@ from pyramidviz.spp import bin_edges, paper_rule_report
 __all__ = ["rules_figure", "rules_height"]
 
 _ADAPTIVE = ("#0a84ff", "rgba(10,132,255,0.35)")  # line, fill
-_BROKEN = (style.HIGHLIGHT, "rgba(255,45,85,0.35)")
-_UNPOOLED = (style.HIGHLIGHT, "rgba(255,45,85,0.6)")
+_BROKEN = (style.HIGHLIGHT, "rgba(213,94,0,0.35)")
+_UNPOOLED = (style.HIGHLIGHT, "rgba(213,94,0,0.6)")
 _TEXT = "#333333"
 
 
