@@ -27,8 +27,8 @@ from pyramidviz.atrous import (
     hdc_check,
     stack_coverage,
     tap_cells,
-    taps_on_map,
     tap_offsets,
+    taps_on_map,
     valid_weight_counts,
 )
 from pyramidviz.checks import odd_kernel, positive_int, positive_ints
