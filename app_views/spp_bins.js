@@ -165,7 +165,7 @@ function draw(v) {
   v.viewButtons.forEach((x, i) => x.setAttribute("aria-pressed", i === v.view));
   const winner = wr === null ? L.no_winner : fmt(L.winner, { r: wr, c: wc });
   v.readout.textContent = fmt(L.readout, { k: b + 1, count: n * n, row, col, r0, r1, c0, c1,
-    mode: P.mode, value: num(value), winner,
+    mode: L[`mode_${P.mode}`] || P.mode, value: num(value), winner,
     stride: fmt(L.box, { x0: strideBox[1], x1: strideBox[3], y0: strideBox[0], y1: strideBox[2] }),
     field: fmt(L.box, { x0: fieldBox[1], x1: fieldBox[3], y0: fieldBox[0], y1: fieldBox[2] }) });
   S.title.textContent = fmt(L.title_map, { n, k: b + 1, count: n * n, value: num(value) });

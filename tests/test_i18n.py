@@ -132,7 +132,7 @@ def forbidden_numbers() -> list[re.Pattern]:
     numbers of three digits or more with or without thousands separators, pyramids and
     rate lists as text, and small counts next to what they count."""
     patterns = []
-    for name, value in facts().items():
+    for value in facts().values():
         if isinstance(value, str):
             patterns.append(re.compile(rf"(?<![\d,-]){re.escape(value)}(?![\d,-])"))
         elif value >= 100:
