@@ -151,3 +151,20 @@ def test_stride_box_is_centred_on_the_cell_centres(size, jump, pad, u0, n) -> No
     assert box.height == n * jump
     assert abs((box.top + box.bottom) / 2 - (first + last + 1 * (jump == 1)) / 2) <= 0.5
     assert box.top <= first < box.top + jump and box.bottom - jump <= last < box.bottom
+
+
+def test_whole_image_cells_equal_a_count_over_every_cell_box():
+    from pyramidviz.backbones import tap_info
+    from pyramidviz.receptive import Box
+
+    for (H, W), expected in (((512, 512), (441, 1024)), ((427, 640), (338, 1080)),
+                             ((1200, 1600), None)):
+        info = tap_info(16, "stage7", (H, W))
+        h, w = info.feature_size
+        brute = sum(info.field.cell_box(i, j, image_size=(H, W)) == Box(0, 0, H, W)
+                    for i in range(h) for j in range(w))
+        assert info.field.whole_image_cells((h, w), (H, W)) == brute
+        if expected:
+            assert (brute, h * w) == expected
+        else:
+            assert brute == 0  # a large upload: no cell sees the whole photo
