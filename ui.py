@@ -49,7 +49,10 @@ def page_path(name: str) -> str:
 VIEWS_DIR = Path(__file__).resolve().parent / "app_views"
 """The browser views' JS and CSS (one plain ES module per view plus ``common.js``)."""
 
-PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtons": [["toImage"]],
+                 "toImageButtonOptions": {"format": "png", "scale": 2}}
+"""One modebar button (save as PNG) per figure: a keyboard user tabs past each figure in one
+stop, not through a toolbar of zoom, pan and select buttons."""
 
 
 # ---------------------------------------------------------------- language and text

@@ -192,9 +192,11 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     maps = erf_maps(image.digest, settings.output_stride, settings.tap, point, settings.rates,
                     settings.kernel, image.array)
     branches = [(_branch_title(name, short=True), erf) for name, erf in maps.items()]
-    fig = panel_figs.erf_figure(branches, image_size=image.array.shape[:2],
-                                radius_label=t("aspp.erf_radius"), width_px=_width(1.0))
-    ui.plotly(fig, key="aspp_erf_fig", name="aspp-effective-fields")
+    figures = panel_figs.one_per_panel(panel_figs.erf_figure, branches,
+                                       image_size=image.array.shape[:2],
+                                       radius_label=t("aspp.erf_radius"), width_px=_width(1.0),
+                                       columns=len(branches))
+    _panel_columns(figures, key="aspp_erf_fig", name="aspp-effective-field")
     ui.explain("aspp.erf_explain")
     same = aspp.centre_only_rates(geo.feature_size, point, settings.rates,
                                   kernel=settings.kernel)
@@ -210,6 +212,14 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     np.save(buffer, np.stack([erf.map for erf in maps.values()]))
     st.download_button(t("aspp.download_erf_maps"), buffer.getvalue(), "aspp-erf-maps.npy",
                        "application/octet-stream", key="aspp_dl_erf_npy", on_click="ignore")
+
+
+def _panel_columns(figures, *, key: str, name: str) -> None:
+    """One figure per branch in columns: side by side on a wide screen, stacked on a
+    phone (Streamlit stacks columns below 640 px), so no panel title hits another."""
+    for i, (column, fig) in enumerate(zip(st.columns(len(figures)), figures, strict=True)):
+        with column:
+            ui.plotly(fig, key=f"{key}_{i}", name=f"{name}-{i + 1}")
 
 
 def _branch_title(name: str, *, short: bool = False) -> str:
@@ -236,9 +246,10 @@ def outputs_section(image, settings: Settings) -> None:
     maps = branch_maps(image.digest, settings.output_stride, settings.tap, settings.rates,
                        settings.kernel, channel, features)
     titles = {name: _branch_title(name, short=ui.presenting()) for name in maps}
-    fig = panel_figs.previews_figure(maps, titles=titles,
-                                     width_px=_width(1.0), title=t("aspp.prev_title"))
-    ui.plotly(fig, key="aspp_prev_fig", name="aspp-branch-outputs")
+    figures = panel_figs.one_per_panel(panel_figs.previews_figure, maps, titles=titles,
+                                       width_px=_width(1.0), columns=len(maps))
+    st.markdown(f"**{t('aspp.prev_title')}**")
+    _panel_columns(figures, key="aspp_prev_fig", name="aspp-branch-output")
     ui.explain("aspp.outputs_explain", h=h, w=w, k=settings.kernel)
     ui.download_array(np.stack(list(maps.values())), name="aspp-branch-outputs",
                       key="aspp_dl_prev",

@@ -260,10 +260,16 @@ def sizes_section(choice, tap, channels, stride, levels) -> None:
     titles = [t("spp.size_title", scale=scale, w=size[1], h=size[0], fh=fh, fw=fw),
               *(t(f"spp.{kind}_title", s=FIXED, fh=fixed_hw[0], fw=fixed_hw[1])
                 for kind in ("crop", "warp"))]
-    fig = sizes_figs.sizes_figure([photo, *fixed_inputs(choice.digest, choice.array)], titles,
-                                  stride=stride, bins=[levels[0], None, None],
-                                  width_px=width_px())
-    ui.plotly(fig, key="spp_sizes_fig", name="spp-sizes")
+    photos = [photo, *fixed_inputs(choice.digest, choice.array)]
+    widths = [p.shape[1] for p in photos]
+    # one figure per photo in columns as wide as the photos: one pixel scale side by side,
+    # stacked on a phone (so the titles never collide)
+    for i, column in enumerate(st.columns(widths)):
+        fig = sizes_figs.sizes_figure([photos[i]], [titles[i]], stride=stride,
+                                      bins=[[levels[0], None, None][i]],
+                                      width_px=int(width_px() * widths[i] / sum(widths)))
+        with column:
+            ui.plotly(fig, key=f"spp_sizes_fig_{i}", name=f"spp-sizes-{i + 1}")
     left, middle, right = st.columns(3)
     left.metric(t("spp.metric_photo"), f"{size[1]} × {size[0]} px")
     middle.metric(t("spp.metric_map"), f"{fh} × {fw}")

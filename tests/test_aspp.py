@@ -284,7 +284,8 @@ def test_multiply_adds_on_real_features_count_only_taps_on_the_map(size, rates):
     every = aspp_module.aspp_macs(c, o, rates, size)
     real = aspp_module.aspp_macs_on_map(c, o, rates, size)
     assert every - real == c * o * (9 * h * w * len(rates) - on_map)
-    assert aspp_module.atrous_tap_share(size, rates) == pytest.approx(on_map / (9 * h * w * len(rates)))
+    share = on_map / (9 * h * w * len(rates))
+    assert aspp_module.atrous_tap_share(size, rates) == pytest.approx(share)
 
 
 def test_only_44_percent_of_the_taps_touch_real_features_on_chelsea():

@@ -96,7 +96,8 @@ def glossary_problems(rows, glossary) -> list[str]:
                         text.find(c, max(0, match.start() - len(c)), match.end() + len(c)) >= 0
                         for c in contexts):
                     problems.append(f"{file}.{key}: “{entry['ko']}” outside {contexts}")
-            if entry.get("first_use") and (file, concept) not in first_seen:
+            if (entry.get("first_use") and (file, concept) not in first_seen
+                    and not key.endswith("title")):  # a heading; its first sentence glosses
                 match = re.search(re.escape(entry["ko"]), text)
                 if match:
                     first_seen.add((file, concept))

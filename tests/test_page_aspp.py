@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import numpy as np
 import pytest
@@ -29,10 +30,14 @@ def text(at: AppTest) -> str:
 
 
 def figure(at: AppTest, key: str) -> dict:
-    for chart in at.get("plotly_chart"):
-        if chart.proto.id.endswith(key):
-            return json.loads(chart.proto.spec)
-    raise AssertionError(f"no chart {key}")
+    """The chart ``key``, or the per-branch charts ``key_0``, ``key_1`` ... as one figure
+    (their data in order, the first one's layout)."""
+    found = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+             if re.search(rf"{key}(_\d+)?$", chart.proto.id)]
+    if not found:
+        raise AssertionError(f"no chart {key}")
+    return {"data": [d for spec in found for d in spec["data"]], "layout": found[0]["layout"],
+            "figures": len(found)}
 
 
 def values(v) -> np.ndarray:
