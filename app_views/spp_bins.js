@@ -128,9 +128,10 @@ function layout(P, width) {
     photo = { x: pad + map.width + gap, y: 26, s: hp / H, width: hp * W / H, height: hp };
     y = 26 + hp;
   }
-  const pyramid = { x: pad, y: y + 36, width: vbw - 2 * pad, height: narrow ? 80 : 86 };
-  const strip = { x: pad, y: pyramid.y + pyramid.height + 40, width: vbw - 2 * pad, height: 34 };
   const fs = narrow ? 22 : 15;  // type stays readable when a phone scales the view down
+  // the legend sits under the photo; the pyramid's level labels start a line below it
+  const pyramid = { x: pad, y: y + 36 + fs, width: vbw - 2 * pad, height: narrow ? 80 : 86 };
+  const strip = { x: pad, y: pyramid.y + pyramid.height + 40, width: vbw - 2 * pad, height: 34 };
   return { narrow, vbw, vbh: strip.y + strip.height + 30, map, photo, pyramid, strip, fs };
 }
 

@@ -25,8 +25,8 @@ TITLES_JS = """() => {
   main.querySelectorAll('h1, h2, h3').forEach((e) => add(e, 'heading'));
   main.querySelectorAll('.js-plotly-plot .gtitle, .js-plotly-plot .annotation-text')
     .forEach((e) => add(e, 'plotly'));
-  const roots = [main, ...[...main.querySelectorAll('*')]
-    .filter((e) => e.shadowRoot).map((e) => e.shadowRoot)];
+  const roots = [...main.querySelectorAll('*')]  // the browser views' shadow roots
+    .filter((e) => e.shadowRoot).map((e) => e.shadowRoot);
   roots.forEach((root) => root.querySelectorAll('svg text').forEach((e) => add(e, 'view')));
   return out;
 }"""
