@@ -111,6 +111,19 @@ function onKey(v, e) {
   if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
 }
 
+/** ``text`` broken between words into at most ``most`` lines of about ``width`` characters
+ * (the last line takes the rest): a phone's narrow view wraps its long titles. */
+function wrap(text, width, most) {
+  const lines = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && (line + " " + word).length > width && lines.length < most - 1) {
+      lines.push(line); line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return line ? [...lines, line] : lines;
+}
+
 /** Panel positions in viewBox units for the container's width (side by side or stacked). */
 function layout(P, width) {
   const [h, w] = P.map, H = P.photo.H, W = P.photo.W;
@@ -131,7 +144,8 @@ function layout(P, width) {
   const fs = narrow ? 22 : 15;  // type stays readable when a phone scales the view down
   // the legend sits under the photo; the pyramid's level labels start a line below it
   const pyramid = { x: pad, y: y + 36 + fs, width: vbw - 2 * pad, height: narrow ? 80 : 86 };
-  const strip = { x: pad, y: pyramid.y + pyramid.height + 40, width: vbw - 2 * pad, height: 34 };
+  const strip = { x: pad, y: pyramid.y + pyramid.height + 40 + (narrow ? 2 * fs * 1.35 : 0),
+    width: vbw - 2 * pad, height: 34 };
   return { narrow, vbw, vbh: strip.y + strip.height + 30, map, photo, pyramid, strip, fs };
 }
 
@@ -217,8 +231,15 @@ function buildScene(v) {
   m.style.cursor = "crosshair";
   // the strip image and level segments do not depend on the bin
   const st = geo.strip;
-  const title = svg("text", { x: st.x, y: st.y - 22, "font-size": geo.fs * 0.93, fill: COLORS.text }, S.strip);
-  title.textContent = fmt(L.title_vector, { n: P.vector.length });
+  // on a phone the title's parenthesis goes on a line of its own (layout leaves room)
+  const words = fmt(L.title_vector, { n: P.vector.length });
+  const lines = geo.narrow ? wrap(words, Math.floor(st.width / (geo.fs * 0.93 * 0.55)), 3)
+    : [words];
+  lines.forEach((line, i) => {
+    svg("text", { x: st.x, y: st.y - 22 - (lines.length - 1 - i) * geo.fs * 1.35,
+      "font-size": geo.fs * 0.93, fill: COLORS.text, "data-role": "vector-title" }, S.strip)
+      .textContent = line;
+  });
   svg("image", { x: st.x, y: st.y, width: st.width, height: st.height, href: P.vector.png,
     preserveAspectRatio: "none", style: "image-rendering:pixelated", "image-rendering": "pixelated" }, S.strip);
   P.levels.forEach((n, i) => {
