@@ -126,6 +126,10 @@ def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int,
     return panel_row(panels, width_px=width_px, title=title)
 
 
+MIN_PANEL_PX = 240
+"""Width a split panel's height is sized for, at least: phones stack the panels full width."""
+
+
 def one_per_panel(fig_builder, *args, columns: int, width_px: int, **kwargs) -> list[go.Figure]:
     """The figure ``fig_builder`` makes, one panel per figure (for columns that a phone
     stacks, so panel titles never collide and each panel gets the screen's width).
@@ -152,7 +156,8 @@ def one_per_panel(fig_builder, *args, columns: int, width_px: int, **kwargs) -> 
         w = xaxis["range"][1]
         h = abs(yaxis["range"][0] - yaxis["range"][1])
         margin = {**layout["margin"], "t": 30}
-        one.update_layout(height=int(width_px / columns * h / w) + margin["t"] + margin["b"],
+        panel_px = max(width_px / columns, MIN_PANEL_PX)  # a phone shows each one full width
+        one.update_layout(height=int(panel_px * h / w) + margin["t"] + margin["b"],
                           margin=margin)
         figures.append(one)
     return figures
