@@ -168,3 +168,23 @@ def test_whole_image_cells_equal_a_count_over_every_cell_box():
             assert (brute, h * w) == expected
         else:
             assert brute == 0  # a large upload: no cell sees the whole photo
+
+
+def test_stride_box_is_centred_on_the_cell_centre_under_tf_same_padding():
+    """Issue 12, item 6: at stride 32 the naive tile [u j, (u + 1) j) sits off the cell centre
+    (13.5 px across, 4.5 px down on Chelsea); the stride box is centred on it (to half a
+    pixel)."""
+    from pyramidviz.backbones import tap_info
+
+    info = tap_info(32, "stage7", (300, 451))
+    h, w = info.feature_size
+    offsets = set()
+    for u in range(h):
+        for v in range(w):
+            box = info.field.stride_box((u, u + 1), (v, v + 1))
+            cy, cx = info.field.center(u, v)
+            assert abs((box.top + box.bottom - 1) / 2 - cy) <= 0.5
+            assert abs((box.left + box.right - 1) / 2 - cx) <= 0.5
+            assert (box.height, box.width) == (32, 32)
+            offsets.add((cy - (u * 32 + 15.5), cx - (v * 32 + 15.5)))  # naive tile's middle
+    assert offsets == {(-4.5, -13.5)}
