@@ -120,10 +120,10 @@ function layout(P, width) {
   const H = P.photo.H, W = P.photo.W, panels = P.spp ? 2 : 1;
   const reach = Math.max(0, ...P.branches.map((b) => (b.rate ? b.rate * (P.kernel - 1) / 2 : 0) * P.stride));
   const m = Math.min(reach, 0.22 * Math.max(H, W));  // room for off-map taps around the photo
-  const narrow = width < 620 && panels === 2;
-  const vbw = narrow ? 600 : 1000, gap = 24, top = 26, legend = width < 620 ? 84 : 24;
+  const phone = width < 620, narrow = phone && panels === 2;  // phones: one panel per row
+  const vbw = phone ? 600 : 1000, gap = 24, top = 26, legend = phone ? 84 : 24;
   const cols = narrow ? 1 : panels;
-  const pw = (vbw - gap * (cols - 1)) / cols, s = Math.min(pw / (W + 2 * m), (narrow ? 380 : 470) / (H + 2 * m));
+  const pw = (vbw - gap * (cols - 1)) / cols, s = Math.min(pw / (W + 2 * m), (phone ? 380 : 470) / (H + 2 * m));
   const ph = (H + 2 * m) * s;
   const boxes = [];
   for (let i = 0; i < panels; i++) {
