@@ -183,7 +183,8 @@ def test_a_cell_off_a_smaller_map_falls_back_to_its_centre():
 def test_channel_selector_changes_the_branch_outputs():
     at = open_aspp()
     mean = figure(at, "aspp_prev_fig")
-    assert "not learned weights" in mean["layout"]["title"]["text"]
+    assert mean["figures"] == 5  # one figure per branch (phones stack them)
+    assert "not learned weights" in text(at)  # the row's title, above the figures
     at.selectbox(key="aspp_ch").set_value("5").run()
     assert not at.exception
     assert figure(at, "aspp_prev_fig") != mean
@@ -269,3 +270,20 @@ def test_korean_and_presentation_mode():
     labels = taps_view(at)["labels"]
     assert labels["legend_rate"] == "팽창률 {r} (맵 안 {valid}/{total})"
     assert taps_view(at)["present"] is True
+
+
+def test_statements_are_computed_from_the_geometry():
+    """Issue 12: whole-photo cells, batch-norm share, real-feature multiply-adds, lattice."""
+    at = open_aspp()
+    page = text(at)
+    from pyramidviz.backbones import tap_info
+
+    info = tap_info(16, "stage7", (300, 451))
+    whole = info.field.whole_image_cells(info.feature_size, (300, 451))
+    assert (whole, 19 * 29) == (475, 551)
+    assert "475 of the 551 cells of this map see the whole photo" in page
+    assert "2,706,432, of which 3,072 are batch-norm scales and shifts" in page
+    assert "land on the map 44% of the time" in page
+    assert "quarter lattice (49 of 169 offsets)" in page
+    ko = text(open_aspp(lang="한국어"))
+    assert "이 맵의 칸 551개 중 475개는" in ko and "그중 3,072개는 배치 정규화" in ko
