@@ -75,7 +75,11 @@ def image_ui() -> None:
             choice = ui.image_choice(safe_filename(upload.name), upload.getvalue(),
                                      is_upload=True)
         except ImageLoadError as error:
-            sidebar.error(ui.error_text(error))
+            # In the sidebar beside the uploader, and in the page: on a phone the sidebar
+            # is closed once a file is picked, and the student would see only the sample.
+            sidebar.error(ui.error_text(error), icon=":material/block:")
+            st.error(ui.t("common.upload_failed", msg=ui.error_text(error)),
+                     icon=":material/block:")
     if choice is None:
         choice = ui.image_choice(sample, ui.sample_bytes(sample), is_upload=False)
     st.session_state["_image"] = choice

@@ -43,7 +43,10 @@ def page_path(name: str) -> str:
 VIEWS_DIR = Path(__file__).resolve().parent / "app_views"
 """The browser views' JS and CSS (one plain ES module per view plus ``common.js``)."""
 
-PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtons": [["toImage"]],
+                 "toImageButtonOptions": {"format": "png", "scale": 2}}
+"""One modebar button (save as PNG) per figure: a keyboard user tabs past each figure in one
+stop, not through a toolbar of zoom, pan and select buttons."""
 
 
 # ---------------------------------------------------------------- language and text
@@ -229,9 +232,10 @@ def computed(key: tuple, fn, *, what: str):
         slot = st.empty()
         while True:
             if job.state == "queued":
-                slot.info(t("common.queued", what=what, n=pool.queued()), icon="⏳")
+                slot.info(t("common.queued", what=what, n=pool.queued()),
+                          icon=":material/hourglass_top:")
             else:
-                slot.info(t("common.computing", what=what), icon="⚙️")
+                slot.info(t("common.computing", what=what), icon=":material/progress_activity:")
             done, _ = concurrent.futures.wait([job.future], timeout=0.25)
             if done:
                 break
@@ -264,7 +268,7 @@ def check_param(key: str, valid: list[str] | tuple[str, ...]) -> None:
     """
     value = st.query_params.get(key)
     if value is not None and value not in valid:
-        st.warning(t("common.bad_param", key=key), icon="⚠️")
+        st.warning(t("common.bad_param", key=key), icon=":material/warning:")
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -304,7 +308,7 @@ def check_int_param(key: str, lo: int, hi: int) -> None:
     raw = st.query_params.get(key)
     if raw is not None and parse_int(raw, lo, hi) is None:
         del st.query_params[key]
-        st.warning(t("common.bad_param", key=key), icon="⚠️")
+        st.warning(t("common.bad_param", key=key), icon=":material/warning:")
 
 
 @contextlib.contextmanager
@@ -368,7 +372,7 @@ def url_int(key: str, lo: int, hi: int, default: int) -> int:
         return default
     value = parse_int(raw, lo, hi)
     if value is None:
-        st.warning(t("common.bad_param", key=key), icon="⚠️")
+        st.warning(t("common.bad_param", key=key), icon=":material/warning:")
         return default
     return value
 
@@ -384,5 +388,5 @@ def url_cell(key: str, size: tuple[int, int]) -> tuple[int, int]:
     cell = [parse_int(part, 0, top) for part, top in zip(parts, (h - 1, w - 1), strict=False)]
     if len(parts) == 2 and None not in cell:
         return cell[0], cell[1]
-    st.warning(t("common.bad_param", key=key), icon="⚠️")
+    st.warning(t("common.bad_param", key=key), icon=":material/warning:")
     return default

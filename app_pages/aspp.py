@@ -25,6 +25,7 @@ KERNELS = [1, 3, 5, 7]
 TAPS = ["stage3", "stage4", "stage5", "stage6", "stage7"]
 DEFAULT_TAP = "stage4"  # on the default photo its branch fields nest by rate; stage7 sees it all
 DEFAULT_STACK = (1, 2, 9)
+GRID_EXAMPLE, HDC_EXAMPLE = (2, 2, 2), (1, 2, 5)  # gridding and Wang et al.'s HDC rates
 OUT_CHANNELS = 256
 RATE_LIMITS = {"min_count": 1, "max_count": aspp.MAX_RATES, "max_rate": aspp.MAX_RATE}
 STACK_LIMITS = {"min_count": 2, "max_count": 6, "max_rate": 32}
@@ -69,7 +70,7 @@ def _parsed(text: str, fallback: tuple[int, ...], *, message: str, limits: dict,
         reason = t(f"aspp.err_{error.code}", min=limits["min_count"], n=limits["max_count"],
                    max=limits["max_rate"])
         st.error(t(message, text=ui.escape_md(text), reason=reason,
-                   rates=_rates_text(fallback)), icon="🚫")
+                   rates=_rates_text(fallback)), icon=":material/block:")
         return fallback
 
 
@@ -107,6 +108,9 @@ def settings_note(settings: Settings, geo, image_hw: tuple[int, int]) -> None:
     st.caption(t("aspp.map_info", tap=settings.tap, os=settings.output_stride, c=geo.channels,
                  h=h, w=w, j=geo.stride, fh=geo.field.size[0], fw=geo.field.size[1],
                  H=H, W=W))
+    whole, total = geo.field.whole_image_cells((h, w), (H, W)), h * w
+    st.caption(t("aspp.full_cells_all" if whole == total else "aspp.full_cells", n=whole,
+                 total=total, rest=total - whole))
 
 
 # ---------------------------------------------------------------- cached computations
@@ -189,9 +193,11 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     maps = erf_maps(image.digest, settings.output_stride, settings.tap, point, settings.rates,
                     settings.kernel, image.array)
     branches = [(_branch_title(name, short=True), erf) for name, erf in maps.items()]
-    fig = panel_figs.erf_figure(branches, image_size=image.array.shape[:2],
-                                radius_label=t("aspp.erf_radius"), width_px=_width(1.0))
-    ui.plotly(fig, key="aspp_erf_fig", name="aspp-effective-fields")
+    figures = panel_figs.one_per_panel(panel_figs.erf_figure, branches,
+                                       image_size=image.array.shape[:2],
+                                       radius_label=t("aspp.erf_radius"), width_px=_width(1.0),
+                                       columns=len(branches))
+    _panel_columns(figures, key="aspp_erf_fig", name="aspp-effective-field")
     ui.explain("aspp.erf_explain")
     same = aspp.centre_only_rates(geo.feature_size, point, settings.rates,
                                   kernel=settings.kernel)
@@ -200,12 +206,21 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     elif same:
         st.caption(t("aspp.erf_same", rates=_rates_text(same)))
     radii = np.array([[erf.r50, erf.r90] for erf in maps.values()])
+    rows = " | ".join(_branch_title(name, short=True) for name in maps)
     ui.download_array(radii, name="aspp-erf-radii", key="aspp_dl_radii",
-                      header=f"# rows: {' | '.join(maps)}\nr50_px,r90_px")
+                      header=t("aspp.csv_radii", rows=rows))
     buffer = io.BytesIO()
     np.save(buffer, np.stack([erf.map for erf in maps.values()]))
     st.download_button(t("aspp.download_erf_maps"), buffer.getvalue(), "aspp-erf-maps.npy",
                        "application/octet-stream", key="aspp_dl_erf_npy", on_click="ignore")
+
+
+def _panel_columns(figures, *, key: str, name: str) -> None:
+    """One figure per branch in columns: side by side on a wide screen, stacked on a
+    phone (Streamlit stacks columns below 640 px), so no panel title hits another."""
+    for i, (column, fig) in enumerate(zip(st.columns(len(figures)), figures, strict=True)):
+        with column:
+            ui.plotly(fig, key=f"{key}_{i}", name=f"{name}-{i + 1}")
 
 
 def _branch_title(name: str, *, short: bool = False) -> str:
@@ -232,13 +247,15 @@ def outputs_section(image, settings: Settings) -> None:
     maps = branch_maps(image.digest, settings.output_stride, settings.tap, settings.rates,
                        settings.kernel, channel, features)
     titles = {name: _branch_title(name, short=ui.presenting()) for name in maps}
-    fig = panel_figs.previews_figure(maps, titles=titles,
-                                     width_px=_width(1.0), title=t("aspp.prev_title"))
-    ui.plotly(fig, key="aspp_prev_fig", name="aspp-branch-outputs")
+    figures = panel_figs.one_per_panel(panel_figs.previews_figure, maps, titles=titles,
+                                       width_px=_width(1.0), columns=len(maps))
+    st.markdown(f"**{t('aspp.prev_title')}**")
+    _panel_columns(figures, key="aspp_prev_fig", name="aspp-branch-output")
     ui.explain("aspp.outputs_explain", h=h, w=w, k=settings.kernel)
     ui.download_array(np.stack(list(maps.values())), name="aspp-branch-outputs",
                       key="aspp_dl_prev",
-                      header=f"# rows: {' | '.join(maps)}; {h} x {w} cells each, row-major")
+                      header=t("aspp.csv_prev", h=h, w=w, rows=" | ".join(
+                          _branch_title(name, short=True) for name in maps)))
     shapes_table(C, (h, w), settings)
 
 
@@ -254,7 +271,10 @@ def shapes_table(channels: int, size: tuple[int, int], settings: Settings) -> No
               t("aspp.shape_shape"): [shape for _, shape in rows]}, hide_index=True)
     params = aspp.aspp_parameter_count(channels, OUT_CHANNELS, rates, kernel=k)
     macs = aspp.aspp_macs(channels, OUT_CHANNELS, rates, size, kernel=k)
-    st.caption(t("aspp.params", n=params, c=channels, m=macs / 1e9, r=len(rates), k=k))
+    real = aspp.aspp_macs_on_map(channels, OUT_CHANNELS, rates, size, kernel=k)
+    st.caption(t("aspp.params", n=params, c=channels, m=macs / 1e9, r=len(rates), k=k,
+                 bn=aspp.aspp_batchnorm_parameter_count(OUT_CHANNELS, rates), real=real / 1e9,
+                 share=aspp.atrous_tap_share(size, rates, kernel=k)))
 
 
 # ---------------------------------------------------------------- 4: valid weights
@@ -275,7 +295,8 @@ def valid_section(settings: Settings, geo) -> None:
     with right:
         ui.explain("aspp.valid_explain", h=h, w=w, k=settings.kernel)
         st.markdown(t("aspp.valid_pooling"))
-    header = "rate," + ",".join(f"share_{c}_valid" for c in table.counts)
+    header = ",".join([t("aspp.csv_valid_rate"), *(t("aspp.csv_valid_share", c=c)
+                                                      for c in table.counts)])
     ui.download_array(np.column_stack([table.rates, table.share]), name="aspp-valid-weights",
                       key="aspp_dl_valid", header=header)
 
@@ -299,16 +320,19 @@ def gridding_view_payload(stacks: tuple[tuple[int, ...], ...], kernel: int) -> d
 def gridding_section(settings: Settings) -> None:
     st.subheader(t("aspp.grid_header"))
     text = st.text_input(t("aspp.stack"), value=_rates_text(DEFAULT_STACK), key="aspp_stack",
-                         bind="query-params", help=t("aspp.stack_help"))
+                         bind="query-params",
+                         help=t("aspp.stack_help", max=STACK_LIMITS["max_rate"]))
     custom = _parsed(text, DEFAULT_STACK, message="aspp.bad_stack", limits=STACK_LIMITS,
                      distinct=False)
     reports = [atrous.hdc_check(rates, settings.kernel)
-               for rates in ((2, 2, 2), (1, 2, 5), custom)]
+               for rates in (GRID_EXAMPLE, HDC_EXAMPLE, custom)]
     payload = gridding_view_payload(tuple(r.rates for r in reports), settings.kernel)
     ui.view("gridding", key="aspp_grid_view", payload=payload,
             labels=ui.labels("aspp.g_", GRID_LABELS), state={},
             token=ui.view_token(payload["kernel"], [s["rates"] for s in payload["stacks"]]))
-    ui.explain("aspp.grid_explain")
+    lattice = atrous.stack_coverage(GRID_EXAMPLE, settings.kernel)
+    ui.explain("aspp.grid_explain", reached=lattice.span ** 2 - lattice.holes,
+               total=lattice.span ** 2)
     for report in reports:
         coverage = atrous.stack_coverage(report.rates, settings.kernel)
         st.markdown(t("aspp.hdc_line", rates=_rates_text(report.rates),

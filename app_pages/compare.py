@@ -9,9 +9,11 @@ import ui
 from pyramidviz.aspp import rates_for_output_stride
 from pyramidviz.compare import aspp_cost, output_lengths, spp_cost
 from pyramidviz.figures import compare as figs
+from pyramidviz.papers import DEEPLAB_CHANNELS
 from ui import t
 
 TAP = "stage7"
+OUT_CHANNELS = DEEPLAB_CHANNELS
 STRIDES = ["32", "16", "8"]
 PYRAMIDS = {"4-2-1": (4, 2, 1), "6-3-2-1": (6, 3, 2, 1), "3-2-1": (3, 2, 1)}
 
@@ -65,15 +67,17 @@ def cost_table(features_shape: tuple[int, int, int], levels, rates) -> None:
         row("values", f"{spp.output_elements:,}", f"{aspp.output_elements:,}"),
         row("resolution", t("compare.no"), t("compare.yes")),
         row("params", f"{spp.parameters:,}", f"{aspp.parameters:,}"),
-        row("ops", f"{spp.operations:,}", f"{aspp.operations:,}"),
+        row("ops", f"{spp.operations:,}",
+            t("compare.ops_aspp", n=aspp.operations, real=aspp.operations_on_map)),
         row("next", t("compare.next_spp", n=spp.output_elements), t("compare.next_aspp")),
     ], hide_index=True)
     ui.explain("compare.cost_explain")
-    numbers = np.array([[spp.output_elements, spp.parameters, spp.operations],
-                        [aspp.output_elements, aspp.parameters, aspp.operations]], np.int64)
+    numbers = np.array([[cost.output_elements, cost.parameters, cost.operations,
+                         cost.operations_on_map, cost.next_layer_parameters]
+                        for cost in (spp, aspp)], np.int64)
     with st.expander(t("compare.download")):
         ui.download_array(numbers, name="compare-costs", key="cmp_costs",
-                          header="output_values,parameters,operations (rows: SPP, ASPP)")
+                          header=t("compare.csv_costs"))
 
 
 SEES_LABELS = ("role", "aria", "hint", "save", "title_spp", "title_aspp", "legend_1x1",
@@ -123,9 +127,14 @@ def main() -> None:
     st.subheader(t("compare.outputs_title"))
     vector = spp_vector(image.digest, stride, levels, features)
     grid = aspp_map(image.digest, stride, rates, features)
-    fig = figs.outputs_figure(vector, grid, titles=(
-        t("compare.out_spp", n=vector.size), t("compare.out_aspp", c=256, h=h, w=w)))
-    ui.plotly(fig, key="cmp_outputs", name="compare-outputs")
+    # two figures in columns, so that a phone stacks them instead of squeezing the titles
+    left, right = st.columns([11, 9])
+    with left:
+        ui.plotly(figs.vector_figure(vector, title=t("compare.out_spp", n=vector.size)),
+                  key="cmp_outputs", name="compare-spp-output")
+    with right:
+        ui.plotly(figs.map_figure(grid, title=t("compare.out_aspp", c=OUT_CHANNELS, h=h, w=w)),
+                  key="cmp_outputs_map", name="compare-aspp-output")
     ui.explain("compare.outputs_explain")
 
     left, right = st.columns([3, 2])

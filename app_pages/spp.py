@@ -18,6 +18,7 @@ from pyramidviz.backbones import TAPS
 from pyramidviz.compare import feature_size
 from pyramidviz.figures import spp_rules as rules_figs
 from pyramidviz.figures import spp_sizes as sizes_figs
+from pyramidviz.papers import FIXED_INPUT
 from ui import t
 
 OUTPUT_STRIDE = 32
@@ -28,7 +29,9 @@ PRESETS = {"4-2-1": (4, 2, 1), "6-3-2-1": (6, 3, 2, 1), "3-2-1": (3, 2, 1), "cus
 DEFAULT_LEVELS = (4, 2, 1)
 POOLS = ["max", "avg"]
 SCALES = ["0.5", "0.75", "1", "1.5"]
-FIXED = 224
+FIXED = FIXED_INPUT
+RULE_EXAMPLE = (7, 4)  # a, n: the adaptive rule's end is exclusive (bin 0 is cells 0-1)
+SHARE_EXAMPLE = (10, 4)  # a, n: two neighbouring bins that share no cell
 WIDTH, PRESENT_WIDTH = 880, 1000  # about how wide a figure shows (px), to size its height
 CSV_LIMIT = 50_000  # larger arrays are offered as NPY only (CSV text would slow every rerun)
 
@@ -84,7 +87,8 @@ def levels_ui(container) -> tuple[int, ...]:
         st.session_state["_spp_levels"] = levels
         return levels
     text = container.text_input(t("spp.custom"), value="5, 3, 1", key="spp_custom",
-                                bind="query-params", max_chars=60, help=t("spp.custom_help"))
+                                bind="query-params", max_chars=60, help=t("spp.custom_help",
+                                                                     max_level=spp.MAX_LEVEL))
     try:
         levels = spp.parse_levels(text)
     except spp.LevelsError as error:
@@ -92,7 +96,7 @@ def levels_ui(container) -> tuple[int, ...]:
         reason = t(f"spp.err_{error.code}", value=ui.escape_md(str(error.value)),
                    max_count=spp.MAX_LEVEL_COUNT, max_level=spp.MAX_LEVEL)
         container.error(t("spp.bad_levels", text=ui.escape_md(text), reason=reason,
-                          levels="-".join(map(str, fallback))), icon="🚫")
+                          levels="-".join(map(str, fallback))), icon=":material/block:")
         return fallback
     st.session_state["_spp_levels"] = levels
     return levels
@@ -100,8 +104,11 @@ def levels_ui(container) -> tuple[int, ...]:
 
 def pool_ui(container) -> str:
     ui.check_param("spp_pool", POOLS)
+    # The options stay "max" / "avg" in every language (shared links keep working);
+    # the captions say what they mean in the reader's language.
     mode = container.radio(t("spp.pool"), POOLS, key="spp_pool", bind="query-params",
-                           horizontal=True, help=t("spp.pool_help"))
+                           horizontal=True, help=t("spp.pool_help"),
+                           captions=[t(f"spp.pool_{p}") for p in POOLS])
     return mode or "max"
 
 
@@ -111,7 +118,7 @@ def pool_ui(container) -> str:
 VIEW_LABELS = ("role", "aria", "level", "level_n", "view", "channel_n", "other", "other_help",
                "prev", "next", "play", "pause", "save", "readout", "winner", "no_winner", "box",
                "title_map", "title_photo", "title_vector", "level_grid", "legend_current",
-               "legend_stride", "legend_field")
+               "legend_stride", "legend_field", "mode_max", "mode_avg")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -135,7 +142,7 @@ def shown_channels(features: np.ndarray, top: tuple[int, ...]) -> tuple[str, ...
     asked = st.query_params.get("spp_view")
     if asked is not None and asked not in names:
         if ui.parse_int(asked, 0, features.shape[0] - 1) is None:
-            st.warning(t("common.bad_param", key="spp_view"), icon="⚠️")
+            st.warning(t("common.bad_param", key="spp_view"), icon=":material/warning:")
         else:
             names.append(str(int(asked)))
     return tuple(names)
@@ -179,7 +186,8 @@ def grids_note(mode: str, channels: int) -> None:
     for channel in VIEWS:
         meaning = channel_views.grids_meaning(channel, mode)
         if meaning != "entries":
-            st.caption(t(f"spp.grids_{meaning}", channel=channel, mode=mode, c=channels))
+            st.caption(t(f"spp.grids_{meaning}", channel=t(f"spp.v_view_{channel}"),
+                         mode=t(f"spp.mode_{mode}"), c=channels))
 
 
 def pyramid_section(vector, channels, levels, mode) -> None:
@@ -188,8 +196,8 @@ def pyramid_section(vector, channels, levels, mode) -> None:
     st.metric(t("spp.vector_length"), length)
     levels_text = "-".join(map(str, levels))
     offer(vector, name=f"spp-vector-{levels_text}", key="spp_vec",
-          header=f"SPP vector (every channel pooled separately), levels {levels_text}, "
-                 f"{mode} pooling, C={channels}")
+          header=t("spp.csv_vector", levels=levels_text, mode=t(f"spp.mode_{mode}"),
+                   c=channels))
 
 
 def offer(array: np.ndarray, *, name: str, key: str, header: str) -> None:
@@ -212,13 +220,17 @@ def view_section(slot, choice, tap: str, features: np.ndarray, levels: tuple[int
     mode = pool_ui(slot)
     vector = pyramid_pool(choice.digest, tap, levels, mode, features)
     bins_view(choice, tap, features, levels, mode, geometry)
-    ui.explain("spp.bins_explain")
+    a, n = SHARE_EXAMPLE
+    edges = spp.bin_edges(a, n)
+    apart = next(i for i in range(n - 1) if edges[i][1] <= edges[i + 1][0])
+    (s1, e1), (s2, e2) = edges[apart], edges[apart + 1]
+    ui.explain("spp.bins_explain", a=a, n=n, s1=s1, e1=e1, s2=s2, e2=e2,
+               bins=" ".join(f"[{start}, {end})" for start, end in edges))
     grids_note(mode, features.shape[0])
     pyramid_section(vector, features.shape[0], levels, mode)
     with st.expander(t("spp.map_download")):
         offer(channel_views.channel_map(features, VIEWS[0]), name="spp-feature-map",
-              key="spp_map", header=f"max over channels ({features.shape[1]} x "
-                                    f"{features.shape[2]} cells)")
+              key="spp_map", header=t("spp.csv_map", h=features.shape[1], w=features.shape[2]))
 
 
 # ---------------------------------------------------------------- 3. sizes, 4. rules
@@ -246,10 +258,16 @@ def sizes_section(choice, tap, channels, stride, levels) -> None:
     titles = [t("spp.size_title", scale=scale, w=size[1], h=size[0], fh=fh, fw=fw),
               *(t(f"spp.{kind}_title", s=FIXED, fh=fixed_hw[0], fw=fixed_hw[1])
                 for kind in ("crop", "warp"))]
-    fig = sizes_figs.sizes_figure([photo, *fixed_inputs(choice.digest, choice.array)], titles,
-                                  stride=stride, bins=[levels[0], None, None],
-                                  width_px=width_px())
-    ui.plotly(fig, key="spp_sizes_fig", name="spp-sizes")
+    photos = [photo, *fixed_inputs(choice.digest, choice.array)]
+    widths = [p.shape[1] for p in photos]
+    # one figure per photo in columns as wide as the photos: one pixel scale side by side,
+    # stacked on a phone (so the titles never collide)
+    for i, column in enumerate(st.columns(widths)):
+        fig = sizes_figs.sizes_figure([photos[i]], [titles[i]], stride=stride,
+                                      bins=[[levels[0], None, None][i]],
+                                      width_px=int(width_px() * widths[i] / sum(widths)))
+        with column:
+            ui.plotly(fig, key=f"spp_sizes_fig_{i}", name=f"spp-sizes-{i + 1}")
     left, middle, right = st.columns(3)
     left.metric(t("spp.metric_photo"), f"{size[1]} × {size[0]} px")
     middle.metric(t("spp.metric_map"), f"{fh} × {fw}")
@@ -264,7 +282,7 @@ def sizes_section(choice, tap, channels, stride, levels) -> None:
 def size_row(row: sizes_figs.SizeRow, selected: str) -> dict[str, str]:
     """One row of the sizes table, translated (◀ marks the scale shown above)."""
     name = (f"{row.scale}×{' ◀' if row.scale == selected else ''}" if row.kind == "scaled"
-            else t(f"spp.{row.kind}"))
+            else t(f"spp.{row.kind}", s=FIXED))
     return {t("spp.col_input"): name, t("spp.col_photo"): f"{row.photo_hw[1]} × {row.photo_hw[0]}",
             t("spp.col_map"): f"{row.map_hw[0]} × {row.map_hw[1]}",
             t("spp.col_flat"): f"{row.flat:,}",
@@ -274,7 +292,9 @@ def size_row(row: sizes_figs.SizeRow, selected: str) -> dict[str, str]:
 def rules_section(feature_hw, levels) -> None:
     st.subheader(t("spp.rules_title"))
     ui.explain("spp.rules_explain")
-    st.info(t("spp.rule_used"), icon="ℹ️")
+    a, n = RULE_EXAMPLE
+    first, end = spp.bin_edges(a, n)[0]
+    st.info(t("spp.rule_used", a=a, n=n, first=first, last=end - 1), icon=":material/info:")
     labels = {k: t(f"spp.rule_{k}") for k in ("rows", "cols", "adaptive", "paper", "wrong",
                                               "uncovered", "zero", "count", "left")}
     height = rules_figs.rules_height(len(levels), scale=1.3 if ui.presenting() else 1.0)

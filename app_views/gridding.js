@@ -41,7 +41,7 @@ function show(v, layer) {
   const cols = (v.root.clientWidth || 1000) < 620 ? 1 : n;  // phones: one stack per row
   v.layer = layer;
   s.replaceChildren();
-  const W = cols * side + (cols - 1) * gap, rowH = side + 50, rows = Math.ceil(n / cols);
+  const W = cols * side + (cols - 1) * gap, rowH = side + 56, rows = Math.ceil(n / cols);
   setAttrs(s, { viewBox: `0 0 ${W} ${rows * rowH}`, "font-family": "Noto Sans, Noto Sans CJK KR, sans-serif" });
   svg("rect", { x: 0, y: 0, width: W, height: rows * rowH, fill: "#fff" }, s);
   const holes = [];
@@ -52,10 +52,10 @@ function show(v, layer) {
     holes.push(L.holes);
     const t = svg("text", { x: x0, y: y0 + 16, "font-size": 15, fill: "#222" }, s);
     t.textContent = fmt(v.L.title, { rates: stack.rates.slice(0, Math.min(layer, stack.rates.length)).join(", ") });
-    const u = svg("text", { x: x0, y: y0 + 34, "font-size": 13, fill: "#444" }, s);
+    const u = svg("text", { x: x0, y: y0 + 38, "font-size": 13, fill: "#444" }, s);
     u.textContent = fmt(v.L.holes, { holes: L.holes, total: L.span * L.span });
-    svg("rect", { x: x0, y: y0 + 42, width: side, height: side, fill: "#f4f4f4" }, s);
-    const g = svg("g", { transform: `translate(${x0 + off},${y0 + 42 + off}) scale(${cell})` }, s);
+    svg("rect", { x: x0, y: y0 + 46, width: side, height: side, fill: "#f4f4f4" }, s);
+    const g = svg("g", { transform: `translate(${x0 + off},${y0 + 46 + off}) scale(${cell})` }, s);
     svg("image", { x: 0, y: 0, width: L.span, height: L.span, href: L.png, preserveAspectRatio: "none",
       style: "image-rendering:pixelated", "image-rendering": "pixelated" }, g);
     const c = (L.span - 1) / 2;

@@ -5,12 +5,15 @@
 // Contract (browser tests): [data-testid=pv-spp-bins] tabindex=0, data-state JSON
 // {"level": n, "bin": b (0-based), "view": name}; ArrowRight / ArrowLeft step the bin.
 
+// Fallback only: the payload's "colours" (pyramidviz.palette) replace these on mount.
 const COLORS = { current: "#d55e00", winner: "#f0e442", stride: "#009e73", field: "#e69f00",
   grid: "rgba(255,255,255,0.85)", text: "#222" };
 
 export default function (component) {
   const { parentElement, data, setStateValue } = component;
   const P = data.payload, L = data.labels;
+  if (P.colours) Object.assign(COLORS, { current: P.colours.current, winner: P.colours.winner,
+    stride: P.colours.stride, field: P.colours.field });
   let root = parentElement.querySelector("[data-testid=pv-spp-bins]");
   if (!root) root = build(parentElement, L);
   root.classList.toggle("pv-present", !!data.present);  // scale to the screen
@@ -108,6 +111,19 @@ function onKey(v, e) {
   if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
 }
 
+/** ``text`` broken between words into at most ``most`` lines of about ``width`` characters
+ * (the last line takes the rest): a phone's narrow view wraps its long titles. */
+function wrap(text, width, most) {
+  const lines = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && (line + " " + word).length > width && lines.length < most - 1) {
+      lines.push(line); line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return line ? [...lines, line] : lines;
+}
+
 /** Panel positions in viewBox units for the container's width (side by side or stacked). */
 function layout(P, width) {
   const [h, w] = P.map, H = P.photo.H, W = P.photo.W;
@@ -125,9 +141,11 @@ function layout(P, width) {
     photo = { x: pad + map.width + gap, y: 26, s: hp / H, width: hp * W / H, height: hp };
     y = 26 + hp;
   }
-  const pyramid = { x: pad, y: y + 36, width: vbw - 2 * pad, height: narrow ? 80 : 86 };
-  const strip = { x: pad, y: pyramid.y + pyramid.height + 40, width: vbw - 2 * pad, height: 34 };
   const fs = narrow ? 22 : 15;  // type stays readable when a phone scales the view down
+  // the legend sits under the photo; the pyramid's level labels start a line below it
+  const pyramid = { x: pad, y: y + 36 + fs, width: vbw - 2 * pad, height: narrow ? 80 : 86 };
+  const strip = { x: pad, y: pyramid.y + pyramid.height + 40 + (narrow ? 2 * fs * 1.35 : 0),
+    width: vbw - 2 * pad, height: 34 };
   return { narrow, vbw, vbh: strip.y + strip.height + 30, map, photo, pyramid, strip, fs };
 }
 
@@ -162,7 +180,7 @@ function draw(v) {
   v.viewButtons.forEach((x, i) => x.setAttribute("aria-pressed", i === v.view));
   const winner = wr === null ? L.no_winner : fmt(L.winner, { r: wr, c: wc });
   v.readout.textContent = fmt(L.readout, { k: b + 1, count: n * n, row, col, r0, r1, c0, c1,
-    mode: P.mode, value: num(value), winner,
+    mode: L[`mode_${P.mode}`] || P.mode, value: num(value), winner,
     stride: fmt(L.box, { x0: strideBox[1], x1: strideBox[3], y0: strideBox[0], y1: strideBox[2] }),
     field: fmt(L.box, { x0: fieldBox[1], x1: fieldBox[3], y0: fieldBox[0], y1: fieldBox[2] }) });
   S.title.textContent = fmt(L.title_map, { n, k: b + 1, count: n * n, value: num(value) });
@@ -213,8 +231,15 @@ function buildScene(v) {
   m.style.cursor = "crosshair";
   // the strip image and level segments do not depend on the bin
   const st = geo.strip;
-  const title = svg("text", { x: st.x, y: st.y - 22, "font-size": geo.fs * 0.93, fill: COLORS.text }, S.strip);
-  title.textContent = fmt(L.title_vector, { n: P.vector.length });
+  // on a phone the title's parenthesis goes on a line of its own (layout leaves room)
+  const words = fmt(L.title_vector, { n: P.vector.length });
+  const lines = geo.narrow ? wrap(words, Math.floor(st.width / (geo.fs * 0.93 * 0.55)), 3)
+    : [words];
+  lines.forEach((line, i) => {
+    svg("text", { x: st.x, y: st.y - 22 - (lines.length - 1 - i) * geo.fs * 1.35,
+      "font-size": geo.fs * 0.93, fill: COLORS.text, "data-role": "vector-title" }, S.strip)
+      .textContent = line;
+  });
   svg("image", { x: st.x, y: st.y, width: st.width, height: st.height, href: P.vector.png,
     preserveAspectRatio: "none", style: "image-rendering:pixelated", "image-rendering": "pixelated" }, S.strip);
   P.levels.forEach((n, i) => {

@@ -10,7 +10,8 @@
 
 // Okabe-Ito colours and one marker shape per branch (colour-blind safe).
 const BRANCH = [["#0072b2", "circle"], ["#d55e00", "square"], ["#009e73", "diamond"],
-  ["#cc79a7", "triangle"], ["#e69f00", "star"], ["#56b4e9", "circle"], ["#000000", "square"]];
+  ["#882255", "triangle-up"], ["#56b4e9", "asterisk"], ["#f0e442", "triangle-down"], ["#000000", "cross"]];
+// (a fallback only: the payload's "colours" come from pyramidviz.palette)
 const INK = "#222", SPP_BIN = "#f0e442";
 
 export default function (component) {
@@ -119,10 +120,10 @@ function layout(P, width) {
   const H = P.photo.H, W = P.photo.W, panels = P.spp ? 2 : 1;
   const reach = Math.max(0, ...P.branches.map((b) => (b.rate ? b.rate * (P.kernel - 1) / 2 : 0) * P.stride));
   const m = Math.min(reach, 0.22 * Math.max(H, W));  // room for off-map taps around the photo
-  const narrow = width < 620 && panels === 2;
-  const vbw = narrow ? 600 : 1000, gap = 24, top = 26, legend = width < 620 ? 84 : 24;
+  const phone = width < 620, narrow = phone && panels === 2;  // phones: one panel per row
+  const vbw = phone ? 600 : 1000, gap = 24, top = 26, legend = phone ? 84 : 24;
   const cols = narrow ? 1 : panels;
-  const pw = (vbw - gap * (cols - 1)) / cols, s = Math.min(pw / (W + 2 * m), (narrow ? 380 : 470) / (H + 2 * m));
+  const pw = (vbw - gap * (cols - 1)) / cols, s = Math.min(pw / (W + 2 * m), (phone ? 380 : 470) / (H + 2 * m));
   const ph = (H + 2 * m) * s;
   const boxes = [];
   for (let i = 0; i < panels; i++) {
@@ -138,8 +139,10 @@ function marker(shape, x, y, size, attrs, parent) {
   const r = size;
   if (shape === "square") return svg("rect", { x: x - r * 0.85, y: y - r * 0.85, width: r * 1.7, height: r * 1.7, ...attrs }, parent);
   if (shape === "diamond") return svg("path", { d: `M${x},${y - r * 1.2}L${x + r * 1.2},${y}L${x},${y + r * 1.2}L${x - r * 1.2},${y}Z`, ...attrs }, parent);
-  if (shape === "triangle") return svg("path", { d: `M${x},${y - r * 1.2}L${x + r * 1.1},${y + r * 0.8}L${x - r * 1.1},${y + r * 0.8}Z`, ...attrs }, parent);
-  if (shape === "star") return svg("path", { d: `M${x - r},${y - r}L${x + r},${y + r}M${x - r},${y + r}L${x + r},${y - r}M${x - r * 1.3},${y}H${x + r * 1.3}`, ...attrs, "stroke-width": 3 }, parent);
+  if (shape === "triangle-down") return svg("path", { d: `M${x},${y + r * 1.2}L${x + r * 1.1},${y - r * 0.8}L${x - r * 1.1},${y - r * 0.8}Z`, ...attrs }, parent);
+  if (shape === "cross") return svg("path", { d: `M${x - r * 0.4},${y - r * 1.2}h${r * 0.8}v${r * 0.8}h${r * 0.8}v${r * 0.8}h${-r * 0.8}v${r * 0.8}h${-r * 0.8}v${-r * 0.8}h${-r * 0.8}v${-r * 0.8}h${r * 0.8}Z`, ...attrs }, parent);
+  if (shape === "triangle-up") return svg("path", { d: `M${x},${y - r * 1.2}L${x + r * 1.1},${y + r * 0.8}L${x - r * 1.1},${y + r * 0.8}Z`, ...attrs }, parent);
+  if (shape === "asterisk") return svg("path", { d: `M${x - r},${y - r}L${x + r},${y + r}M${x - r},${y + r}L${x + r},${y - r}M${x - r * 1.3},${y}H${x + r * 1.3}`, ...attrs, stroke: attrs.fill && attrs.fill !== "none" ? attrs.fill : attrs.stroke, "stroke-width": 3 }, parent);
   return svg("circle", { cx: x, cy: y, r, ...attrs }, parent);
 }
 
@@ -150,25 +153,27 @@ function draw(v) {
   const key = `${width < 620}`;
   if (v.layoutKey !== key) { v.layoutKey = key; v.geo = layout(P, width); buildScene(v); }
   const geo = v.geo, s = geo.s, cell = v.cell, branches = branchTaps(P, cell);
+  const BR = (P.colours && P.colours.branches) || BRANCH;
+  const SPP = P.colours || { bin: SPP_BIN, field: "#e69f00" };
   const [cy, cx] = [centre(P.field, 0, cell[0]), centre(P.field, 1, cell[1])];
   v.scene.overlays.forEach((g, panel) => {
     g.replaceChildren();
     const kind = P.spp && panel === 0 ? "spp" : "aspp";
     if (kind === "spp") {
       const bin = sppBin(P, cell);
-      svg("rect", { ...rectOf(bin.boxes[1]), fill: "none", stroke: BRANCH[4][0], "stroke-width": 3,
+      svg("rect", { ...rectOf(bin.boxes[1]), fill: "none", stroke: SPP.field, "stroke-width": 3,
         "stroke-dasharray": "8 5", "vector-effect": "non-scaling-stroke", "data-role": "spp-field" }, g);
-      svg("rect", { ...rectOf(bin.boxes[0]), fill: "rgba(240,228,66,0.25)", stroke: SPP_BIN, "stroke-width": 4,
+      svg("rect", { ...rectOf(bin.boxes[0]), fill: "rgba(240,228,66,0.25)", stroke: SPP.bin, "stroke-width": 4,
         "vector-effect": "non-scaling-stroke", "data-role": "spp-bin" }, g);
     } else {
       branches.forEach((b, i) => {
-        const [colour] = BRANCH[i % BRANCH.length];
+        const [colour] = BR[i % BR.length];
         svg("rect", { ...rectOf(b.box), fill: "none", stroke: colour, "stroke-width": 2.5,
           "stroke-dasharray": i ? `${4 + 2 * i} 4` : null, "vector-effect": "non-scaling-stroke",
           "data-role": "field", "data-branch": b.name }, g);
       });
       branches.slice().reverse().forEach((b, ri) => {
-        const i = branches.length - 1 - ri, [colour, shape] = BRANCH[i % BRANCH.length];
+        const i = branches.length - 1 - ri, [colour, shape] = BR[i % BR.length];
         b.taps.forEach((t) => marker(shape, t.x, t.y, (i === 0 ? 1.4 : 1) * 6 / s, t.on_map
           ? { fill: colour, stroke: "#fff", "stroke-width": 1.2, "vector-effect": "non-scaling-stroke" }
           : { fill: "none", stroke: colour, "stroke-width": 2, "vector-effect": "non-scaling-stroke" }, g));
@@ -189,7 +194,7 @@ function draw(v) {
     return at;
   };
   branches.forEach((b, i) => {
-    const [colour, shape] = BRANCH[i % BRANCH.length];
+    const [colour, shape] = BR[i % BR.length];
     const label = fmt(b.rate === null ? L.legend_1x1 : L.legend_rate, { r: b.rate, valid: b.valid, total: b.k * b.k });
     const [lx, ly] = place(16 + label.length * fs * 0.55 + 18);
     marker(shape, lx + 6, ly - 4, 5, { fill: colour, stroke: colour }, lg);
@@ -198,7 +203,7 @@ function draw(v) {
   if (P.spp) {
     const label = fmt(L.legend_bin, { n: P.spp.level });
     const [lx, ly] = place(20 + label.length * fs * 0.55);
-    svg("rect", { x: lx, y: ly - 10, width: 14, height: 10, fill: "rgba(240,228,66,0.4)", stroke: SPP_BIN, "stroke-width": 3 }, lg);
+    svg("rect", { x: lx, y: ly - 10, width: 14, height: 10, fill: "rgba(240,228,66,0.4)", stroke: SPP.bin, "stroke-width": 3 }, lg);
     svg("text", { x: lx + 20, y: ly, "font-size": fs, fill: INK }, lg).textContent = label;
   }
   const parts = branches.filter((b) => b.rate !== null).map((b) =>

@@ -28,20 +28,22 @@ from pyramidviz.atrous import (
     stack_coverage,
     tap_cells,
     tap_offsets,
+    taps_on_map,
     valid_weight_counts,
 )
 from pyramidviz.checks import odd_kernel, positive_int, positive_ints
+from pyramidviz.papers import DEEPLAB_V3_RATES
 
 __all__ = [
     "ASPP", "ASPPConv", "ASPPPooling", "DEEPLAB_V3_RATES", "MAX_RATE", "MAX_RATES",
-    "RatesError", "aspp_macs", "aspp_parameter_count", "branch_previews", "centre_only_rates",
+    "RatesError", "aspp_batchnorm_parameter_count", "aspp_macs", "aspp_macs_on_map",
+    "aspp_parameter_count", "atrous_tap_share", "branch_previews", "centre_only_rates",
     "parse_rates", "rates_for_output_stride", "rates_source",
     # re-exported from pyramidviz.atrous
     "Coverage", "HDCReport", "effective_kernel_size", "hdc_check", "stack_coverage",
     "tap_offsets", "valid_weight_counts",
 ]
 
-DEEPLAB_V3_RATES: dict[int, tuple[int, int, int]] = {16: (6, 12, 18), 8: (12, 24, 36)}
 MAX_RATES = 6
 MAX_RATE = 128
 _SPLIT = re.compile(r"[\s,;]+")
@@ -261,6 +263,57 @@ def aspp_macs(in_channels: int, out_channels: int, rates: Sequence[int],
     h, w = (positive_int(v, "feature_hw") for v in feature_hw)
     n, k = len(positive_ints(rates, "rates")), odd_kernel(kernel)
     return h * w * c * o * (1 + k * k * n) + c * o + h * w * (n + 2) * o * o
+
+
+def aspp_batchnorm_parameter_count(out_channels: int, rates: Sequence[int]) -> int:
+    """Batch-norm scales and shifts inside :func:`aspp_parameter_count`: ``2 O (R + 3)``.
+
+    One batch norm per branch (1x1, ``R`` atrous, image pooling) and one after the
+    projection, each with ``O`` scales and ``O`` shifts.
+
+    Examples
+    --------
+    >>> aspp_batchnorm_parameter_count(256, (6, 12, 18))
+    3072
+    """
+    o = positive_int(out_channels, "out_channels")
+    return 2 * o * (len(positive_ints(rates, "rates")) + 3)
+
+
+def aspp_macs_on_map(in_channels: int, out_channels: int, rates: Sequence[int],
+                     feature_hw: tuple[int, int], *, kernel: int = 3) -> int:
+    """Multiply-adds of :class:`ASPP` that read real features, not zero padding.
+
+    :func:`aspp_macs` with each atrous branch's ``k² h w`` taps replaced by
+    :func:`pyramidviz.atrous.taps_on_map`: large rates push taps off the map, so this count,
+    unlike :func:`aspp_macs`, falls as the rates grow.
+
+    Examples
+    --------
+    >>> aspp_macs_on_map(1, 1, (6,), (2, 2))  # 4 + 4 (only the centre taps) + 1 + 4*3
+    21
+    >>> aspp_macs_on_map(1, 1, (1,), (2, 2)) == aspp_macs(1, 1, (1,), (2, 2)) - 4 * 5
+    True
+    """
+    c, o = positive_int(in_channels, "in_channels"), positive_int(out_channels, "out_channels")
+    h, w = (positive_int(v, "feature_hw") for v in feature_hw)
+    rates, k = positive_ints(rates, "rates"), odd_kernel(kernel)
+    taps = sum(taps_on_map((h, w), r, kernel=k) for r in rates)
+    return c * o * (h * w + taps) + c * o + h * w * (len(rates) + 2) * o * o
+
+
+def atrous_tap_share(feature_hw: tuple[int, int], rates: Sequence[int], *,
+                     kernel: int = 3) -> float:
+    """Share of the atrous branches' taps that land on the map (the rest read padding).
+
+    Examples
+    --------
+    >>> round(atrous_tap_share((19, 29), (6, 12, 18)), 4)  # 6,525 of 14,877
+    0.4386
+    """
+    h, w = (positive_int(v, "feature_hw") for v in feature_hw)
+    rates, k = positive_ints(rates, "rates"), odd_kernel(kernel)
+    return sum(taps_on_map((h, w), r, kernel=k) for r in rates) / (k * k * h * w * len(rates))
 
 
 def _dilated_average(features: Tensor, rate: int, kernel: int) -> Tensor:

@@ -29,7 +29,7 @@ from pyramidviz.receptive import Box, FieldInfo
 __all__ = [
     "BranchTaps", "Coverage", "HDCReport", "ValidWeights", "branch_taps", "conv_output_size",
     "effective_kernel_size", "hdc_check", "sliding_taps", "stack_coverage", "tap_cells",
-    "tap_offsets", "valid_weight_counts", "valid_weights_table",
+    "tap_offsets", "taps_on_map", "valid_weight_counts", "valid_weights_table",
 ]
 
 
@@ -151,6 +151,26 @@ def valid_weight_counts(
     counts = np.outer(_axis_valid_taps(h, rate, kernel), _axis_valid_taps(w, rate, kernel))
     values, freq = np.unique(counts, return_counts=True)
     return {int(v): float(f) / (h * w) for v, f in zip(values, freq, strict=True)}
+
+
+def taps_on_map(feature_size: int | tuple[int, int], rate: int, kernel: int = 3) -> int:
+    """Taps that read the map (not its zero padding), summed over every output position.
+
+    A same-size dilated conv makes ``k * k * h * w`` taps; only these touch real features,
+    so only they do useful multiply-adds. The kernel is separable, so the count is the
+    product of the per-axis counts ``a + 2 * sum_t max(a - t r, 0)``.
+
+    Examples
+    --------
+    >>> taps_on_map((19, 29), 6), taps_on_map((19, 29), 18), 9 * 19 * 29
+    (3375, 1071, 4959)
+    >>> taps_on_map(5, 1, kernel=1)
+    25
+    """
+    h, w = (feature_size, feature_size) if not isinstance(feature_size, tuple) else feature_size
+    h, w = positive_int(h, "feature_size"), positive_int(w, "feature_size")
+    kernel, rate = odd_kernel(kernel), positive_int(rate, "rate")
+    return int(_axis_valid_taps(h, rate, kernel).sum() * _axis_valid_taps(w, rate, kernel).sum())
 
 
 @dataclass(frozen=True)

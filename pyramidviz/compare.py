@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pyramidviz.aspp import aspp_macs, aspp_parameter_count
+from pyramidviz.aspp import aspp_macs, aspp_macs_on_map, aspp_parameter_count
+from pyramidviz.papers import SPPNET_FC6, VOC_CLASSES, deeplab_head_parameter_count
 from pyramidviz.spp import bin_edges, vector_length
 
-SPPNET_FC6 = 4096
-"""Width of SPP-net's first fully connected layer (fc6), the layer SPP feeds (He et al. 2015)."""
+__all__ = ["SPPNET_FC6", "ModuleCost", "aspp_cost", "feature_size", "output_lengths",
+           "spp_cost"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,12 @@ class ModuleCost:
     keeps_resolution : bool
         Whether the output still has the input's ``H x W`` grid.
     next_layer_parameters : int
-        Weights of the layer that consumes the output in the papers' networks: SPP-net's fc6
-        (``len * 4096``) for SPP; zero for ASPP, whose output is already the prediction's map.
+        Parameters of what consumes the output: for SPP an fc6 of SPP-net's width on this
+        vector (``len * 4096`` weights, hypothetical on a map that is not SPP-net's conv5);
+        for ASPP torchvision's DeepLab v3 head (3 x 3 conv, batch norm, 1 x 1 classifier
+        to PASCAL VOC's 21 classes, :func:`pyramidviz.papers.deeplab_head_parameter_count`).
+    operations_on_map : int
+        ``operations`` less the multiply-adds that read zero padding (equal for SPP).
     """
 
     name: str
@@ -47,6 +52,7 @@ class ModuleCost:
     operations: int
     keeps_resolution: bool
     next_layer_parameters: int
+    operations_on_map: int
 
     @property
     def output_elements(self) -> int:
@@ -74,7 +80,7 @@ def spp_cost(channels: int, feature_hw: tuple[int, int], levels: Sequence[int]) 
         comparisons += sum(r * c - 1 for r in rows for c in cols)
     length = vector_length(channels, levels)
     return ModuleCost("SPP", (channels, h, w), (length,), 0, comparisons * channels, False,
-                      length * SPPNET_FC6)
+                      length * SPPNET_FC6, comparisons * channels)
 
 
 def aspp_cost(channels: int, feature_hw: tuple[int, int], rates: Sequence[int], *,
@@ -86,12 +92,16 @@ def aspp_cost(channels: int, feature_hw: tuple[int, int], rates: Sequence[int], 
     >>> cost = aspp_cost(320, (25, 38), (6, 12, 18))
     >>> cost.output_shape, cost.parameters, cost.keeps_resolution
     ((256, 25, 38), 2706432, True)
+    >>> cost.next_layer_parameters  # DeepLab v3 head: 3x3 conv + BN + 1x1 classifier
+    595733
     """
     h, w = feature_hw
     return ModuleCost(
         "ASPP", (channels, h, w), (out_channels, h, w),
         aspp_parameter_count(channels, out_channels, rates),
-        aspp_macs(channels, out_channels, rates, (h, w)), True, 0)
+        aspp_macs(channels, out_channels, rates, (h, w)), True,
+        deeplab_head_parameter_count(out_channels, VOC_CLASSES),
+        aspp_macs_on_map(channels, out_channels, rates, (h, w)))
 
 
 def feature_size(image_hw: tuple[int, int], output_stride: int) -> tuple[int, int]:

@@ -3,7 +3,10 @@
 Every string the app shows lives in ``assets/i18n/<lang>/<section>.json``; one file per page
 (``common``, ``home``, ``spp``, ``aspp``, ``compare``) keeps the tables easy to review. Strings
 may hold ``str.format`` placeholders such as ``{n}``; both languages must use the same keys and
-the same placeholders, which :func:`table_problems` checks.
+the same placeholders, which :func:`table_problems` checks. Numbers the code knows
+(:func:`pyramidviz.papers.facts`: ``{fc6}``, ``{sppnet_bins}`` ...) are placeholders too,
+filled here, so no table types them; ``glossary.json`` beside the language folders holds the
+one Korean term per concept that every Korean string uses.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 
+from pyramidviz.papers import facts
+
 LANGUAGES = ("en", "ko")
 """Supported language codes, the first is the fallback."""
 
@@ -22,6 +27,8 @@ LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 """Each language's name in that language (what the switch shows)."""
 
 I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
+GLOSSARY = I18N_DIR / "glossary.json"
+"""One Korean term per concept (with its English term), see :func:`load_glossary`."""
 
 
 @cache
@@ -93,10 +100,33 @@ def table_problems(*, root: Path = I18N_DIR) -> list[str]:
     return problems
 
 
+def fill_facts(text: str) -> str:
+    """Fill the placeholders of ``text`` that name a :func:`~pyramidviz.papers.facts` entry;
+    leave the others (``{r}``, ``{valid}`` ...) for the caller or a browser view to fill.
+
+    Examples
+    --------
+    >>> fill_facts("fc6: {n:,} × {fc6:,}")
+    'fc6: {n:,} × 4,096'
+    """
+    known, out = facts(), []
+    for literal, name, spec, conversion in string.Formatter().parse(text):
+        out.append(literal)
+        if name is None:
+            continue
+        if name in known and not conversion:
+            out.append(format(known[name], spec))
+        else:
+            out.append("{" + name + (f"!{conversion}" if conversion else "")
+                       + (f":{spec}" if spec else "") + "}")
+    return "".join(out)
+
+
 def translate(lang: str, key: str, /, **values: object) -> str:
     """Look up ``key`` in ``lang`` (falling back to English) and fill its placeholders.
 
-    A missing key returns the key itself, so a gap shows up on screen instead of crashing.
+    Placeholders naming a fact of :func:`pyramidviz.papers.facts` are always filled; a
+    missing key returns the key itself, so a gap shows up on screen instead of crashing.
 
     Examples
     --------
@@ -104,4 +134,24 @@ def translate(lang: str, key: str, /, **values: object) -> str:
     '256 × 21 = 5,376'
     """
     text = load_table(lang).get(key) or load_table(LANGUAGES[0]).get(key, key)
-    return text.format(**values) if values else text
+    if values:
+        return text.format(**{**facts(), **values})
+    return fill_facts(text)
+
+
+@cache
+def load_glossary(path: Path = GLOSSARY) -> Mapping[str, Mapping[str, object]]:
+    """The Korean glossary: ``{concept: {"en": term, "ko": term, "variants": [...]}}``.
+
+    ``variants`` are words that must not stand for the concept in Korean text (the test
+    in ``tests/test_i18n.py`` fails on them); ``contexts``, where given, are the only
+    phrases in which the Korean term may appear.
+
+    Examples
+    --------
+    >>> load_glossary()["rate"]["ko"]
+    '팽창률'
+    """
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    return MappingProxyType({name: MappingProxyType(entry) for name, entry in entries.items()
+                             if not name.startswith("_")})

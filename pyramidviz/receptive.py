@@ -233,6 +233,32 @@ class FieldInfo:
         """
         return self.block_box((row, row + 1), (col, col + 1), image_size=image_size)
 
+    def whole_image_cells(self, feature_size: Pair, image_size: Pair) -> int:
+        """How many cells of a ``feature_size`` map see the whole ``image_size`` photo.
+
+        A cell sees the whole photo when its field box reaches past every border; the box
+        is separable, so the count is (rows that span the height) x (columns that span the
+        width). Cells near a border reach only part of the photo on the far side.
+
+        Examples
+        --------
+        >>> FieldInfo(size=(5, 5), jump=(1, 1), padding=(2, 2)).whole_image_cells((4, 4), (4, 4))
+        4
+        >>> FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0), global_=True).whole_image_cells(
+        ...     (3, 5), (3, 5))
+        15
+        """
+        (fh, fw), (height, width) = _pair(feature_size, "feature_size", minimum=1), _pair(
+            image_size, "image_size", minimum=1)
+        if self.global_:
+            return fh * fw
+        counts = []
+        for cells, side, size, jump, pad in zip((fh, fw), (height, width), self.size,
+                                                self.jump, self.padding, strict=True):
+            counts.append(sum(1 for u in range(cells)
+                              if u * jump - pad <= 0 and u * jump - pad + size >= side))
+        return counts[0] * counts[1]
+
     def stride_box(self, rows: Pair, cols: Pair, *, image_size: Pair | None = None) -> Box:
         """The ``j``-pixel tiles the cells ``rows x cols`` "own", centred on their centres.
 

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from PIL import Image
 
+from pyramidviz import palette
 from pyramidviz.atrous import conv_output_size, stack_coverage, tap_cells
 from pyramidviz.receptive import Box, FieldInfo
 from pyramidviz.spp import bin_edges
@@ -93,6 +94,21 @@ def photo_payload(photo: np.ndarray, *, side: int = PHOTO_SIDE) -> dict:
     image = Image.fromarray(photo).convert("RGB")
     image.thumbnail((side, side), Image.Resampling.LANCZOS)
     return {"src": _jpeg_uri(image), "H": int(height), "W": int(width)}
+
+
+def colours() -> dict:
+    """The palette every view draws with (:mod:`pyramidviz.palette`): ``branches`` as
+    ``[colour, marker]`` pairs in branch order, and the SPP view's named colours.
+
+    Examples
+    --------
+    >>> colours()["branches"][:2]
+    [['#0072b2', 'circle'], ['#d55e00', 'square']]
+    """
+    return {"branches": [[c, m] for c, m in zip(palette.BRANCH_COLORS, palette.BRANCH_MARKERS,
+                                                strict=True)],
+            "bin": palette.SPP_BIN, "winner": palette.SPP_BIN, "field": palette.FIELD,
+            "stride": palette.STRIDE, "current": palette.CURRENT}
 
 
 def _field(field: FieldInfo) -> dict:
@@ -196,6 +212,7 @@ def spp_payload(views: Mapping[str, np.ndarray], photo: np.ndarray, vector: np.n
     offsets = np.concatenate([[0], np.cumsum([channels * n * n for n in levels])[:-1]])
     lo, hi = (np.percentile(vector, [1, 99]) if vector.size else (0.0, 1.0))
     return {
+        "colours": colours(),
         "photo": photo_info or photo_payload(photo),
         "map": [int(h), int(w)],
         "field": _field(field),
@@ -372,6 +389,7 @@ def taps_payload(photo: np.ndarray, *, field: FieldInfo, feature_size: tuple[int
         "stride": int(stride),
         "kernel": int(kernel),
         "branches": branches,
+        "colours": colours(),
     }
     if spp_level is not None:
         image_hw = tuple(photo.shape[:2])

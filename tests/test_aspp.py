@@ -264,3 +264,34 @@ def test_branch_previews_validate() -> None:
         branch_previews(torch.zeros(1, 1, 4, 4), ())
     with pytest.raises(ValueError, match="kernel"):
         branch_previews(torch.zeros(1, 1, 4, 4), (1,), kernel=2)
+
+
+def test_batchnorm_share_of_the_parameters_matches_the_module():
+    module = aspp_module.ASPP(320, 256, (6, 12, 18))
+    bn = sum(p.numel() for m in module.modules() if isinstance(m, torch.nn.BatchNorm2d)
+             for p in m.parameters())
+    assert aspp_module.aspp_batchnorm_parameter_count(256, (6, 12, 18)) == bn == 3_072
+
+
+@pytest.mark.parametrize("size", [(19, 29), (7, 5), (3, 40)])
+@pytest.mark.parametrize("rates", [(6, 12, 18), (1, 2), (40,)])
+def test_multiply_adds_on_real_features_count_only_taps_on_the_map(size, rates):
+    """An explicit torch count: a ones kernel over a ones map counts the taps that land."""
+    h, w = size
+    c, o = 3, 4
+    on_map = sum(int(torch.nn.functional.conv2d(torch.ones(1, 1, h, w), torch.ones(1, 1, 3, 3),
+                                                padding=r, dilation=r).sum()) for r in rates)
+    every = aspp_module.aspp_macs(c, o, rates, size)
+    real = aspp_module.aspp_macs_on_map(c, o, rates, size)
+    assert every - real == c * o * (9 * h * w * len(rates) - on_map)
+    share = on_map / (9 * h * w * len(rates))
+    assert aspp_module.atrous_tap_share(size, rates) == pytest.approx(share)
+
+
+def test_only_44_percent_of_the_taps_touch_real_features_on_chelsea():
+    """Chelsea's 19 x 29 map at output stride 16 with DeepLab v3's rates."""
+    assert round(100 * aspp_module.atrous_tap_share((19, 29), (6, 12, 18))) == 44
+    real, every = (aspp_module.aspp_macs_on_map(320, 256, (6, 12, 18), (19, 29)),
+                   aspp_module.aspp_macs(320, 256, (6, 12, 18), (19, 29)))
+    assert real < every and every == aspp_module.aspp_macs(320, 256, (2, 3, 4), (19, 29))
+    assert aspp_module.aspp_macs_on_map(320, 256, (2, 3, 4), (19, 29)) > real  # rates change it

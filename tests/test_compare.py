@@ -81,8 +81,10 @@ def test_bin_of_finds_the_first_bin_holding_the_cell(size, bins):
 
 def test_figures_are_compact():
     rng = np.random.default_rng(0)
-    out = figs.outputs_figure(rng.random(6720), rng.random((19, 29)), titles=("a", "b"))
-    assert base.figure_bytes(out) < 300_000
-    assert all(trace.type == "image" for trace in out.data)
-    spec = json.loads(out.to_json())
-    assert spec["data"][0]["source"].startswith("data:image/png;base64,")
+    for out in (figs.vector_figure(rng.random(6720), title="a"),
+                figs.map_figure(rng.random((19, 29)), title="b")):
+        assert base.figure_bytes(out) < 300_000
+        assert [trace.type for trace in out.data] == ["image"]
+        spec = json.loads(out.to_json())
+        assert spec["data"][0]["source"].startswith("data:image/png;base64,")
+        assert spec["layout"]["title"]["text"] in ("a", "b")

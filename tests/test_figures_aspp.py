@@ -133,3 +133,18 @@ def test_panel_image_downsamples_large_maps_and_keeps_the_extent():
     assert shown.shape[:2] == (panels.PANEL_SIDE, panels.PANEL_SIDE // 2)
     assert trace.dx * shown.shape[1] == pytest.approx(300)
     assert trace.dy * shown.shape[0] == pytest.approx(600)
+
+
+def test_one_per_panel_splits_a_panel_row_keeping_its_colour_range_and_titles():
+    from pyramidviz.figures import aspp_panels
+
+    rng = np.random.default_rng(1)
+    maps = {"1x1": rng.random((5, 7)), "rate 6": 3 + rng.random((5, 7))}
+    row = aspp_panels.previews_figure(maps, titles={"1x1": "A", "rate 6": "B"}, title="t")
+    parts = aspp_panels.one_per_panel(aspp_panels.previews_figure, maps,
+                                      titles={"1x1": "A", "rate 6": "B"}, title="t",
+                                      columns=2, width_px=800)
+    assert [p.layout.annotations[0].text for p in parts] == ["A", "B"]
+    assert all(p.layout.title.text is None for p in parts)  # the page shows the row's title
+    assert [p.data[0].source for p in parts] == [t.source for t in row.data]  # same pixels
+    assert all(len(p.data) == 1 and p.data[0].xaxis == "x" for p in parts)

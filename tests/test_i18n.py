@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from pyramidviz import i18n
+from pyramidviz.papers import facts
 
 
 def test_tables_have_same_keys_and_placeholders():
@@ -55,3 +58,131 @@ def test_the_shared_tables_are_read_only() -> None:
     """Every session's thread shares one table per language: nobody may write to it."""
     with pytest.raises(TypeError):
         i18n.load_table("en")["common.app_title"] = "changed"  # type: ignore[index]
+
+
+# ---------------------------------------------------------------- one Korean vocabulary
+
+CITATIONS = re.compile(r"^home\.paper_")
+"""Paper references quote the English titles verbatim."""
+GLOSS = re.compile(r"\s?\([^()]*\)")
+
+
+def _korean_strings(root: Path = i18n.I18N_DIR) -> list[tuple[str, str, str]]:
+    """``(file, key, text)`` of every Korean string, files and keys in order, with the
+    placeholders taken out (they are filled by code, not read as prose)."""
+    rows = []
+    for path in sorted((root / "ko").glob("*.json")):
+        table = json.loads(path.read_text(encoding="utf-8"))
+        for key, text in table.items():
+            if not CITATIONS.match(f"{path.stem}.{key}"):
+                rows.append((path.stem, key, re.sub(r"\{[^{}]*\}", "", text)))
+    return rows
+
+
+def glossary_problems(rows, glossary) -> list[str]:
+    """Every use of a word outside the glossary, and every concept whose first use in a
+    file lacks its English term in parentheses."""
+    problems, first_seen = [], set()
+    for file, key, text in rows:
+        bare = GLOSS.sub("", text)  # "스트라이드(stride)": the gloss is no variant
+        for concept, entry in glossary.items():
+            for variant in entry.get("variants", []):
+                for match in re.finditer(variant, bare):
+                    problems.append(f"{file}.{key}: “{match.group()}” is not the glossary's "
+                                    f"“{entry['ko']}” ({concept})")
+            for match in re.finditer(re.escape(entry["ko"]), text):
+                contexts = entry.get("contexts")
+                if contexts and not any(
+                        text.find(c, max(0, match.start() - len(c)), match.end() + len(c)) >= 0
+                        for c in contexts):
+                    problems.append(f"{file}.{key}: “{entry['ko']}” outside {contexts}")
+            if (entry.get("first_use") and (file, concept) not in first_seen
+                    and not key.endswith("title")):  # a heading; its first sentence glosses
+                match = re.search(re.escape(entry["ko"]), text)
+                if match:
+                    first_seen.add((file, concept))
+                    after = re.match(r"\s?\(([^()]*)\)", text[match.end():])
+                    if not after or entry["en"].lower() not in after.group(1).lower():
+                        problems.append(f"{file}.{key}: first “{entry['ko']}” of {file} lacks "
+                                        f"“({entry['en']})”")
+    return problems
+
+
+def test_korean_uses_one_term_per_concept_and_glosses_it_first():
+    assert glossary_problems(_korean_strings(), i18n.load_glossary()) == []
+
+
+def test_glossary_check_fails_on_variants_and_a_missing_gloss():
+    glossary = i18n.load_glossary()
+    rows = [("p", "a", "팽창률(rate) 6"), ("p", "b", "비율 6의 가지(branch)"),
+            ("p", "c", "4 × 4 구간"), ("p", "d", "피라미드 단계마다"), ("p", "e", "셀 하나, 픽셀"),
+            ("p", "f", "stride 32, 아트러스 합성곱")]
+    problems = glossary_problems(rows, glossary)
+    for word in ("“비율”", "“구간”", "“단계” outside", "“셀”", "“stride”",
+                 "first “아트러스” of p lacks"):
+        assert any(word in p for p in problems), (word, problems)
+    assert not any(p.startswith("p.a:") for p in problems)  # glossed at first use
+    assert not any("픽셀" in p for p in problems)  # 픽셀 (pixel) is not 셀
+
+
+# ---------------------------------------------------------------- numbers come from the code
+
+
+def forbidden_numbers() -> list[re.Pattern]:
+    """Patterns for the digits of every fact the code computes (pyramidviz.papers.facts):
+    numbers of three digits or more with or without thousands separators, pyramids and
+    rate lists as text, and small counts next to what they count."""
+    patterns = []
+    for value in facts().values():
+        if isinstance(value, str):
+            patterns.append(re.compile(rf"(?<![\d,-]){re.escape(value)}(?![\d,-])"))
+        elif value >= 100:
+            digits = f"{value:,}".replace(",", ",?")
+            patterns.append(re.compile(rf"(?<![\d.,]){digits}(?![\d])"))
+        else:
+            patterns.append(re.compile(
+                rf"(?<![\d.,]){value}\s?(?:개 ?)?(?:bins?|빈|classes|클래스|× {value})"))
+    return patterns
+
+
+def digit_problems(tables: dict[str, dict[str, str]]) -> list[str]:
+    """Strings (placeholders taken out) that type a number the code computes."""
+    patterns = forbidden_numbers()
+    problems = []
+    for where, table in tables.items():
+        for key, text in table.items():
+            if CITATIONS.match(key):
+                continue
+            prose = re.sub(r"\{[^{}]*\}", "", text)
+            problems += [f"{where}: {key} types “{m.group()}”"
+                         for pattern in patterns for m in pattern.finditer(prose)]
+    return problems
+
+
+def test_no_table_types_a_number_the_code_computes():
+    tables = {lang: dict(i18n.load_table.__wrapped__(lang)) for lang in i18n.LANGUAGES}
+    assert digit_problems(tables) == []
+
+
+def test_digit_check_fails_on_typed_facts():
+    typed = {"en": {"a": "With 256 channels that is 5,376 numbers.", "b": "fc6: {n:,} × 4096",
+                    "c": "the paper also uses 6-3-2-1 (50 bins)", "d": "rates 6, 12, 18",
+                    "e": "crop to 224 × 224", "f": "{fc6:,} outputs, 50 % of the mass, 2019"}}
+    problems = digit_problems(typed)
+    for word in ("“256”", "“5,376”", "“4096”", "“6-3-2-1”", "“50 bins”", "“6, 12, 18”", "“224”"):
+        assert any(word in p for p in problems), (word, problems)
+    assert not any(": f types" in p for p in problems)
+
+
+def test_fact_placeholders_are_filled_from_the_code():
+    from pyramidviz.compare import aspp_cost
+    from pyramidviz.spp import vector_length
+
+    text = i18n.translate("en", "home.spp_body")
+    assert "{" not in text
+    assert f"{vector_length(256, (4, 2, 1)):,}" in text and "6,720" in text
+    assert "6-3-2-1 (50 bins)" in text
+    ko = i18n.translate("ko", "compare.next_aspp")
+    assert f"{aspp_cost(320, (19, 29), (6, 12, 18)).next_layer_parameters:,}" in ko
+    # a view's own placeholders stay for the browser to fill
+    assert i18n.translate("en", "aspp.v_legend_rate") == "rate {r} ({valid}/{total} on the map)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import numpy as np
 import pytest
@@ -31,10 +32,14 @@ def text(at: AppTest) -> str:
 
 
 def figure(at: AppTest, key: str) -> dict:
-    for chart in at.get("plotly_chart"):
-        if chart.proto.id.endswith(key):
-            return json.loads(chart.proto.spec)
-    raise AssertionError(f"no chart {key}")
+    """The chart ``key``, or the per-branch charts ``key_0``, ``key_1`` ... as one figure
+    (their data in order, the first one's layout)."""
+    found = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+             if re.search(rf"{key}(_\d+)?$", chart.proto.id)]
+    if not found:
+        raise AssertionError(f"no chart {key}")
+    return {"data": [d for spec in found for d in spec["data"]], "layout": found[0]["layout"],
+            "figures": len(found)}
 
 
 def values(v) -> np.ndarray:
@@ -180,7 +185,8 @@ def test_a_cell_off_a_smaller_map_falls_back_to_its_centre():
 def test_channel_selector_changes_the_branch_outputs():
     at = open_aspp()
     mean = figure(at, "aspp_prev_fig")
-    assert "not learned weights" in mean["layout"]["title"]["text"]
+    assert mean["figures"] == 5  # one figure per branch (phones stack them)
+    assert "not learned weights" in text(at)  # the row's title, above the figures
     at.selectbox(key="aspp_ch").set_value("5").run()
     assert not at.exception
     assert figure(at, "aspp_prev_fig") != mean
@@ -266,3 +272,20 @@ def test_korean_and_presentation_mode():
     labels = taps_view(at)["labels"]
     assert labels["legend_rate"] == "팽창률 {r} (맵 안 {valid}/{total})"
     assert taps_view(at)["present"] is True
+
+
+def test_statements_are_computed_from_the_geometry():
+    """Issue 12: whole-photo cells, batch-norm share, real-feature multiply-adds, lattice."""
+    at = open_aspp()
+    page = text(at)
+    from pyramidviz.backbones import tap_info
+
+    info = tap_info(16, "stage7", (300, 451))
+    whole = info.field.whole_image_cells(info.feature_size, (300, 451))
+    assert (whole, 19 * 29) == (475, 551)
+    assert "475 of the 551 cells of this map see the whole photo" in page
+    assert "2,706,432, of which 3,072 are batch-norm scales and shifts" in page
+    assert "land on the map 44% of the time" in page
+    assert "quarter lattice (49 of 169 offsets)" in page
+    ko = text(open_aspp(lang="한국어"))
+    assert "이 맵의 칸 551개 중 475개는" in ko and "그중 3,072개는 배치 정규화" in ko

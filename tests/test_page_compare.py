@@ -25,13 +25,24 @@ def table_cells(at: AppTest, index: int = 0) -> list[list[str]]:
 def test_default_view_shows_shapes_costs_and_three_figures():
     at = open_compare()
     assert at.title[0].value == "SPP vs ASPP, side by side"
-    assert len(figures(at)) == 2  # outputs and growth; the linked cell is a browser view
+    assert len(figures(at)) == 3  # SPP's strip, ASPP's map, growth; the cell is a view
     rows = {row[0]: row[1:] for row in table_cells(at)}
     # chelsea is 451 x 300: stage7 at output stride 16 is 320 x 19 x 29
     assert rows["Input"] == ["320 × 19 × 29", "320 × 19 × 29"]
     assert rows["Output values"] == ["6,720", f"{256 * 19 * 29:,}"]
     assert rows["Parameters of the module"] == ["0", "2,706,432"]
     assert "rates at this output stride: 6, 12, 18" in " ".join(c.value for c in at.caption)
+    # issue 12: the real DeepLab v3 head, an fc6 said to be hypothetical, real multiply-adds
+    from pyramidviz.aspp import aspp_macs, aspp_macs_on_map
+
+    spp_next, aspp_next = rows["What comes next (SPP: an fc6 as wide as SPP-net's; "
+                               "ASPP: DeepLab v3's head)"]
+    assert "595,733 parameters (5,397 in the classifier)" in aspp_next
+    assert spp_next.startswith("hypothetical fc6 on this vector: 6,720 × 4,096")
+    assert "ZF-5: 12,800 × 4,096" in spp_next
+    ops = rows["Work (SPP: comparisons; ASPP: multiply-adds, all taps / taps on real features)"]
+    assert ops[1] == (f"{aspp_macs(320, 256, (6, 12, 18), (19, 29)):,} / "
+                      f"{aspp_macs_on_map(320, 256, (6, 12, 18), (19, 29)):,}")
 
 
 def test_output_stride_and_pyramid_controls_change_the_numbers():
@@ -73,7 +84,7 @@ def test_link_reproduces_the_view():
 def test_garbage_parameters_fall_back_with_a_notice(params):
     at = open_compare(**params)
     assert any(next(iter(params)) in w.value for w in at.warning)
-    assert len(figures(at)) == 2
+    assert len(figures(at)) == 3
     assert view_data(at, "cmp_sees_view")["state"]["cell"] == [9, 14]
 
 

@@ -176,3 +176,40 @@ def test_an_output_stride_change_keeps_the_point_over_the_same_pixel(strides, h,
         assert abs(cy - y) <= new.stride / 2 and abs(cx - x) <= new.stride / 2
     # Keeping the index instead would move the point by up to the whole photo.
     assert new.field.nearest_cell(*new.field.center(*moved), new.feature_size) == moved
+
+
+def test_whole_image_cells_equal_a_count_over_every_cell_box():
+    from pyramidviz.backbones import tap_info
+    from pyramidviz.receptive import Box
+
+    for (H, W), expected in (((512, 512), (441, 1024)), ((427, 640), (338, 1080)),
+                             ((1200, 1600), None)):
+        info = tap_info(16, "stage7", (H, W))
+        h, w = info.feature_size
+        brute = sum(info.field.cell_box(i, j, image_size=(H, W)) == Box(0, 0, H, W)
+                    for i in range(h) for j in range(w))
+        assert info.field.whole_image_cells((h, w), (H, W)) == brute
+        if expected:
+            assert (brute, h * w) == expected
+        else:
+            assert brute == 0  # a large upload: no cell sees the whole photo
+
+
+def test_stride_box_is_centred_on_the_cell_centre_under_tf_same_padding():
+    """Issue 12, item 6: at stride 32 the naive tile [u j, (u + 1) j) sits off the cell centre
+    (13.5 px across, 4.5 px down on Chelsea); the stride box is centred on it (to half a
+    pixel)."""
+    from pyramidviz.backbones import tap_info
+
+    info = tap_info(32, "stage7", (300, 451))
+    h, w = info.feature_size
+    offsets = set()
+    for u in range(h):
+        for v in range(w):
+            box = info.field.stride_box((u, u + 1), (v, v + 1))
+            cy, cx = info.field.center(u, v)
+            assert abs((box.top + box.bottom - 1) / 2 - cy) <= 0.5
+            assert abs((box.left + box.right - 1) / 2 - cx) <= 0.5
+            assert (box.height, box.width) == (32, 32)
+            offsets.add((cy - (u * 32 + 15.5), cx - (v * 32 + 15.5)))  # naive tile's middle
+    assert offsets == {(-4.5, -13.5)}

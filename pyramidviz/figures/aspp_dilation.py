@@ -50,7 +50,8 @@ def valid_weights_figure(table: ValidWeights, *, marked: Sequence[int],
     top = int(table.rates.max())
     for i, rate in enumerate(marked):
         if rate <= top:
-            fig.add_vline(x=rate, line={"color": branch_color(i + 1), "width": 2, "dash": "dash"},
+            fig.add_vline(x=rate, line={"color": branch_color(i + 1), "width": 2,
+                                        "dash": style.BRANCH_DASHES[(i + 1) % 7]},
                           annotation_text=labels["rate"].format(r=rate),
                           annotation_position="top")
     fig.update_xaxes(title_text=labels["x"], range=[0.5, top + 0.5])

@@ -126,6 +126,43 @@ def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int,
     return panel_row(panels, width_px=width_px, title=title)
 
 
+MIN_PANEL_PX = 240
+"""Width a split panel's height is sized for, at least: phones stack the panels full width."""
+
+
+def one_per_panel(fig_builder, *args, columns: int, width_px: int, **kwargs) -> list[go.Figure]:
+    """The figure ``fig_builder`` makes, one panel per figure (for columns that a phone
+    stacks, so panel titles never collide and each panel gets the screen's width).
+
+    ``fig_builder`` is :func:`erf_figure` or :func:`previews_figure`; ``columns`` is how
+    many panels there are, ``width_px`` the width of the row they share on a wide screen.
+    """
+    fig = fig_builder(*args, width_px=width_px, **kwargs)
+    figures = []
+    for i in range(columns):
+        suffix = "" if i == 0 else str(i + 1)
+        x = f"x{suffix}"
+        traces = [t.update(xaxis="x", yaxis="y") for t in fig.data
+                  if (t.xaxis or "x") == x]
+        layout = fig.layout.to_plotly_json()
+        xaxis, yaxis = layout[f"xaxis{suffix}"], layout[f"yaxis{suffix}"]
+        xaxis.update(domain=[0, 1], anchor="y")
+        yaxis.update(domain=[0, 1], anchor="x", scaleanchor="x")
+        note = dict(layout["annotations"][i], xref="x domain", yref="y domain")
+        keep = {k: v for k, v in layout.items()
+                if not k.startswith(("xaxis", "yaxis")) and k != "title"}  # the page titles
+        one = go.Figure(data=traces, layout={**keep, "xaxis": xaxis, "yaxis": yaxis,
+                                             "annotations": [note]})
+        w = xaxis["range"][1]
+        h = abs(yaxis["range"][0] - yaxis["range"][1])
+        margin = {**layout["margin"], "t": 30}
+        panel_px = max(width_px / columns, MIN_PANEL_PX)  # a phone shows each one full width
+        one.update_layout(height=int(panel_px * h / w) + margin["t"] + margin["b"],
+                          margin=margin)
+        figures.append(one)
+    return figures
+
+
 def previews_figure(previews: Mapping[str, np.ndarray], *, titles: Mapping[str, str],
                     width_px: int = 900, title: str | None = None) -> go.Figure:
     """Each branch's ``(h, w)`` output side by side on one shared colour range.

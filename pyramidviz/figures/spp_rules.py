@@ -24,8 +24,8 @@ from pyramidviz.spp import bin_edges, paper_rule_report
 __all__ = ["rules_figure", "rules_height"]
 
 _ADAPTIVE = ("#0a84ff", "rgba(10,132,255,0.35)")  # line, fill
-_BROKEN = (style.HIGHLIGHT, "rgba(255,45,85,0.35)")
-_UNPOOLED = (style.HIGHLIGHT, "rgba(255,45,85,0.6)")
+_BROKEN = (style.HIGHLIGHT, "rgba(213,94,0,0.35)")
+_UNPOOLED = (style.HIGHLIGHT, "rgba(213,94,0,0.6)")
 _TEXT = "#333333"
 
 
@@ -44,6 +44,10 @@ def _lane_label(size: int, n: int, labels: Mapping[str, str]) -> tuple[str, bool
     if report.uncovered:
         text += labels["left"].format(k=len(report.uncovered))
     return text, report.ok
+
+
+LANES_END = 0.58
+"""Right end of the lanes (paper x): the window counts use the rest, enough on a phone."""
 
 
 def _rules_traces(size: int, levels: Sequence[int], labels: Mapping[str, str],
@@ -69,8 +73,9 @@ def _rules_traces(size: int, levels: Sequence[int], labels: Mapping[str, str],
                          meta={"role": role, "count": len(rects)})
               for role, rects in groups.items()]
     yref = "y" if panel == 1 else f"y{panel}"
-    notes = [{"text": text, "x": 0.67, "y": y, "xref": "paper", "yref": yref,
-              "xanchor": "left", "showarrow": False, "font": {"color": color}}
+    notes = [{"text": text, "x": LANES_END + 0.01, "y": y, "xref": "paper", "yref": yref,
+              "xanchor": "left", "showarrow": False,
+              "font": {"color": color, "size": style.FONT_SIZE - 2}}
              for text, y, color in zip(texts, text_y, colors, strict=True)]
     return traces, notes
 
@@ -127,7 +132,7 @@ def rules_figure(size_hw: tuple[int, int], levels: Sequence[int], *,
         layout.update(spec.panels([1], y=y, first=panel, square=False))
         suffix = "" if panel == 1 else "2"
         layout[f"xaxis{suffix}"].update(
-            range=[-0.2, size + 0.2], showticklabels=True, domain=[0, 0.66],
+            range=[-0.2, size + 0.2], showticklabels=True, domain=[0, LANES_END],
             tickvals=list(range(0, size + 1, max(1, size // 20))))
         layout[f"yaxis{suffix}"].update(tickvals=list(range(lanes)), ticktext=names,
                                         showticklabels=True, range=[lanes - 0.4, -0.6])

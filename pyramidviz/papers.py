@@ -1,0 +1,152 @@
+"""The numbers the papers state, and every number the app's prose quotes, in one place.
+
+Pure arithmetic (no torch), so the Home page can use it without loading a model. The i18n
+tables never type these digits: they hold placeholders (``{fc6}``, ``{sppnet_bins}`` ...)
+that :func:`facts` fills, so the prose cannot drift from the code
+(``tests/test_i18n.py`` fails on a table that types one of them).
+
+References
+----------
+.. [1] K. He, X. Zhang, S. Ren, J. Sun, "Spatial Pyramid Pooling in Deep Convolutional
+   Networks for Visual Recognition", TPAMI 37(9), 2015 (arXiv:1406.4729): Fig. 3 (a
+   4-2-1 pyramid on 256 conv5 channels), Sec. 2.3 (a 3-2-1 pyramid on a 13 x 13 conv5),
+   Sec. 3.1 and 4 (classification and detection use 6-3-2-1, 50 bins; on ZF-5's 256 conv5
+   channels a 12,800-d vector feeds fc6 of 4,096 units); 224 x 224 fixed inputs.
+.. [2] L.-C. Chen, G. Papandreou, F. Schroff, H. Adam, "Rethinking Atrous Convolution for
+   Semantic Image Segmentation", arXiv:1706.05587, 2017 (DeepLab v3), Sec. 3.3: rates
+   (6, 12, 18) at output stride 16, doubled at 8; 256 channels per branch; PASCAL VOC's 21
+   classes. torchvision's ``DeepLabHead`` (``models/segmentation/deeplabv3.py``): ASPP, a
+   3 x 3 conv 256 -> 256 with batch norm and ReLU, then a 1 x 1 classifier with bias.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from types import MappingProxyType
+
+FIXED_INPUT = 224
+"""Side of the fixed crop or warp classic CNNs need (SPP-net's single-size training)."""
+CONV5_CHANNELS = 256
+"""Channels of conv5 in SPP-net's networks (ZF-5, Convnet*-5, Overfeat-5/7): Fig. 3's 256."""
+FIG3_LEVELS = (4, 2, 1)
+"""The pyramid drawn in SPP-net's Fig. 3."""
+SPPNET_LEVELS = (6, 3, 2, 1)
+"""The pyramid SPP-net's classification and detection networks use (50 bins)."""
+EXAMPLE_LEVELS = (3, 2, 1)
+"""The pyramid of SPP-net's worked example (Sec. 2.3) ..."""
+EXAMPLE_MAP = 13
+"""... on a 13 x 13 conv5 map."""
+SPPNET_FC6 = 4096
+"""Outputs of SPP-net's first fully connected layer (fc6), the layer SPP feeds."""
+DEEPLAB_V3_RATES: dict[int, tuple[int, int, int]] = {16: (6, 12, 18), 8: (12, 24, 36)}
+"""DeepLab v3's atrous rates per output stride (Sec. 3.3)."""
+DEEPLAB_CHANNELS = 256
+"""Channels of every ASPP branch, of its projection and of the head's 3 x 3 conv."""
+VOC_CLASSES = 21
+"""PASCAL VOC 2012's 20 classes plus background: DeepLab v3's classifier outputs."""
+LITE0_LAST_CHANNELS = 320
+"""Channels of EfficientNet-Lite0's last stage (stage7), the map this app pools
+(``tests/test_papers.py`` checks it against :data:`pyramidviz.backbones.STAGES`)."""
+
+
+def bins(levels: Sequence[int]) -> int:
+    """Bins of a pyramid, ``sum(n * n)``.
+
+    Examples
+    --------
+    >>> bins(SPPNET_LEVELS), bins(FIG3_LEVELS), bins(EXAMPLE_LEVELS)
+    (50, 21, 14)
+    """
+    levels = tuple(levels)
+    if not levels or any(isinstance(n, bool) or not isinstance(n, int) or n < 1
+                         for n in levels):
+        raise ValueError(f"pyramid levels must be positive integers, got {levels!r}")
+    return sum(n * n for n in levels)
+
+
+def classifier_parameter_count(channels: int = DEEPLAB_CHANNELS,
+                               classes: int = VOC_CLASSES) -> int:
+    """Weights and biases of a 1 x 1 classifier ``channels -> classes``.
+
+    Examples
+    --------
+    >>> classifier_parameter_count()  # 256 * 21 + 21
+    5397
+    """
+    if min(channels, classes) < 1:
+        raise ValueError(f"channels and classes must be positive, got {channels!r}, {classes!r}")
+    return channels * classes + classes
+
+
+def deeplab_head_parameter_count(channels: int = DEEPLAB_CHANNELS,
+                                 classes: int = VOC_CLASSES) -> int:
+    """Trainable parameters after ASPP in torchvision's ``DeepLabHead``.
+
+    A 3 x 3 conv ``channels -> channels`` without bias, batch norm (scale and shift), ReLU,
+    and the 1 x 1 classifier with bias: ``9 O^2 + 2 O + O K + K``.
+
+    Examples
+    --------
+    >>> deeplab_head_parameter_count()  # 589,824 + 512 + 5,397
+    595733
+
+    References
+    ----------
+    torchvision ``DeepLabHead(in_channels, num_classes)``: ``ASPP(in_channels, [12, 24,
+    36])``, ``Conv2d(256, 256, 3, padding=1, bias=False)``, ``BatchNorm2d(256)``, ``ReLU``,
+    ``Conv2d(256, num_classes, 1)``.
+    """
+    if min(channels, classes) < 1:
+        raise ValueError(f"channels and classes must be positive, got {channels!r}, {classes!r}")
+    return 9 * channels * channels + 2 * channels + classifier_parameter_count(channels,
+                                                                               classes)
+
+
+def _dashes(levels: Sequence[int]) -> str:
+    return "-".join(map(str, levels))
+
+
+def _commas(values: Sequence[int]) -> str:
+    return ", ".join(map(str, values))
+
+
+@cache
+def facts() -> MappingProxyType:
+    """Every number the prose quotes, by the placeholder name the i18n tables use.
+
+    Returns
+    -------
+    Mapping of str to int or str
+        Read-only. Integers are formatted by the strings (``{sppnet_len:,}``); pyramids
+        and rate lists are ready-made text (``"6-3-2-1"``, ``"6, 12, 18"``).
+
+    Examples
+    --------
+    >>> f = facts()
+    >>> f["sppnet_levels"], f["sppnet_bins"], f["sppnet_len"], f["fc6"]
+    ('6-3-2-1', 50, 12800, 4096)
+    >>> f["fig3_len"], f["app_len"], f["head_params"]
+    (5376, 6720, 595733)
+    """
+    return MappingProxyType({
+        "fixed": FIXED_INPUT,
+        "conv5_c": CONV5_CHANNELS,
+        "fig3_levels": _dashes(FIG3_LEVELS),
+        "fig3_bins": bins(FIG3_LEVELS),
+        "fig3_len": CONV5_CHANNELS * bins(FIG3_LEVELS),
+        "sppnet_levels": _dashes(SPPNET_LEVELS),
+        "sppnet_bins": bins(SPPNET_LEVELS),
+        "sppnet_len": CONV5_CHANNELS * bins(SPPNET_LEVELS),
+        "example_levels": _dashes(EXAMPLE_LEVELS),
+        "example_map": EXAMPLE_MAP,
+        "fc6": SPPNET_FC6,
+        "app_c": LITE0_LAST_CHANNELS,
+        "app_len": LITE0_LAST_CHANNELS * bins(FIG3_LEVELS),
+        "v3_rates16": _commas(DEEPLAB_V3_RATES[16]),
+        "v3_rates8": _commas(DEEPLAB_V3_RATES[8]),
+        "aspp_c": DEEPLAB_CHANNELS,
+        "classes": VOC_CLASSES,
+        "classifier_params": classifier_parameter_count(),
+        "head_params": deeplab_head_parameter_count(),
+    })
