@@ -118,12 +118,14 @@ def settings_note(settings: Settings, geo, image_hw: tuple[int, int]) -> None:
 
 def erf_maps(digest: str, output_stride: int, tap: str, point: tuple[int, int],
              rates: tuple[int, ...], kernel: int, _array: np.ndarray) -> dict:
-    """``{branch: erf.ERFMap}`` (shared, read-only), computed once on the shared pool."""
-    from pyramidviz.erf import effective_receptive_field
+    """``{branch: erf.ERFMap}`` averaged over :func:`erf.erf_inputs` (shared, read-only),
+    computed once on the shared pool."""
+    from pyramidviz.erf import averaged_effective_receptive_field, erf_inputs
 
     def compute() -> dict:
-        result = effective_receptive_field(ui.backbone(output_stride), _array, tap=tap,
-                                           point=point, rates=rates, kernel=kernel)
+        result = averaged_effective_receptive_field(
+            ui.backbone(output_stride), erf_inputs(_array), tap=tap, point=point, rates=rates,
+            kernel=kernel)
         return dict(result.branches)
 
     return ui.computed(("erf", digest, output_stride, tap, point, rates, kernel), compute,
@@ -188,17 +190,33 @@ def taps_section(image, settings: Settings, geo) -> None:
     erf_section(image, settings, geo, cell)
 
 
+ERF_SCALES = ("common", "panel")
+
+
 def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
-    st.subheader(t("aspp.erf_header", row=point[0], col=point[1]))
+    from pyramidviz.erf import ERF_INPUTS as n
+    st.subheader(t("aspp.erf_header", row=point[0], col=point[1], n=n))
     maps = erf_maps(image.digest, settings.output_stride, settings.tap, point, settings.rates,
                     settings.kernel, image.array)
     branches = [(_branch_title(name, short=True), erf) for name, erf in maps.items()]
+    ui.check_param("aspp_erf_scale", ERF_SCALES)
+    scale = st.segmented_control(t("aspp.erf_scale"), ERF_SCALES, default="common",
+                                 key="aspp_erf_scale", bind="query-params",
+                                 format_func=lambda s: t(f"aspp.erf_scale_{s}"),
+                                 help=t("aspp.erf_scale_help")) or "common"
     figures = panel_figs.one_per_panel(panel_figs.erf_figure, branches,
                                        image_size=image.array.shape[:2],
                                        radius_label=t("aspp.erf_radius"), width_px=_width(1.0),
-                                       columns=len(branches))
+                                       columns=len(branches), common=scale == "common")
     _panel_columns(figures, key="aspp_erf_fig", name="aspp-effective-field")
-    ui.explain("aspp.erf_explain")
+    ui.explain("aspp.erf_explain", n=n)
+    st.markdown(f"**{t('aspp.erf_radial_header')}**")
+    radial = panel_figs.erf_radial_figure(
+        branches, labels={k: t(f"aspp.erf_radial_{k}") for k in ("x", "y", "r50", "r90",
+                                                                 "field")},
+        height=_height(style.FIGURE_HEIGHT))
+    ui.plotly(radial, key="aspp_erf_radial", name="aspp-effective-field-radius")
+    ui.explain("aspp.erf_radial_explain", n=n)
     same = aspp.centre_only_rates(geo.feature_size, point, settings.rates,
                                   kernel=settings.kernel)
     if settings.kernel == 1:

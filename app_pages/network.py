@@ -12,6 +12,7 @@ import streamlit as st
 
 import ui
 from pyramidviz import networks
+from pyramidviz.papers import DEEPLAB_V3_RATES
 from pyramidviz.receptive import receptive_field
 from pyramidviz.specs import MAX_LAYERS
 from ui import t
@@ -20,6 +21,9 @@ SOURCES = ["catalogue", "onnx", "spec"]
 DEFAULT_NET = "resnet50"
 DEFAULT_SPEC = "conv3 s2, conv3, pool2, conv3 d2"
 LEVELS = (4, 2, 1)
+RATES_STRIDE = 16
+"""The output stride of DeepLab v3's rates (:data:`~pyramidviz.papers.DEEPLAB_V3_RATES`)
+that the ASPP view scales to the chosen layer's jump."""
 SPP_LABELS = ("role", "aria", "level", "level_n", "view", "channel_n", "other", "other_help",
               "prev", "next", "play", "pause", "save", "box", "title_photo", "level_grid",
               "legend_current", "legend_stride", "legend_field")
@@ -137,7 +141,7 @@ def cell_ui(size: tuple[int, int], layer: int) -> tuple[int, int]:
 
 def aspp_rates(jump: int) -> tuple[int, ...]:
     """DeepLab v3's rates scaled to this stride: (6, 12, 18) x 16 / stride, at least 1."""
-    return tuple(max(1, round(r * 16 / jump)) for r in (6, 12, 18))
+    return tuple(max(1, round(r * RATES_STRIDE / jump)) for r in DEEPLAB_V3_RATES[RATES_STRIDE])
 
 
 def picture_section(choice, row, field, cell) -> None:
@@ -204,7 +208,9 @@ def views_section(choice, row, field, cell, label: str) -> None:
                                                             key, cell),
             testid="pv-net-taps", url_key=None, erf=False)
     ui.explain("network.aspp_explain", j=field.jump[0], rates=", ".join(map(str, rates)),
-               px=", ".join(str(r * field.jump[0]) for r in rates))
+               px=", ".join(str(r * field.jump[0]) for r in rates),
+               base_rates=", ".join(map(str, DEEPLAB_V3_RATES[RATES_STRIDE])),
+               base_stride=RATES_STRIDE)
 
 
 # ---------------------------------------------------------------- formula vs measured

@@ -38,12 +38,18 @@ from pyramidviz.backbones import EfficientNetLite0, tap_info
 from pyramidviz.checks import odd_kernel, positive_ints
 from pyramidviz.preprocessing import preprocess
 from pyramidviz.receptive import Box, FieldInfo, receptive_field
+from pyramidviz.samples import SAMPLES, load_sample
 from pyramidviz.tracing import layers_of
 
 __all__ = [
-    "ERFMap", "ERFResult", "averaged_effective_receptive_field", "branch_seeds", "common_scale",
-    "effective_receptive_field", "erf_inputs", "input_gradients", "mass_within",
+    "ERF_INPUTS", "ERFMap", "ERFResult", "averaged_effective_receptive_field", "branch_seeds",
+    "common_scale", "effective_receptive_field", "erf_inputs", "field_reach", "input_gradients",
+    "mass_within",
 ]
+
+
+ERF_INPUTS = 2 + len(SAMPLES)
+"""How many images :func:`erf_inputs` gives: the photo, its mirror and every bundled sample."""
 
 
 @dataclass(frozen=True)
@@ -336,12 +342,10 @@ def erf_inputs(photo: np.ndarray, *, samples: bool = True) -> list[np.ndarray]:
     --------
     >>> [x.shape for x in erf_inputs(np.zeros((40, 60, 3), np.uint8))][:2]
     [(40, 60, 3), (40, 60, 3)]
-    >>> len(erf_inputs(np.zeros((40, 60, 3), np.uint8)))
-    7
+    >>> len(erf_inputs(np.zeros((40, 60, 3), np.uint8))) == ERF_INPUTS == 7
+    True
     """
     from PIL import Image
-
-    from pyramidviz.samples import SAMPLES, load_sample
 
     photo = np.asarray(photo)
     if photo.ndim != 3 or photo.shape[2] != 3 or photo.dtype != np.uint8:
@@ -445,3 +449,17 @@ def mass_within(grad: np.ndarray, center: tuple[float, float],
     index = np.searchsorted(dist[order], np.asarray(radii, np.float64), side="right")
     within = np.where(index > 0, cumulative[np.maximum(index - 1, 0)], 0.0)
     return within / total
+
+
+def field_reach(box: Box, center: tuple[float, float]) -> float:
+    """Distance from ``center`` to the farthest pixel of ``box``: the radius by which a map
+    that lies inside its theoretical field holds all of its mass (``mass_within`` = 1).
+
+    Examples
+    --------
+    >>> field_reach(Box(0, 0, 5, 5), (2.0, 2.0))
+    2.8284271247461903
+    """
+    dy = max(abs(box.top - center[0]), abs(box.bottom - 1 - center[0]))
+    dx = max(abs(box.left - center[1]), abs(box.right - 1 - center[1]))
+    return float(np.hypot(dy, dx))

@@ -97,7 +97,8 @@ def _circle_trace(center: tuple[float, float], radius: float, dash: str) -> go.S
 
 
 def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int, int],
-               radius_label: str, width_px: int = 900, title: str | None = None) -> go.Figure:
+               radius_label: str, width_px: int = 900, title: str | None = None,
+               common: bool = True) -> go.Figure:
     """Effective receptive fields side by side, each with its theoretical box and radii.
 
     Parameters
@@ -105,17 +106,24 @@ def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int,
     branches : sequence of (title, ERFMap)
         ``erf.ERFMap`` values (``map``, ``center``, ``r50``, ``r90``, ``theoretical``). The
         map is shown on a square-root colour scale so its faint tails stay visible.
+    common : bool
+        One brightness scale for all branches (:func:`pyramidviz.erf.common_scale`), so
+        brightness compares across panels; False scales each panel to its own peak.
     radius_label : str
         Text under each panel with ``{r50}`` and ``{r90}`` placeholders (``<br>`` breaks
         the line: narrow panels have room for about ten characters).
     width_px : int
         Expected width on screen, to size the figure's height to the panels.
     """
+    from pyramidviz.erf import common_scale
+
     H, W = image_size
+    shown = common_scale(dict(enumerate(m for _, m in branches))) if common else {
+        i: m.map for i, (_, m) in enumerate(branches)}
     panels = []
-    for name, erf in branches:
+    for i, (name, erf) in enumerate(branches):
         box = erf.theoretical
-        traces = [panel_image(np.sqrt(np.clip(erf.map, 0.0, 1.0)), (W, H), vmin=0.0, vmax=1.0),
+        traces = [panel_image(np.sqrt(np.clip(shown[i], 0.0, 1.0)), (W, H), vmin=0.0, vmax=1.0),
                   base.boxes_trace([(box.top, box.left, box.bottom, box.right)],
                                    color=style.FIELD_BOX, width=2)]
         traces += [_circle_trace(erf.center, radius, dash)
@@ -124,6 +132,56 @@ def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int,
         label = radius_label.format(r50=erf.r50, r90=erf.r90)
         panels.append((name, label, W, H, traces))
     return panel_row(panels, width_px=width_px, title=title)
+
+
+def erf_radial_figure(branches: Sequence[tuple[str, object]], *, labels: Mapping[str, str],
+                      height: int = style.FIGURE_HEIGHT, samples: int = 160) -> go.Figure:
+    """Gradient mass within radius ``r`` of the cell against ``r``, one curve per branch.
+
+    Each curve (:func:`pyramidviz.erf.mass_within`) marks its r50 and r90; a dotted line in
+    the branch's colour marks where its theoretical field ends
+    (:func:`pyramidviz.erf.field_reach`): every curve reaches 100 % by then.
+
+    Parameters
+    ----------
+    branches : sequence of (title, ERFMap)
+    labels : mapping
+        ``x``, ``y`` (axis titles), ``r50``, ``r90`` and ``field`` (legend/hover words).
+    samples : int
+        Radii sampled per curve.
+    """
+    from pyramidviz.erf import field_reach, mass_within
+
+    reach = [field_reach(m.theoretical, m.center) for _, m in branches]
+    top = max([*reach, 1.0])
+    radii = np.linspace(0.0, top, samples)
+    fig = go.Figure()
+    for i, ((name, erf), far) in enumerate(zip(branches, reach, strict=True)):
+        color, dash = style.BRANCH_COLORS[i % len(style.BRANCH_COLORS)], style.BRANCH_DASHES[
+            i % len(style.BRANCH_DASHES)]
+        symbol = style.BRANCH_SYMBOLS[i % len(style.BRANCH_SYMBOLS)]
+        fig.add_trace(go.Scatter(
+            x=radii, y=100 * mass_within(erf.map, erf.center, radii), mode="lines", name=name,
+            line={"color": color, "dash": dash, "width": 2.5}, legendgroup=name,
+            hovertemplate=f"{name}<br>r %{{x:.0f}} px: %{{y:.0f}} %<extra></extra>"))
+        marks = [(r, p) for r, p in ((erf.r50, 50), (erf.r90, 90)) if np.isfinite(r)]
+        fig.add_trace(go.Scatter(
+            x=[r for r, _ in marks], y=[p for _, p in marks], mode="markers+text",
+            text=[labels[k] for k in ("r50", "r90")][:len(marks)], textposition="top left",
+            marker={"color": color, "symbol": symbol, "size": 11,
+                    "line": {"color": "black", "width": 1}},
+            legendgroup=name, showlegend=False, textfont={"color": color},
+            hovertemplate=f"{name}: %{{text}} = %{{x:.0f}} px<extra></extra>"))
+        fig.add_trace(go.Scatter(
+            x=[far, far], y=[0, 100], mode="lines", legendgroup=name, showlegend=False,
+            line={"color": color, "dash": "dot", "width": 1.5},
+            hovertemplate=f"{name}: {labels['field']} %{{x:.0f}} px<extra></extra>"))
+    fig.update_xaxes(title_text=labels["x"], range=[0, top * 1.02], rangemode="tozero")
+    fig.update_yaxes(title_text=labels["y"], range=[0, 103], ticksuffix=" %")
+    fig = base.styled(fig, height=height, legend=True)
+    fig.update_layout(legend={"orientation": "h", "y": -0.22, "x": 0, "yanchor": "top"},
+                      margin={**style.MARGIN, "b": 90, "l": 60})
+    return fig
 
 
 MIN_PANEL_PX = 240
