@@ -13,7 +13,7 @@ COPY requirements.txt .
 # A CPU build of torch first, so the requirements' range installs nothing larger.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
     && pip install -r requirements.txt
-COPY app.py ui.py ./
+COPY app.py ui.py i18n.py ./
 COPY .streamlit .streamlit
 COPY app_pages app_pages
 COPY app_views app_views

@@ -11,8 +11,8 @@ import os
 
 import streamlit as st
 
+import i18n
 import ui
-from pyramidviz import i18n
 
 LANG_OPTIONS = [i18n.LANGUAGE_NAMES[code] for code in i18n.LANGUAGES]  # URL shows these names
 APP_CSS = """

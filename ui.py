@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from pyramidviz import i18n, samples
+import i18n
+from pyramidviz import samples
 
 SAMPLES = samples.SAMPLES
 DEFAULT_SAMPLE = next(iter(SAMPLES))  # the picker opens on it: "astronaut"

@@ -25,7 +25,6 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.filenames`: display-safe upload file names.
 - :mod:`pyramidviz.device`: choice of CUDA, MPS or CPU.
 - :mod:`pyramidviz.checks`: argument validation shared by the public functions.
-- :mod:`pyramidviz.i18n`: the English and Korean string tables (and the Korean glossary).
 - :mod:`pyramidviz.papers`: the numbers the papers state and the prose quotes (no torch).
 - :mod:`pyramidviz.palette`: colour-blind-safe branch colours, markers, a deuteranopia check.
 - :mod:`pyramidviz.serving`: byte-bounded shared cache and one pool for heavy calls.
@@ -41,7 +40,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "aspp", "atrous", "backbones", "channel_views", "checks", "compare", "device", "erf",
-    "figures", "filenames", "i18n", "imagenet", "images", "netmodels", "networks", "onnxgraph",
+    "figures", "filenames", "imagenet", "images", "netmodels", "networks", "onnxgraph",
     "palette", "papers", "preprocessing", "receptive", "rgb", "samples", "serving", "sniffing",
     "specs", "spp", "tracing", "views",
 )

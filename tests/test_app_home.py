@@ -92,8 +92,8 @@ def test_presentation_mode_from_the_url():
 @pytest.mark.parametrize("lang", ["English", "한국어"])
 @pytest.mark.parametrize("name", ["home", "spp", "aspp", "compare"])
 def test_every_page_renders_in_both_languages(name, lang):
+    import i18n
     import ui
-    from pyramidviz import i18n
 
     at = run_app(lang=lang)
     if name != "home":

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pyramidviz import i18n
+import i18n
 from pyramidviz.papers import facts
 
 

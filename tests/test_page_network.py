@@ -59,7 +59,7 @@ def test_default_page_resnet50_in_both_languages(lang):
 
 def test_csv_has_translated_headers_and_every_layer():
     at = open_network(lang="한국어", net="vgg16")
-    from pyramidviz import i18n
+    import i18n
 
     assert at.get("download_button")[0].proto.label == i18n.translate("ko",
                                                                       "common.download_csv")

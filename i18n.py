@@ -1,5 +1,9 @@
 """String tables for the app's two languages (English and Korean).
 
+This module belongs to the app, beside ``ui.py``: the library (``pyramidviz``) keeps error
+codes and numbers, the app its words. Numbers in the tables come from
+:func:`pyramidviz.papers.facts`.
+
 Every string the app shows lives in ``assets/i18n/<lang>/<section>.json``; one file per page
 (``common``, ``home``, ``spp``, ``aspp``, ``compare``) keeps the tables easy to review. Strings
 may hold ``str.format`` placeholders such as ``{n}``; both languages must use the same keys and
@@ -26,7 +30,7 @@ LANGUAGES = ("en", "ko")
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 """Each language's name in that language (what the switch shows)."""
 
-I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
+I18N_DIR = Path(__file__).resolve().parent / "assets" / "i18n"
 GLOSSARY = I18N_DIR / "glossary.json"
 """One Korean term per concept (with its English term), see :func:`load_glossary`."""
 
