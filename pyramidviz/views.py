@@ -148,6 +148,19 @@ def _pooled(values: np.ndarray, levels: Sequence[int], mode: str) -> dict[str, l
     return out
 
 
+def _bin_geometry(feature_size: tuple[int, int], levels, field: FieldInfo,
+                  image_hw: tuple[int, int]) -> tuple[dict, dict]:
+    """Per level: the bins' cell edges, and each bin's [stride box, field box] on the photo."""
+    (h, w), edges, boxes = feature_size, {}, {}
+    for n in levels:
+        rows, cols = bin_edges(h, n), bin_edges(w, n)
+        edges[str(n)] = {"rows": [list(r) for r in rows], "cols": [list(c) for c in cols]}
+        boxes[str(n)] = [[_box(field.stride_box(r, c, image_size=image_hw)),
+                          _box(field.block_box(r, c, image_size=image_hw))]
+                         for r in rows for c in cols]
+    return edges, boxes
+
+
 def spp_payload(views: Mapping[str, np.ndarray], photo: np.ndarray, vector: np.ndarray, *,
                 levels: Sequence[int], mode: str, channels: int, field: FieldInfo,
                 photo_info: dict | None = None) -> dict:
@@ -193,14 +206,7 @@ def spp_payload(views: Mapping[str, np.ndarray], photo: np.ndarray, vector: np.n
         raise ValueError("views must name at least one channel view")
     first = np.asarray(next(iter(views.values())))
     h, w = first.shape
-    image_hw = tuple(photo.shape[:2])
-    edges, boxes = {}, {}
-    for n in levels:
-        rows, cols = bin_edges(h, n), bin_edges(w, n)
-        edges[str(n)] = {"rows": [list(r) for r in rows], "cols": [list(c) for c in cols]}
-        boxes[str(n)] = [[_box(field.stride_box(r, c, image_size=image_hw)),
-                          _box(field.block_box(r, c, image_size=image_hw))]
-                         for r in rows for c in cols]
+    edges, boxes = _bin_geometry((h, w), levels, field, tuple(photo.shape[:2]))
     view_list = []
     for name, values in views.items():
         values = np.asarray(values, np.float32)
@@ -256,15 +262,9 @@ def spp_geometry_payload(photo: np.ndarray, *, feature_size: tuple[int, int],
     ([[6, None, None], [6, None, None], [6, None, None], [6, None, None]], 5, 'geometry')
     """
     h, w = feature_size
-    image_hw = tuple(photo.shape[:2])
-    edges, boxes, counts = {}, {}, {}
-    for n in levels:
-        rows, cols = bin_edges(h, n), bin_edges(w, n)
-        edges[str(n)] = {"rows": [list(r) for r in rows], "cols": [list(c) for c in cols]}
-        boxes[str(n)] = [[_box(field.stride_box(r, c, image_size=image_hw)),
-                          _box(field.block_box(r, c, image_size=image_hw))]
-                         for r in rows for c in cols]
-        counts[str(n)] = [[(r[1] - r[0]) * (c[1] - c[0]), None, None] for r in rows for c in cols]
+    edges, boxes = _bin_geometry((h, w), levels, field, tuple(photo.shape[:2]))
+    counts = {str(n): [[(r[1] - r[0]) * (c[1] - c[0]), None, None]
+                       for r in bin_edges(h, n) for c in bin_edges(w, n)] for n in levels}
     checker = (np.add.outer(np.arange(h), np.arange(w)) % 2).astype(np.float64)
     rgb = np.where(checker[..., None] > 0, np.array([205, 205, 205], np.uint8),
                    np.array([150, 150, 150], np.uint8))
