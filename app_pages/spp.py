@@ -326,6 +326,9 @@ def main() -> None:
     with st.spinner(t("common.working")):
         features = ui.feature_map(choice.digest, tap, OUTPUT_STRIDE, choice.array)
     channels, fh, fw = features.shape
+    for n, short in spp.oversized_levels(levels, (fh, fw)).items():
+        st.warning(t("spp.level_too_big", n=n, short=short, h=fh, w=fw),
+                   icon=":material/grid_off:")
     view_section(view_slot, choice, tap, features, levels, geometry)
     st.caption(t("spp.source_note", tap=tap, c=channels, fh=fh, fw=fw, s=geometry.stride,
                  r=geometry.field.size[0]))

@@ -27,7 +27,8 @@ from pyramidviz.checks import positive_int, positive_ints
 
 __all__ = [
     "LEVEL_ERROR_CODES", "LevelsError", "MAX_LEVEL", "MAX_LEVEL_COUNT", "PaperRuleReport",
-    "SPPResult", "SpatialPyramidPooling", "bin_count", "bin_edges", "paper_rule_failures",
+    "SPPResult", "SpatialPyramidPooling", "bin_count", "bin_edges", "oversized_levels",
+    "paper_rule_failures",
     "paper_rule_report", "parse_levels", "spatial_pyramid_pool", "vector_length",
 ]
 
@@ -163,6 +164,30 @@ def paper_rule_failures(max_size: int, levels: Sequence[int]) -> list[PaperRuleR
         for n in sorted(set(levels))
     )
     return [report for report in reports if not report.ok]
+
+
+def oversized_levels(levels: Sequence[int], feature_size: tuple[int, int]
+                     ) -> dict[int, int]:
+    """Levels with more bins per side than the map's shorter side has cells.
+
+    Such a level still gives ``n * n`` bins (the adaptive rule always does), but along that
+    side ``n`` windows share fewer than ``n`` cells: neighbouring windows overlap and each
+    holds one or two cells, so the level repeats cells instead of adding finer detail.
+
+    Returns
+    -------
+    dict of int to int
+        ``{level: cells on the shorter side}`` for every such level, in the order given.
+
+    Examples
+    --------
+    A 12 x 12 level on a 10 x 15 map: 12 row windows over 10 rows, the first two overlap.
+
+    >>> oversized_levels((12, 4, 1), (10, 15)), bin_edges(10, 12)[:2]
+    ({12: 10}, [(0, 1), (0, 2)])
+    """
+    short = min(feature_size)
+    return {n: short for n in positive_ints(levels, "pyramid levels") if n > short}
 
 
 def bin_count(levels: Sequence[int]) -> int:

@@ -223,3 +223,13 @@ def test_presentation_mode_folds_every_control_into_one_expander():
     at.radio(key="spp_pool").set_value("avg").run()  # the folded fragment widget still works
     assert not at.exception
     assert bins(at)["payload"]["mode"] == "avg"
+
+
+def test_a_level_larger_than_the_map_is_explained():
+    """Stage7 of chelsea at stride 32 is a 10 x 15 map: a 12 x 12 level overlaps its bins."""
+    at = open_spp(spp_levels="custom", spp_custom="12, 4, 1")
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "Level 12" in warning and "only 10 cells" in warning and "10 × 15" in warning
+    at = open_spp(spp_levels="custom", spp_custom="10, 4, 1")
+    assert not any("Level" in w.value for w in at.warning)  # 10 bins on 10 rows: all distinct
