@@ -378,6 +378,35 @@ def url_int(key: str, lo: int, hi: int, default: int) -> int:
     return value
 
 
+def carried_cell(key: str, info) -> tuple[int, int]:
+    """:func:`url_cell` for ``key``, carried over a change of map (output stride, stage or
+    photo size) through its centre pixel: the nearest cell of the new map
+    (:meth:`pyramidviz.receptive.FieldInfo.nearest_cell`), not the same index, so the chosen
+    point stays where it was on the photo. ``info`` is this run's :func:`tap_geometry`."""
+    memo, now = f"_{key}_map", (info.field, tuple(info.feature_size))
+    last = st.session_state.get(memo)
+    st.session_state[memo] = now
+    if last is not None and last != now and st.query_params.get(key) is not None:
+        old_field, old_size = last
+        row, col = url_cell(key, old_size)
+        moved = info.field.nearest_cell(*old_field.center(row, col), info.feature_size)
+        st.query_params[key] = f"{moved[0]},{moved[1]}"
+        return moved
+    return url_cell(key, info.feature_size)
+
+
+def shared_setting(name: str, options, fallback: str) -> str:
+    """The value of a setting several pages share (output stride, stage), as last chosen on
+    any page, else ``fallback``; pages pass it as their widget's default."""
+    value = str(st.session_state.get(f"_shared_{name}", fallback))
+    return value if value in [str(o) for o in options] else fallback
+
+
+def share_setting(name: str, value) -> None:
+    """Remember ``value`` for :func:`shared_setting` (the other pages open on it)."""
+    st.session_state[f"_shared_{name}"] = str(value)
+
+
 def url_cell(key: str, size: tuple[int, int]) -> tuple[int, int]:
     """The cell ``"row,col"`` the URL holds for ``key``, else the map's centre (with notice)."""
     h, w = size

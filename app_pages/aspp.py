@@ -79,9 +79,11 @@ def settings_ui() -> Settings:
     with ui.controls():
         c1, c2, c3, c4 = st.columns([1.1, 1.4, 0.8, 1])
         ui.check_param("aspp_os", OS_OPTIONS)
-        output_stride = int(c1.radio(t("aspp.os"), OS_OPTIONS, index=1, key="aspp_os",
-                                     horizontal=True, bind="query-params",
+        shared = ui.shared_setting("os", OS_OPTIONS, "16")
+        output_stride = int(c1.radio(t("aspp.os"), OS_OPTIONS, index=OS_OPTIONS.index(shared),
+                                     key="aspp_os", horizontal=True, bind="query-params",
                                      help=t("aspp.os_help")))
+        ui.share_setting("os", output_stride)
         defaults = aspp.rates_for_output_stride(output_stride)
         text = c2.text_input(t("aspp.rates"), value="", key="aspp_rates", bind="query-params",
                              placeholder=t("aspp.rates_placeholder",
@@ -91,8 +93,10 @@ def settings_ui() -> Settings:
         kernel = c3.selectbox(t("aspp.kernel"), KERNELS, index=1, key="aspp_k",
                               bind="query-params", help=t("aspp.kernel_help"))
         ui.check_param("aspp_tap", TAPS)
-        tap = c4.selectbox(t("aspp.tap"), TAPS, index=TAPS.index(DEFAULT_TAP), key="aspp_tap",
+        shared_tap = ui.shared_setting("tap", TAPS, DEFAULT_TAP)
+        tap = c4.selectbox(t("aspp.tap"), TAPS, index=TAPS.index(shared_tap), key="aspp_tap",
                            bind="query-params", help=t("aspp.tap_help"))
+        ui.share_setting("tap", tap)
     rates = defaults
     if text.strip():
         rates = _parsed(text, defaults, message="aspp.bad_rates", limits=RATE_LIMITS)
@@ -173,7 +177,10 @@ def taps_section(image, settings: Settings, geo) -> None:
     """The taps view (every cell move happens in the browser) and the effective fields,
     which the view asks for: a fragment, so that request reruns only this part."""
     h, w = geo.feature_size
-    cell = ui.url_cell("aspp_cell", (h, w))
+    last_map = st.session_state.get("_aspp_cell_map")
+    cell = ui.carried_cell("aspp_cell", geo)
+    if last_map != st.session_state.get("_aspp_cell_map"):  # a new map: the carried cell wins
+        st.session_state.pop("_aspp_erf_cell", None)
     asked = st.session_state.get("_aspp_erf_cell")
     if asked is not None and asked[0] < h and asked[1] < w:
         cell = asked

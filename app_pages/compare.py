@@ -22,8 +22,10 @@ def settings_ui() -> tuple[int, tuple[int, ...]]:
     """Output stride and pyramid, both kept in the URL."""
     left, right = st.columns(2)
     ui.check_param("cmp_os", STRIDES)
-    stride = left.segmented_control(t("compare.os"), STRIDES, default="16", key="cmp_os",
+    stride = left.segmented_control(t("compare.os"), STRIDES,
+                                    default=ui.shared_setting("os", STRIDES, "16"), key="cmp_os",
                                     bind="query-params", help=t("compare.os_help"))
+    ui.share_setting("os", stride or "16")
     ui.check_param("cmp_levels", list(PYRAMIDS))
     pyramid = right.segmented_control(t("compare.levels"), list(PYRAMIDS), default="4-2-1",
                                       key="cmp_levels", bind="query-params")
@@ -101,7 +103,7 @@ def sees_section(image, info, level: int, rates) -> None:
     labels = {**ui.labels("compare.v_", SEES_LABELS), "role": t("compare.v_role"),
               "hint": t("compare.v_hint")}
     ui.view("taps", key="cmp_sees_view", payload=payload, labels=labels,
-            state={"cell": list(ui.url_cell("cmp_cell", info.feature_size))},
+            state={"cell": list(ui.carried_cell("cmp_cell", info))},
             token=ui.view_token(image.digest, info.stride, level, rates),
             testid="pv-compare", url_key="cmp_cell")
     ui.explain("compare.sees_explain")
@@ -119,7 +121,7 @@ def main() -> None:
         features = ui.feature_map(image.digest, TAP, stride, image.array)
     c, h, w = features.shape
     sees_section(image, info, max(levels), rates)
-    st.caption(t("compare.map_info", c=c, h=h, w=w, s=info.stride, r=info.field.size[0],
+    st.caption(t("compare.map_info", tap=TAP, c=c, h=h, w=w, s=info.stride, r=info.field.size[0],
                  rates=", ".join(map(str, rates))))
 
     with st.expander(t("compare.intro_title")):

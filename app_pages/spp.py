@@ -73,8 +73,12 @@ def width_px() -> int:
 
 def source_ui(container) -> str:
     ui.check_param("spp_src", SOURCES)
-    return container.selectbox(t("spp.source"), SOURCES, index=SOURCES.index(DEFAULT_TAP),
-                               key="spp_src", bind="query-params", help=t("spp.source_help"))
+    shared = ui.shared_setting("tap", SOURCES, DEFAULT_TAP)  # as chosen on the ASPP page
+    tap = container.selectbox(t("spp.source"), SOURCES, index=SOURCES.index(shared),
+                              key="spp_src", bind="query-params", help=t("spp.source_help"))
+    if tap != "image":
+        ui.share_setting("tap", tap)
+    return tap
 
 
 def levels_ui(container) -> tuple[int, ...]:

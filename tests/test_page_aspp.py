@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import ui
 from pyramidviz.views import expected_taps
 
 from apptest import open_page, view_data
@@ -289,3 +290,21 @@ def test_statements_are_computed_from_the_geometry():
     assert "quarter lattice (49 of 169 offsets)" in page
     ko = text(open_aspp(lang="한국어"))
     assert "이 맵의 칸 551개 중 475개는" in ko and "그중 3,072개는 배치 정규화" in ko
+
+
+def test_an_output_stride_change_keeps_the_point_on_the_photo_and_carries_to_compare():
+    from pyramidviz.backbones import tap_info
+
+    at = open_aspp(aspp_os="16", aspp_cell="4,20")
+    assert taps_view(at)["state"] == {"cell": [4, 20]}
+    at.radio(key="aspp_os").set_value("8").run()
+    assert not at.exception
+    old, new = (tap_info(s, "stage7", (300, 451)) for s in (16, 8))
+    expected = new.field.nearest_cell(*old.field.center(4, 20), new.feature_size)
+    assert expected != (4, 20)  # keeping the index would jump across the photo
+    assert taps_view(at)["state"] == {"cell": list(expected)}
+    assert f"{expected[0]},{expected[1]}" in str(at.query_params["aspp_cell"])
+    at.switch_page(ui.page_path("compare")).run()  # the output stride carries over
+    assert not at.exception
+    assert at.get("button_group")[0].value == "8" or "output stride 8" in " ".join(
+        c.value for c in at.caption)
