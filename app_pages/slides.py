@@ -25,14 +25,16 @@ SLIDES = ("problem", "bins", "vector", "sizes", "taps", "field", "valid", "versu
 OUTPUT_STRIDE = 16  # DeepLab v3's setting; rates 6, 12, 18
 SPP_TAP, SPP_LEVELS, SPP_MODE = "stage4", (4, 2, 1), "max"  # a field small enough to place
 ASPP_TAP, FIELD_TAP, KERNEL = "stage7", "stage3", 3  # stage3: every rate's field on the photo
-SCALES = (0.5, 1.0, 1.5)
+SCALES = (0.75, 1.0, 1.5)
 FIGURE_HEIGHT = 700  # px of a slide's Plotly figure at 1920 x 1080
 FIGURE_WIDTH = 1800
 SLIDE_CSS = """
 <style>
-.block-container { padding-top: 2.6rem !important; padding-bottom: 0.4rem !important; }
-[data-testid="stMain"] { --pv-present-max: 56vh; }
-.st-key-slide_head h1 { padding: 0 !important; margin: 0 !important; }
+.block-container { padding-top: 2.2rem !important; padding-bottom: 0.4rem !important; }
+[data-testid="stHeader"] { background: transparent; pointer-events: none; }
+[data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
+[data-testid="stMain"] { --pv-present-max: 62vh; }
+.st-key-slide_head h1 { padding: 0 !important; margin: 0 !important; font-size: 2.2rem !important; }
 .st-key-slide_body p { font-size: 1.2rem; line-height: 1.45; margin-bottom: 0; }
 </style>
 """
@@ -74,7 +76,7 @@ def _key_pressed() -> None:
 def header(index: int) -> None:
     """Title, previous, the counter (which listens for keys) and next, in one row."""
     with st.container(key="slide_head"):
-        title, prev, counter, nxt = st.columns([10, 1.3, 0.9, 1.3], vertical_alignment="center")
+        title, prev, counter, nxt = st.columns([9, 1.7, 0.8, 1.7], vertical_alignment="center")
         title.title(t(f"slides.{SLIDES[index - 1]}_title"))
         prev.button(t("slides.prev"), key="slide_prev", icon=":material/chevron_left:",
                     help=t("slides.prev_help"), on_click=go, args=(index - 1,),
