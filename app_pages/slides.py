@@ -31,8 +31,9 @@ FIGURE_WIDTH = 1800
 SLIDE_CSS = """
 <style>
 .block-container { padding-top: 2.2rem !important; padding-bottom: 0.4rem !important; }
-[data-testid="stHeader"] { background: transparent; pointer-events: none; }
-[data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
+[data-testid="stHeader"] { background: transparent; }
+[data-testid="stHeader"], [data-testid="stHeader"] * { pointer-events: none; }
+[data-testid="stHeader"] button, [data-testid="stHeader"] button * { pointer-events: auto; }
 [data-testid="stMain"] { --pv-present-max: 62vh; }
 .st-key-slide_head h1 { padding: 0 !important; margin: 0 !important; font-size: 2.2rem !important; }
 .st-key-slide_body p { font-size: 1.2rem; line-height: 1.45; margin-bottom: 0; }
