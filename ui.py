@@ -407,13 +407,15 @@ def _fixed_input_figure(digest: str, titles: tuple[str, str, str], width_px: int
 
 
 def fixed_input_picture(*, key: str, width_px: int = 880, height: int | None = None,
-                        caption: bool = True) -> None:
+                        caption: bool = True, long_titles: bool = False) -> None:
     """Crop and warp to 224 x 224 vs SPP's bins on the whole photo (He et al. 2015, Fig. 1),
-    on the current image, with a one-line caption after it."""
+    on the current image, with a one-line caption after it (short panel titles fit a phone;
+    the slides' long ones a projector)."""
     choice = current_image()
     (h, w), s, n = choice.array.shape[:2], FIXED_SIDE, PICTURE_LEVEL
-    titles = (t("slides.panel_crop", s=s), t("slides.panel_warp", s=s),
-              t("slides.panel_spp", w=w, h=h, n=n))
+    kind = "panel" if long_titles else "home"
+    titles = (t(f"slides.{kind}_crop", s=s), t(f"slides.{kind}_warp", s=s),
+              t(f"slides.{kind}_spp", w=w, h=h, n=n))
     fig = _fixed_input_figure(choice.digest, titles, width_px, choice.array)
     if height is not None:
         fig.update_layout(height=height)

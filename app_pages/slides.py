@@ -26,7 +26,7 @@ OUTPUT_STRIDE = 16  # DeepLab v3's setting; rates 6, 12, 18
 SPP_TAP, SPP_LEVELS, SPP_MODE = "stage4", (4, 2, 1), "max"  # a field small enough to place
 ASPP_TAP, FIELD_TAP, KERNEL = "stage7", "stage3", 3  # stage3: every rate's field on the photo
 SCALES = (0.75, 1.0, 1.5)
-FIGURE_HEIGHT = 700  # px of a slide's Plotly figure at 1920 x 1080
+FIGURE_HEIGHT = 760  # px of a slide's Plotly figure at 1920 x 1080
 FIGURE_WIDTH = 1800
 SLIDE_CSS = """
 <style>
@@ -147,7 +147,7 @@ def slide_problem(image) -> None:
     body("slides.problem_body", s=ui.FIXED_SIDE)
     with main_view():
         ui.fixed_input_picture(key="slide_problem_fig", width_px=FIGURE_WIDTH,
-                               height=FIGURE_HEIGHT, caption=False)
+                               height=FIGURE_HEIGHT, caption=False, long_titles=True)
 
 
 def _spp_view(image, *, key: str, state: dict) -> None:
@@ -245,7 +245,7 @@ def slide_versus(image) -> None:
     body("slides.versus_body", c=c, n=f"{vector.size:,}", h=h, w=w)
     fig = compare_figs.outputs_figure(vector, grid, titles=(
         t("slides.versus_spp", n=f"{vector.size:,}"), t("slides.versus_aspp", h=h, w=w)))
-    fig.update_layout(height=FIGURE_HEIGHT - 120)
+    fig.update_layout(height=FIGURE_HEIGHT)
     with main_view():
         ui.plotly(fig, key="slide_versus_fig", name="spp-vs-aspp")
 

@@ -107,7 +107,7 @@ def test_home_opens_on_the_crop_warp_spp_picture():
     at.run()
     (fig,) = [f for f in figures(at)]
     titles = [a["text"] for a in fig["layout"]["annotations"]]
-    assert titles == [i18n.translate("en", "slides.panel_crop", s=224),
-                      i18n.translate("en", "slides.panel_warp", s=224),
-                      i18n.translate("en", "slides.panel_spp", w=451, h=300, n=4)]
+    assert titles == [i18n.translate("en", "slides.home_crop", s=224),
+                      i18n.translate("en", "slides.home_warp", s=224),
+                      i18n.translate("en", "slides.home_spp", w=451, h=300, n=4)]
     assert at.caption[0].value == i18n.translate("en", "slides.home_caption", s=224, n=4)
