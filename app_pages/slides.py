@@ -206,10 +206,7 @@ def slide_taps(image) -> None:
 
 
 def slide_field(image) -> None:
-    """Rate vs field: the theoretical boxes, at the centre cell of a map they all fit on.
-
-    (Hook: an averaged effective-field plot from core can join or replace this view.)
-    """
+    """Rate vs field, on a map where every rate's taps and field fit on the photo."""
     H, W = image.array.shape[:2]
     geo = ui.tap_geometry(FIELD_TAP, OUTPUT_STRIDE, H, W)
     h, w = geo.feature_size
@@ -221,6 +218,16 @@ def slide_field(image) -> None:
     sizes = ", ".join(t("slides.field_sizes", name=name, w=box.right - box.left,
                         h=box.bottom - box.top) for name, box in boxes)
     body("slides.field_body", tap=FIELD_TAP, s=geo.stride, f=geo.field.size[0], sizes=sizes)
+    field_view(image)
+
+
+def field_view(image) -> None:
+    """The rate-vs-field slide's main view: each branch's theoretical field box (taps view).
+
+    Hook: when core offers the averaged effective field (gradient mass within radius r
+    against r, one curve per branch, theoretical field marked), draw that plot here, beside
+    or instead of the boxes, inside the same ``main_view()``; the sentence above stays.
+    """
     _taps_view(image, FIELD_TAP, key="slide_field_view")
 
 
