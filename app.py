@@ -98,8 +98,9 @@ def main() -> None:
                        initial_sidebar_state="collapsed" if present_link else "auto")
     language_ui()
     presentation_ui()
+    opening = ui.PRESENT_PAGE if st.session_state.get("_present") else "home"
     pages = [st.Page(ui.page_path(name), title=ui.t(f"common.nav_{name}"), icon=icon,
-                     url_path=name, default=(name == "home"))
+                     url_path=name, default=(name == opening))
              for name, icon in ui.PAGE_ICONS.items()]
     page = st.navigation(pages)
     image_ui()

@@ -32,7 +32,9 @@ MIN_SIDE = 32
 PAGES_DIR = "app_pages"
 PAGE_ICONS = {"home": ":material/home:", "spp": ":material/grid_view:",
               "aspp": ":material/blur_on:", "compare": ":material/compare:",
-              "network": ":material/account_tree:"}
+              "network": ":material/account_tree:", "slides": ":material/slideshow:"}
+PRESENT_PAGE = "slides"
+"""The page presentation mode opens on (the root URL shows it while ``?present=true``)."""
 APP_ICON = ":material/filter_center_focus:"
 
 
@@ -420,3 +422,37 @@ def url_cell(key: str, size: tuple[int, int]) -> tuple[int, int]:
         return cell[0], cell[1]
     st.warning(t("common.bad_param", key=key), icon=":material/warning:")
     return default
+
+
+# ---------------------------------------------------------------- the opening picture
+
+
+FIXED_SIDE, PICTURE_STRIDE, PICTURE_LEVEL = 224, 32, 4
+"""Crop / warp side, and the map stride and SPP level whose bins the opening picture draws."""
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _fixed_input_figure(digest: str, titles: tuple[str, str, str], width_px: int,
+                        _photo: np.ndarray):
+    from pyramidviz.figures.spp_sizes import fixed_input_figure
+
+    return fixed_input_figure(_photo, titles, size=FIXED_SIDE, stride=PICTURE_STRIDE,
+                              level=PICTURE_LEVEL, width_px=width_px)
+
+
+def fixed_input_picture(*, key: str, width_px: int = 880, height: int | None = None,
+                        caption: bool = True, long_titles: bool = False) -> None:
+    """Crop and warp to 224 x 224 vs SPP's bins on the whole photo (He et al. 2015, Fig. 1),
+    on the current image, with a one-line caption after it (short panel titles fit a phone;
+    the slides' long ones a projector)."""
+    choice = current_image()
+    (h, w), s, n = choice.array.shape[:2], FIXED_SIDE, PICTURE_LEVEL
+    kind = "panel" if long_titles else "home"
+    titles = (t(f"slides.{kind}_crop", s=s), t(f"slides.{kind}_warp", s=s),
+              t(f"slides.{kind}_spp", w=w, h=h, n=n))
+    fig = _fixed_input_figure(choice.digest, titles, width_px, choice.array)
+    if height is not None:
+        fig.update_layout(height=height)
+    plotly(fig, key=key, name="crop-warp-spp")
+    if caption:
+        st.caption(t("slides.home_caption", s=s, n=n))

@@ -8,6 +8,7 @@ import ui
 from ui import t
 
 st.title(t("home.title"))
+ui.fixed_input_picture(key="home_picture")
 st.write(t("home.intro"))
 
 for step in ("problem", "spp", "aspp"):

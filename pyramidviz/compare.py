@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pyramidviz.aspp import aspp_macs, aspp_macs_on_map, aspp_parameter_count
+import numpy as np
+
+from pyramidviz.aspp import aspp_macs, aspp_macs_on_map, aspp_parameter_count, branch_previews
 from pyramidviz.papers import SPPNET_FC6, VOC_CLASSES, deeplab_head_parameter_count
 from pyramidviz.spp import bin_edges, vector_length
 
@@ -141,3 +143,33 @@ def output_lengths(image_sides: Sequence[int], *, aspect: float, output_stride: 
         rows["spp"].append(spp_len)
         rows["aspp"].append(out_channels * h * w)
     return rows
+
+
+def aspp_preview_grid(features: np.ndarray, rates: Sequence[int], *, kernel: int = 3
+                      ) -> np.ndarray:
+    """The ``h x w`` grid ASPP keeps: the channel mean of every branch preview, averaged.
+
+    The previews are :func:`pyramidviz.aspp.branch_previews` (uniform-average stand-ins, not
+    trained weights); their mean over branches and channels shows that ASPP's output is still
+    a map with one value per cell, unlike SPP's vector.
+
+    Parameters
+    ----------
+    features : ndarray, shape (C, h, w)
+    rates : sequence of int
+    kernel : odd int
+
+    Returns
+    -------
+    ndarray, shape (h, w), float32
+
+    Examples
+    --------
+    >>> aspp_preview_grid(np.ones((2, 3, 4), np.float32), (1, 2)).shape
+    (3, 4)
+    """
+    import torch
+
+    x = torch.from_numpy(np.array(features, np.float32))[None]  # a copy: inputs are shared
+    previews = branch_previews(x, rates, kernel=kernel)
+    return torch.stack(list(previews.values())).mean(dim=(0, 2))[0].numpy()

@@ -24,8 +24,8 @@ from pyramidviz.figures import base, style
 from pyramidviz.figures import spp_spec as spec
 from pyramidviz.spp import bin_edges, vector_length
 
-__all__ = ["SizeRow", "crop_and_warp", "resize_photo", "scaled_size", "size_table",
-           "sizes_figure"]
+__all__ = ["SizeRow", "crop_and_warp", "fixed_input_figure", "resize_photo", "scaled_size",
+           "size_table", "sizes_figure"]
 
 
 def scaled_size(size_hw: tuple[int, int], scale: float, *, max_pixels: int = 1_000_000,
@@ -179,3 +179,39 @@ def sizes_figure(photos: Sequence[np.ndarray], titles: Sequence[str], *, stride:
                              for i, text in enumerate(titles)]
     height = round(width_px * 0.95 * tallest / sum(widths)) + 60
     return spec.figure(data, layout, title=None, height=height)
+
+
+def fixed_input_figure(photo: np.ndarray, titles: Sequence[str], *, size: int = 224,
+                       stride: int = 32, level: int = 4, width_px: int = 880) -> go.Figure:
+    """The problem SPP solves, in one picture: crop, warp, and SPP's bins on the whole photo.
+
+    Panels, left to right: ``photo`` centre-cropped to ``size x size``, warped to
+    ``size x size`` (both as :func:`crop_and_warp` makes them, with their feature-cell
+    grid), and the whole photo with its cell grid and one SPP level's ``level x level`` bins
+    (He et al. 2015, Fig. 1).
+
+    Parameters
+    ----------
+    photo : ndarray, shape (H, W, 3), uint8
+    titles : sequence of 3 str
+        Crop, warp and SPP panel titles.
+    size : int
+        Side of the fixed input.
+    stride : int
+        Total stride of the feature map the bins are drawn for.
+    level : int
+        The SPP level whose bins are outlined on the whole photo.
+    width_px : int
+        Expected display width (sets the height).
+
+    Examples
+    --------
+    >>> fig = fixed_input_figure(np.zeros((300, 451, 3), np.uint8), ["a", "b", "c"])
+    >>> [fig.layout[f"xaxis{s}"].range[1] for s in ("", "2", "3")]
+    [224, 224, 451]
+    """
+    if len(titles) != 3:
+        raise ValueError(f"fixed_input_figure needs 3 titles, got {len(titles)}")
+    crop, warp = crop_and_warp(photo, size)
+    return sizes_figure([crop, warp, photo], titles, stride=stride, bins=[None, None, level],
+                        width_px=width_px)
