@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyramidviz import i18n
+import i18n
 
 from browser import exceptions_on_screen, open_page, wait_idle
 
