@@ -31,7 +31,7 @@ from pyramidviz.atrous import (
     taps_on_map,
     valid_weight_counts,
 )
-from pyramidviz.checks import odd_kernel, positive_int, positive_ints
+from pyramidviz.checks import CodedError, odd_kernel, positive_int, positive_ints
 from pyramidviz.papers import DEEPLAB_V3_RATES
 
 __all__ = [
@@ -86,13 +86,11 @@ def rates_source(rates: Sequence[int], output_stride: int) -> str:
     return "extrapolated" if output_stride == 32 else "paper"
 
 
-class RatesError(ValueError):
+class RatesError(CodedError):
     """Unusable rates text; ``code`` is ``"syntax"`` (not whole numbers), ``"count"`` (too
     few or too many), ``"range"`` (outside ``1..max_rate``) or ``"repeat"``."""
 
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+    CODES = ("syntax", "count", "range", "repeat")
 
 
 def parse_rates(text: str, *, distinct: bool = True, min_count: int = 1,

@@ -2,8 +2,54 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Sequence
+
+__all__ = ["CodedError", "odd_kernel", "positive_int", "positive_ints"]
+
+
+class CodedError(ValueError):
+    """The package's one error shape for input a person typed or uploaded.
+
+    ``str(error)`` is an English message for developers; ``code`` (one of the subclass's
+    ``CODES``) is what an interface translates, and the keyword ``details`` (the offending
+    token, value, item ...) become attributes it may quote. Survives pickling (process
+    pools) with its code and details.
+
+    Examples
+    --------
+    >>> class DemoError(CodedError):
+    ...     CODES = ("empty", "range")
+    >>> error = DemoError("Type a number.", code="empty", value=None)
+    >>> error.code, error.value, isinstance(error, ValueError)
+    ('empty', None, True)
+    >>> DemoError("?", code="nope")
+    Traceback (most recent call last):
+    ...
+    ValueError: DemoError code must be one of ('empty', 'range'), got 'nope'
+    """
+
+    CODES: tuple[str, ...] = ()
+
+    def __init__(self, message: str, *, code: str, **details: object) -> None:
+        if self.CODES and code not in self.CODES:
+            raise ValueError(f"{type(self).__name__} code must be one of {self.CODES}, "
+                             f"got {code!r}")
+        super().__init__(message)
+        self.code, self.details = code, details
+        for name, value in details.items():
+            setattr(self, name, value)
+
+    def __reduce__(self):
+        return functools.partial(CodedError._rebuild, type(self)), (
+            str(self), self.code, self.details)
+
+    @staticmethod
+    def _rebuild(cls, message, code, details):
+        error = cls.__new__(cls)
+        CodedError.__init__(error, message, code=code, **details)
+        return error
 
 
 def positive_int(value: object, what: str) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import io
 import math
@@ -30,6 +29,7 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image
 
+from pyramidviz.checks import CodedError
 from pyramidviz.filenames import safe_filename
 from pyramidviz.rgb import flatten_to_rgb
 from pyramidviz.sniffing import sniff
@@ -63,7 +63,7 @@ _METADATA_WARNING = r".*(exif|metadata|tag |xmp|malformed mpo|invalid apng)"
 _LOCK = threading.Lock()  # warnings.catch_warnings edits process-wide state
 
 
-class ImageLoadError(ValueError):
+class ImageLoadError(CodedError):
     """An upload that cannot be shown, with a message for students and a ``code``.
 
     Parameters
@@ -80,14 +80,7 @@ class ImageLoadError(ValueError):
     ('empty', 'The file is empty.')
     """
 
-    def __init__(self, message: str, *, code: str) -> None:
-        if code not in ERROR_CODES:
-            raise ValueError(f"code must be one of {ERROR_CODES}, got {code!r}")
-        super().__init__(message)
-        self.code = code
-
-    def __reduce__(self):  # keep ``code`` through pickling
-        return functools.partial(type(self), code=self.code), self.args
+    CODES = ERROR_CODES
 
 
 @dataclasses.dataclass(frozen=True)

@@ -37,6 +37,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from pyramidviz.checks import CodedError
 from pyramidviz.receptive import FieldInfo, Layer
 
 __all__ = ["MAX_NODES", "OnnxError", "from_onnx"]
@@ -61,16 +62,18 @@ _PASS = {
 }
 
 
-class OnnxError(ValueError):
+class OnnxError(CodedError):
     """An ONNX file that could not be read; ``code`` says why, ``detail`` what.
 
     Codes: ``not_onnx``, ``too_many``, ``control_flow``, ``unsupported``, ``dynamic``,
     ``bad_attribute``, ``no_input``, ``no_path``, ``order``.
     """
 
+    CODES = ("not_onnx", "too_many", "control_flow", "unsupported", "dynamic",
+             "bad_attribute", "no_input", "no_path", "order")
+
     def __init__(self, code: str, message: str, *, detail: str = "") -> None:
-        super().__init__(message)
-        self.code, self.detail = code, detail
+        super().__init__(message, code=code, detail=detail)
 
 
 @dataclass(frozen=True)

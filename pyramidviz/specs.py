@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from pyramidviz.checks import CodedError
 from pyramidviz.receptive import Layer
 
 __all__ = ["LIMITS", "MAX_LAYERS", "SpecError", "format_spec", "parse_spec"]
@@ -36,7 +37,7 @@ _OPTION = re.compile(rf"([sdp]){_SIZE}")
 _NAMES = {"s": "stride", "d": "dilation", "p": "padding"}
 
 
-class SpecError(ValueError):
+class SpecError(CodedError):
     """A spec that could not be read: ``code`` says why, ``token`` what, ``item`` where.
 
     Codes: ``empty`` (no layer), ``too_many`` (more than :data:`MAX_LAYERS`), ``unknown``
@@ -44,9 +45,10 @@ class SpecError(ValueError):
     twice), ``range`` (a number out of its range).
     """
 
+    CODES = ("empty", "too_many", "unknown", "option", "duplicate", "range")
+
     def __init__(self, code: str, message: str, *, token: str = "", item: int = 0) -> None:
-        super().__init__(message)
-        self.code, self.token, self.item = code, token, item
+        super().__init__(message, code=code, token=token, item=item)
 
 
 def _size(first: str, second: str | None) -> tuple[int, int]:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pyramidviz.checks import positive_int, positive_ints
+from pyramidviz.checks import CodedError, positive_int, positive_ints
 
 __all__ = [
     "LEVEL_ERROR_CODES", "LevelsError", "MAX_LEVEL", "MAX_LEVEL_COUNT", "PaperRuleReport",
@@ -216,7 +216,7 @@ LEVEL_ERROR_CODES = ("empty", "count", "number", "range", "repeat")
 """Every :attr:`LevelsError.code`, in the order :func:`parse_levels` checks them."""
 
 
-class LevelsError(ValueError):
+class LevelsError(CodedError):
     """Typed pyramid levels that cannot be used: a machine ``code`` and the offending value.
 
     The English message stays in ``str(error)``; an interface translates by ``code``
@@ -239,12 +239,10 @@ class LevelsError(ValueError):
     ('range', 40, True)
     """
 
+    CODES = LEVEL_ERROR_CODES
+
     def __init__(self, code: str, message: str, *, value: int | str | None = None) -> None:
-        if code not in LEVEL_ERROR_CODES:
-            raise ValueError(f"code must be one of {LEVEL_ERROR_CODES}, got {code!r}")
-        super().__init__(message)
-        self.code = code
-        self.value = value
+        super().__init__(message, code=code, value=value)
 
 
 def parse_levels(text: str) -> tuple[int, ...]:

@@ -358,3 +358,25 @@ def test_image_digest_is_sha256() -> None:
     assert image_digest(b"abc") == hashlib.sha256(b"abc").hexdigest()
     assert image_digest(b"abc").startswith("ba7816bf8f01cfea")
     assert image_digest(bytearray(b"abc")) == image_digest(b"abc")
+
+
+def test_every_coded_error_shares_one_base_and_pickles_with_its_code() -> None:
+    import pickle
+
+    from pyramidviz.aspp import RatesError
+    from pyramidviz.checks import CodedError
+    from pyramidviz.onnxgraph import OnnxError
+    from pyramidviz.specs import SpecError
+    from pyramidviz.spp import LevelsError
+
+    errors = [ImageLoadError("empty file", code="empty"), RatesError("bad", code="syntax"),
+              LevelsError("range", "too big", value=40), SpecError("unknown", "x", token="x",
+                                                                    item=2),
+              OnnxError("not_onnx", "random bytes", detail="protobuf")]
+    for error in errors:
+        again = pickle.loads(pickle.dumps(error))
+        assert isinstance(again, CodedError) and type(again) is type(error)
+        assert (again.code, str(again), again.details) == (error.code, str(error), error.details)
+        with pytest.raises(ValueError, match="code must be one of"):  # each lists its codes
+            CodedError.__init__(type(error).__new__(type(error)), "m", code="nope")
+    assert errors[2].value == 40 and errors[3].item == 2 and errors[4].detail == "protobuf"
