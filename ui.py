@@ -380,16 +380,18 @@ def url_int(key: str, lo: int, hi: int, default: int) -> int:
     return value
 
 
-def carried_cell(key: str, info) -> tuple[int, int]:
-    """:func:`url_cell` for ``key``, carried over a change of map (output stride, stage or
-    photo size) through its centre pixel: the nearest cell of the new map
+def carried_cell(key: str, info, image_hw: tuple[int, int]) -> tuple[int, int]:
+    """:func:`url_cell` for ``key``, carried over a change of map on the same photo (output
+    stride, stage) through its centre pixel: the nearest cell of the new map
     (:meth:`pyramidviz.receptive.FieldInfo.nearest_cell`), not the same index, so the chosen
-    point stays where it was on the photo. ``info`` is this run's :func:`tap_geometry`."""
-    memo, now = f"_{key}_map", (info.field, tuple(info.feature_size))
+    point stays where it was on the photo. ``info`` is this run's :func:`tap_geometry`; a
+    photo of another size starts from :func:`url_cell` (the centre, or the link's cell)."""
+    memo, now = f"_{key}_map", (info.field, tuple(info.feature_size), tuple(image_hw))
     last = st.session_state.get(memo)
     st.session_state[memo] = now
-    if last is not None and last != now and st.query_params.get(key) is not None:
-        old_field, old_size = last
+    if (last is not None and last != now and last[2] == now[2]
+            and st.query_params.get(key) is not None):
+        old_field, old_size, _ = last
         row, col = url_cell(key, old_size)
         moved = info.field.nearest_cell(*old_field.center(row, col), info.feature_size)
         st.query_params[key] = f"{moved[0]},{moved[1]}"

@@ -38,7 +38,7 @@ __all__ = [
     "ASPP", "ASPPConv", "ASPPPooling", "DEEPLAB_V3_RATES", "MAX_RATE", "MAX_RATES",
     "RatesError", "aspp_batchnorm_parameter_count", "aspp_macs", "aspp_macs_on_map",
     "aspp_parameter_count", "atrous_tap_share", "branch_previews", "centre_only_rates",
-    "parse_rates", "rates_for_output_stride", "rates_source",
+    "parse_rates", "rates_for_output_stride", "tap_spacings", "rates_source",
     # re-exported from pyramidviz.atrous
     "Coverage", "HDCReport", "effective_kernel_size", "hdc_check", "stack_coverage",
     "tap_offsets", "valid_weight_counts",
@@ -71,6 +71,23 @@ def rates_for_output_stride(output_stride: int) -> tuple[int, ...]:
     if output_stride == 32:
         return tuple(r * 16 // 32 for r in DEEPLAB_V3_RATES[16])
     raise ValueError(f"output stride must be 8, 16 or 32, got {output_stride!r}")
+
+
+def tap_spacings(output_strides: Sequence[int] = (16, 8)) -> dict[int, tuple[tuple[int, int],
+                                                                            ...]]:
+    """``{output stride: ((rate, tap spacing in px), ...)}`` for DeepLab v3's rates.
+
+    A tap of rate ``r`` on a map of stride ``OS`` lies ``r * OS`` pixels from the centre, so
+    halving the stride and doubling the rate reads the same pixels: OS 16 rate 6 = OS 8
+    rate 12 = 96 px. That is why DeepLab v3 doubles the rates at OS 8 (Sec. 3.3).
+
+    Examples
+    --------
+    >>> tap_spacings()
+    {16: ((6, 96), (12, 192), (18, 288)), 8: ((12, 96), (24, 192), (36, 288))}
+    """
+    return {int(s): tuple((r, r * int(s)) for r in rates_for_output_stride(int(s)))
+            for s in output_strides}
 
 
 def rates_source(rates: Sequence[int], output_stride: int) -> str:
