@@ -453,6 +453,7 @@ def fixed_input_picture(*, key: str, width_px: int = 880, height: int | None = N
     titles = (t(f"slides.{kind}_crop", s=s), t(f"slides.{kind}_warp", s=s),
               t(f"slides.{kind}_spp", w=w, h=h, n=n))
     fig = _fixed_input_figure(choice.digest, titles, width_px, choice.array)
+    fig.update_layout(margin={"t": 70})  # two-line panel titles stay inside the figure
     if height is not None:
         fig.update_layout(height=height)
     plotly(fig, key=key, name="crop-warp-spp")

@@ -250,11 +250,13 @@ def slide_versus(image) -> None:
     c, h, w = features.shape
     vector, grid = outputs(image.digest, features)
     body("slides.versus_body", c=c, n=f"{vector.size:,}", h=h, w=w)
-    fig = compare_figs.outputs_figure(vector, grid, titles=(
-        t("slides.versus_spp", n=f"{vector.size:,}"), t("slides.versus_aspp", h=h, w=w)))
-    fig.update_layout(height=FIGURE_HEIGHT)
+    figs = (compare_figs.vector_figure(vector, title=t("slides.versus_spp", n=f"{vector.size:,}")),
+            compare_figs.map_figure(grid, title=t("slides.versus_aspp", h=h, w=w)))
     with main_view():
-        ui.plotly(fig, key="slide_versus_fig", name="spp-vs-aspp")
+        for i, (column, fig) in enumerate(zip(st.columns(2), figs, strict=True)):
+            fig.update_layout(height=FIGURE_HEIGHT)
+            with column:
+                ui.plotly(fig, key=f"slide_versus_fig_{i}", name=f"spp-vs-aspp-{i + 1}")
 
 
 SHOW = {"problem": slide_problem, "bins": slide_bins, "vector": slide_vector,

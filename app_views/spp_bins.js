@@ -216,11 +216,13 @@ function buildScene(v) {
   S.fieldBox = svg("rect", { ...stroke, stroke: COLORS.field, "stroke-width": 3, "stroke-dasharray": "8 5", "data-role": "field" }, p);
   S.strideBox = svg("rect", { ...stroke, stroke: COLORS.stride, "stroke-width": 3.5, "data-role": "stride" }, p);
   // legend under the photo
-  const lg = svg("g", { transform: `translate(${geo.photo.x},${geo.photo.y + geo.photo.height + 16})` }, s);
+  // on a phone it spans the view's width (a square photo is narrower than three labels)
+  const lx = geo.narrow ? 8 : geo.photo.x, step = geo.narrow ? (geo.vbw - 16) / 3 : 10 * geo.fs;
+  const lg = svg("g", { transform: `translate(${lx},${geo.photo.y + geo.photo.height + 16})` }, s);
   [[COLORS.current, L.legend_current], [COLORS.stride, L.legend_stride], [COLORS.field, L.legend_field]]
     .forEach(([c, t], i) => {
-      svg("rect", { x: i * 10 * geo.fs, y: -9, width: 14, height: 10, fill: "none", stroke: c, "stroke-width": 3 }, lg);
-      svg("text", { x: i * 10 * geo.fs + 20, y: 0, "font-size": geo.fs * 0.8, fill: COLORS.text }, lg).textContent = t;
+      svg("rect", { x: i * step, y: -9, width: 14, height: 10, fill: "none", stroke: c, "stroke-width": 3 }, lg);
+      svg("text", { x: i * step + 20, y: 0, "font-size": geo.fs * 0.8, fill: COLORS.text }, lg).textContent = t;
     });
   S.pyramid = svg("g", {}, s);
   S.strip = svg("g", {}, s);
