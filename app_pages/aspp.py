@@ -170,6 +170,7 @@ def _erf_asked() -> None:
     cell = st.session_state.get("aspp_taps_view", {}).get("erf_cell")
     if cell is not None:
         st.session_state["_aspp_erf_cell"] = tuple(int(x) for x in cell)
+        st.session_state["_aspp_erf_on"] = True
 
 
 @st.fragment
@@ -194,6 +195,13 @@ def taps_section(image, settings: Settings, geo) -> None:
     settings_note(settings, geo, image.array.shape[:2])
     r0, j = settings.rates[0], geo.stride
     ui.explain("aspp.taps_explain", k=settings.kernel, j=j, r=r0, px=r0 * j)
+    spacings = aspp.tap_spacings()  # {16: ((6, 96), ...), 8: ((12, 96), ...)}
+    pairs = []
+    for column in zip(*spacings.values(), strict=True):
+        same = " = ".join(t("aspp.spacing_item", os=os_, r=r)
+                          for os_, (r, _) in zip(spacings, column, strict=True))
+        pairs.append(t("aspp.spacing_pair", pairs=same, px=column[0][1]))
+    st.caption(t("aspp.spacing", pairs="; ".join(pairs)))
     erf_section(image, settings, geo, cell)
 
 
@@ -201,8 +209,18 @@ ERF_SCALES = ("common", "panel")
 
 
 def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
+    """The effective fields at ``point``, computed on demand (a backward pass of every branch
+    over several images): the view's "Effective field here" or this section's button turns
+    them on for this session, and they then follow the chosen cell."""
     from pyramidviz.erf import ERF_INPUTS as n
+
     st.subheader(t("aspp.erf_header", row=point[0], col=point[1], n=n))
+    if not st.session_state.get("_aspp_erf_on"):
+        st.caption(t("aspp.erf_on_demand", n=n))
+        if not st.button(t("aspp.erf_compute", row=point[0], col=point[1]), key="aspp_erf_go",
+                         icon=":material/blur_on:"):
+            return
+        st.session_state["_aspp_erf_on"] = True
     maps = erf_maps(image.digest, settings.output_stride, settings.tap, point, settings.rates,
                     settings.kernel, image.array)
     branches = [(_branch_title(name, short=True), erf) for name, erf in maps.items()]

