@@ -8,6 +8,7 @@ are shown as plain text. The server's peak memory is reported.
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -58,10 +59,38 @@ def _peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def _upload(page, name: str, data: bytes, mime: str = "application/octet-stream") -> None:
+SIDEBAR_ALERT = "[data-testid=stSidebar] [data-testid=stAlert]"
+
+
+def _settle(page, done, *, timeout: float = 60.0) -> bool:
+    """Wait for a finished run where ``done(page)`` holds; False if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        wait_idle(page)
+        if done(page):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _upload(page, name: str, data: bytes, mime: str = "application/octet-stream") -> bool:
+    """Upload ``data`` as ``name`` and wait until the app has answered it.
+
+    Replacing a file makes Streamlit run the script twice (once with no file, once with the
+    new one), and a busy machine can leave a quiet gap between the two. So the previous file
+    is removed first, the sample comes back, and only then is the new file sent; the app has
+    answered when the sidebar says the upload is in use or shows an error. Returns False if
+    it never answered.
+    """
+    sidebar = page.get_by_test_id("stSidebar")
+    if page.get_by_test_id("stFileChipDeleteBtn").count():
+        page.get_by_test_id("stFileChipDeleteBtn").first.click()
+        _settle(page, lambda p: "Using the sample" in sidebar.inner_text()
+                and p.locator(SIDEBAR_ALERT).count() == 0)
     page.get_by_test_id(UPLOAD_INPUT).set_input_files(
         files=[{"name": name, "mimeType": mime, "buffer": data}])
-    wait_idle(page)
+    return _settle(page, lambda p: "Using your upload" in sidebar.inner_text()
+                   or p.locator(SIDEBAR_ALERT).count() > 0)
 
 
 def test_every_bad_input_through_the_upload_widget(own_server, browser):
@@ -75,11 +104,13 @@ def test_every_bad_input_through_the_upload_widget(own_server, browser):
     failures = []
     for case, (data, _) in bad_inputs().items():
         expected = _app_outcome(data)
-        _upload(page, _file_name(case), data)
+        answered = _upload(page, _file_name(case), data)
         text = sidebar.inner_text()
         errors = exceptions_on_screen(page)
-        shown_error = page.locator("[data-testid=stSidebar] [data-testid=stAlert]").count()
-        if errors:
+        shown_error = page.locator(SIDEBAR_ALERT).count()
+        if not answered:
+            failures.append(f"{case}: the app never answered the upload")
+        elif errors:
             failures.append(f"{case}: exception on screen {errors}")
         elif expected is None and "Using your upload" not in text:
             failures.append(f"{case}: expected the upload to be used; sidebar: {text[:200]}")
@@ -105,8 +136,9 @@ def test_markup_file_names_are_shown_as_plain_text(own_server, browser, sample_p
     for name in markup_filenames():
         if not name.strip(" .") or "/" in name or "\\" in name:
             continue  # browsers refuse such names for uploads
-        _upload(page, name if name.endswith((".png", ".jpg")) else name + ".png", sample_png,
-                "image/png")
+        answered = _upload(page, name if name.endswith((".png", ".jpg")) else name + ".png",
+                           sample_png, "image/png")
+        assert answered, name
         assert not exceptions_on_screen(page), name
         caption = page.get_by_test_id("stSidebar").inner_text()
         assert "Using your upload" in caption, name
