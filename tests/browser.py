@@ -29,6 +29,38 @@ def wait_idle(page, *, timeout: float = 90.0, settle: float = 0.4) -> None:
     raise TimeoutError("the Streamlit app did not finish its run in time")
 
 
+def settle(page, done, *, timeout: float = 90.0) -> bool:
+    """Wait for a finished run after which ``done(page)`` holds; False if none comes in time.
+
+    A run that ends is not always the run one waits for: an upload first travels over HTTP
+    and only then starts a rerun, and replacing a file runs the script twice. On a busy machine
+    the quiet gap between can outlast ``wait_idle``'s settle time.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        wait_idle(page, timeout=max(1.0, deadline - time.monotonic()))
+        if done(page):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def upload(page, files, done, *, scope: str = "body", timeout: float = 90.0) -> bool:
+    """Put ``files`` into the file uploader inside ``scope`` and wait until ``done(page)``.
+
+    A file already in that uploader is removed first (and that run awaited), so a state left
+    by the previous file cannot pass for the answer to this one. Returns whether ``done``
+    came true in time.
+    """
+    root = page.locator(scope)
+    delete = root.get_by_test_id("stFileChipDeleteBtn")
+    if delete.count():
+        delete.first.click()
+        settle(page, lambda p: root.get_by_test_id("stFileChip").count() == 0, timeout=timeout)
+    root.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(files)
+    return settle(page, done, timeout=timeout)
+
+
 def exceptions_on_screen(page) -> list[str]:
     """Texts of every exception box the page shows (empty when there is none)."""
     return [box.inner_text() for box in page.locator("[data-testid=stException]").all()]

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from browser import exceptions_on_screen, open_page, wait_idle
+from browser import exceptions_on_screen, open_page, upload
 
 pytestmark = pytest.mark.browser
 
@@ -22,15 +22,12 @@ def open_aspp(page, server_url: str, query: str = "") -> None:
     page.locator("[data-testid=pv-aspp-taps]").wait_for()
 
 
-def test_an_upload_shrinks_the_map_and_the_point_follows(page, server_url, sample_png,
-                                                         tmp_path):
+def test_an_upload_shrinks_the_map_and_the_point_follows(page, server_url, sample_png):
     open_aspp(page, server_url, "?aspp_cell=18,28")
     assert view_state(page)["cell"] == [18, 28]
-    photo = tmp_path / "tiny.png"
-    photo.write_bytes(sample_png)
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(photo))
-    page.wait_for_timeout(500)
-    wait_idle(page, timeout=180)
+    sidebar = page.get_by_test_id("stSidebar")
+    assert upload(page, [{"name": "tiny.png", "mimeType": "image/png", "buffer": sample_png}],
+                  lambda p: "Using your upload: tiny.png" in sidebar.inner_text(), timeout=180)
     assert not exceptions_on_screen(page)
     assert view_state(page)["cell"] == [2, 3]  # 96 x 64 px: a 4 x 6 map, its centre
     assert "aspp_cell" in page.get_by_test_id("stMain").inner_text()  # the old cell: a notice

@@ -15,10 +15,9 @@ from torch import nn
 from pyramidviz.receptive import receptive_field
 from pyramidviz.tracing import layers_of
 
-from browser import exceptions_on_screen, open_page, wait_idle
+from browser import exceptions_on_screen, open_page, upload, wait_idle
 
 pytestmark = pytest.mark.browser
-UPLOAD = "stFileUploaderDropzoneInput"
 
 
 def model() -> nn.Module:
@@ -34,10 +33,13 @@ def onnx_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def upload(page, name: str, data: bytes) -> None:
-    page.locator("[data-testid=stMain]").get_by_test_id(UPLOAD).set_input_files(
-        files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
-    wait_idle(page)
+def upload_onnx(page, name: str, data: bytes) -> None:
+    """Upload ``name`` and wait until the page names it or says it could not read it."""
+    main = page.locator("[data-testid=stMain]")
+    unread = main.locator("[data-testid=stAlert]").filter(has_text="Could not read")
+    assert upload(page, [{"name": name, "mimeType": "application/octet-stream", "buffer": data}],
+                  lambda p: f"{name}: " in main.inner_text() or unread.count() > 0,
+                  scope="[data-testid=stMain]"), name
 
 
 def test_onnx_upload_in_the_browser(page, server_url):
@@ -45,7 +47,7 @@ def test_onnx_upload_in_the_browser(page, server_url):
     open_page(page, f"{server_url}/network")
     page.get_by_text("ONNX file", exact=True).click()
     wait_idle(page)
-    upload(page, "my_net.onnx", onnx_bytes())
+    upload_onnx(page, "my_net.onnx", onnx_bytes())
     assert not exceptions_on_screen(page)
     main = page.locator("[data-testid=stMain]")
     assert main.locator("[data-testid=stAlert]").filter(has_text="Could not read").count() == 0
@@ -64,10 +66,10 @@ def test_onnx_upload_in_the_browser(page, server_url):
     page.keyboard.press("ArrowRight")
     assert json.loads(spp.get_attribute("data-state"))["bin"] == 1
     for name, data in (("random.onnx", bytes(range(256)) * 20), ("cut.onnx", onnx_bytes()[:200])):
-        upload(page, name, data)
+        upload_onnx(page, name, data)
         assert not exceptions_on_screen(page), name
         assert main.locator("[data-testid=stAlert]").filter(has_text="Could not read").count()
         assert page.locator("h1").first.inner_text().startswith("Your network")
-    upload(page, "again.onnx", onnx_bytes())  # the session keeps working
+    upload_onnx(page, "again.onnx", onnx_bytes())  # the session keeps working
     assert main.get_by_text(f"again.onnx: {len(traced)} layers").count() == 1
     assert not exceptions_on_screen(page)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser import open_page, wait_idle
+from browser import open_page, upload, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -76,10 +76,10 @@ def test_no_title_overlaps_another_on_a_phone(phone, server_url, path, lang):
 
 def test_a_bad_upload_is_explained_in_the_page_not_only_the_sidebar(phone, server_url):
     open_page(phone, f"{server_url}/spp")
-    phone.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(files=[{
-        "name": "notes.png", "mimeType": "image/png", "buffer": b"this is not an image"}])
-    wait_idle(phone)
     main = phone.get_by_test_id("stMain")
+    assert upload(phone, [{"name": "notes.png", "mimeType": "image/png",
+                           "buffer": b"this is not an image"}],
+                  lambda p: main.get_by_test_id("stAlertContentError").count() > 0)
     alert = main.get_by_test_id("stAlertContentError").first
     assert alert.is_visible()
     assert "not an image we can read" in alert.inner_text()

@@ -8,7 +8,6 @@ are shown as plain text. The server's peak memory is reported.
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import ui
 from pyramidviz.images import ImageLoadError, load_image
 
 from badinputs import bad_inputs, markup_filenames
-from browser import exceptions_on_screen, wait_idle
+from browser import exceptions_on_screen, upload, wait_idle
 from conftest import start_server
 
 pytestmark = pytest.mark.browser
@@ -62,35 +61,12 @@ def _peak_rss_mib(pid: int) -> float:
 SIDEBAR_ALERT = "[data-testid=stSidebar] [data-testid=stAlert]"
 
 
-def _settle(page, done, *, timeout: float = 60.0) -> bool:
-    """Wait for a finished run where ``done(page)`` holds; False if it never does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        wait_idle(page)
-        if done(page):
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def _upload(page, name: str, data: bytes, mime: str = "application/octet-stream") -> bool:
-    """Upload ``data`` as ``name`` and wait until the app has answered it.
-
-    Replacing a file makes Streamlit run the script twice (once with no file, once with the
-    new one), and a busy machine can leave a quiet gap between the two. So the previous file
-    is removed first, the sample comes back, and only then is the new file sent; the app has
-    answered when the sidebar says the upload is in use or shows an error. Returns False if
-    it never answered.
-    """
+    """Upload ``data`` as ``name``; True once the sidebar says it is in use or shows an error."""
     sidebar = page.get_by_test_id("stSidebar")
-    if page.get_by_test_id("stFileChipDeleteBtn").count():
-        page.get_by_test_id("stFileChipDeleteBtn").first.click()
-        _settle(page, lambda p: "Using the sample" in sidebar.inner_text()
-                and p.locator(SIDEBAR_ALERT).count() == 0)
-    page.get_by_test_id(UPLOAD_INPUT).set_input_files(
-        files=[{"name": name, "mimeType": mime, "buffer": data}])
-    return _settle(page, lambda p: "Using your upload" in sidebar.inner_text()
-                   or p.locator(SIDEBAR_ALERT).count() > 0)
+    return upload(page, [{"name": name, "mimeType": mime, "buffer": data}],
+                  lambda p: "Using your upload" in sidebar.inner_text()
+                  or p.locator(SIDEBAR_ALERT).count() > 0, scope="[data-testid=stSidebar]")
 
 
 def test_every_bad_input_through_the_upload_widget(own_server, browser):
