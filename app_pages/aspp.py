@@ -120,19 +120,25 @@ def settings_note(settings: Settings, geo, image_hw: tuple[int, int]) -> None:
 # ---------------------------------------------------------------- cached computations
 
 
+def erf_skip(image) -> tuple[str, ...]:
+    """Samples :func:`erf.erf_inputs` leaves out: the photo's own, when it is a sample."""
+    return () if image.is_upload else (image.name,)
+
+
 def erf_maps(digest: str, output_stride: int, tap: str, point: tuple[int, int],
-             rates: tuple[int, ...], kernel: int, _array: np.ndarray) -> dict:
+             rates: tuple[int, ...], kernel: int, skip: tuple[str, ...],
+             _array: np.ndarray) -> dict:
     """``{branch: erf.ERFMap}`` averaged over :func:`erf.erf_inputs` (shared, read-only),
     computed once on the shared pool."""
     from pyramidviz.erf import averaged_effective_receptive_field, erf_inputs
 
     def compute() -> dict:
         result = averaged_effective_receptive_field(
-            ui.backbone(output_stride), erf_inputs(_array), tap=tap, point=point, rates=rates,
-            kernel=kernel)
+            ui.backbone(output_stride), erf_inputs(_array, skip=skip), tap=tap, point=point,
+            rates=rates, kernel=kernel)
         return dict(result.branches)
 
-    return ui.computed(("erf", digest, output_stride, tap, point, rates, kernel), compute,
+    return ui.computed(("erf", digest, output_stride, tap, point, rates, kernel, skip), compute,
                        what=t("aspp.erf_what", row=point[0], col=point[1]))
 
 
@@ -212,8 +218,10 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     """The effective fields at ``point``, computed on demand (a backward pass of every branch
     over several images): the view's "Effective field here" or this section's button turns
     them on for this session, and they then follow the chosen cell."""
-    from pyramidviz.erf import ERF_INPUTS as n
+    from pyramidviz.erf import ERF_INPUTS
 
+    skip = erf_skip(image)
+    n = ERF_INPUTS - len(skip)
     st.subheader(t("aspp.erf_header", row=point[0], col=point[1], n=n))
     if not st.session_state.get("_aspp_erf_on"):
         st.caption(t("aspp.erf_on_demand", n=n))
@@ -222,7 +230,7 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
             return
         st.session_state["_aspp_erf_on"] = True
     maps = erf_maps(image.digest, settings.output_stride, settings.tap, point, settings.rates,
-                    settings.kernel, image.array)
+                    settings.kernel, skip, image.array)
     branches = [(_branch_title(name, short=True), erf) for name, erf in maps.items()]
     ui.check_param("aspp_erf_scale", ERF_SCALES)
     scale = st.segmented_control(t("aspp.erf_scale"), ERF_SCALES, default="common",

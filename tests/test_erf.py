@@ -288,3 +288,73 @@ def test_radial_profiles_are_monotone_and_reach_one(h: int, w: int, seed: int) -
         assert profile[-1] == pytest.approx(1.0)
         m = E.erf_map(grad, center, Box(0, 0, h, w))  # r50: the first radius holding half
         assert E.mass_within(grad, center, [m.r50])[0] >= 0.5 - 1e-9
+
+
+def _unpacked(forward, x: torch.Tensor, seeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The plain way: one backward per branch seed, no packing."""
+    grads = E.input_gradients(forward, x, torch.from_numpy(np.stack(list(seeds.values()))))
+    return dict(zip(seeds, grads.numpy(), strict=True))
+
+
+def _small_net() -> nn.Module:
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.ReLU(), nn.Conv2d(4, 4, 3, 2, 1), nn.ReLU(),
+                        nn.Conv2d(4, 4, 3, padding=2, dilation=2))
+    return net.eval().requires_grad_(False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(16, 90), w=st.integers(16, 90), rates=st.sets(st.integers(1, 7), max_size=3),
+       where=st.tuples(st.floats(0, 0.999), st.floats(0, 0.999)), seed=st.integers(0, 2**31))
+def test_packed_backward_passes_give_the_plain_gradients(h, w, rates, where, seed) -> None:
+    """Parts with disjoint fields share a backward pass, and nothing changes."""
+    net = _small_net()
+    x = torch.randn(2, 3, h, w, generator=torch.Generator().manual_seed(seed))
+    fh, fw = net(x[:1]).shape[-2:]
+    point = (int(where[0] * fh), int(where[1] * fw))
+    result = E.effective_receptive_field(net, x, point=point, rates=sorted(rates))
+    seeds = E.branch_seeds((fh, fw), point, sorted(rates))
+    plain = _unpacked(net, x, seeds)
+    passes, _ = E.packed_seeds(seeds, result.field, (h, w))
+    assert len(passes) <= len({s.tobytes() for s in seeds.values()})
+    for name, grad in plain.items():
+        branch = result.branches[name]
+        np.testing.assert_allclose(branch.map * branch.peak, grad, rtol=1e-5, atol=1e-7)
+        assert branch.mass == pytest.approx(float(grad.sum(dtype=np.float64)), rel=1e-5)
+
+
+def test_packing_splits_only_taps_whose_fields_are_apart() -> None:
+    field = backbones.tap_info(backbones.load_backbone(output_stride=16), "stage4", (512, 512)).field
+    seeds = E.branch_seeds((32, 32), (16, 16), rates=(6, 12, 18))
+    passes, recipe = E.packed_seeds(seeds, field, (512, 512))
+    assert field.size == (147, 147) and field.jump == (16, 16)
+    # rate 6's taps are 96 px apart (< 147 px): one part; rate 12's 192 px: a part per tap;
+    # rate 18's outer taps fall off the 32 x 32 map, leaving the centre (the 1x1 seed)
+    assert [len(recipe[name]) for name in seeds] == [1, 1, 9, 1, 1]
+    assert len(passes) == 3  # image pool | rate 6 | the centre and rate 12's outer taps
+    assert passes.sum() == pytest.approx(1 + 1 + 9)
+    weights = [weight for _, _, weight in recipe["rate 12"]]
+    assert weights == pytest.approx([1 / 9] * 9)
+    assert len({index for index, _, _ in recipe["rate 12"]}) == 1
+    off_centre = E.branch_seeds((32, 32), (5, 20), rates=(6, 12, 18))  # 18's taps on the map
+    passes, recipe = E.packed_seeds(off_centre, field, (512, 512))
+    assert len(recipe["rate 18"]) == 4 and len(passes) < 5  # 4 of 9 taps on the map
+
+
+@pytest.mark.parametrize("size", [(512, 512), (333, 401)])
+def test_packed_backbone_gradients_equal_the_plain_ones(model, astronaut, size) -> None:
+    photo = np.asarray(Image.fromarray(astronaut).resize(size[::-1]))
+    x = preprocessing.preprocess(photo)
+    result = E.effective_receptive_field(model, x, tap="stage4", rates=(6, 12, 18))
+    seeds = E.branch_seeds(result.feature_size, result.point, (6, 12, 18))
+    plain = _unpacked(lambda inp: model.features(inp, ("stage4",))["stage4"], x, seeds)
+    for name, grad in plain.items():
+        branch = result.branches[name]
+        np.testing.assert_allclose(branch.map * branch.peak, grad, rtol=1e-4,
+                                   atol=1e-6 * float(grad.max()))
+
+
+def test_erf_inputs_skip_the_photos_own_sample(astronaut) -> None:
+    assert len(E.erf_inputs(astronaut, skip=("astronaut",))) == E.ERF_INPUTS - 1
+    with pytest.raises(ValueError, match="unknown samples"):
+        E.erf_inputs(astronaut, skip=("nope",))
