@@ -149,19 +149,36 @@ def paper_rule_report(size: int, bins: int) -> PaperRuleReport:
     )
 
 
-def paper_rule_failures(max_size: int, levels: Sequence[int]) -> list[PaperRuleReport]:
-    """Every (size, level) with ``1 <= size <= max_size`` where the paper's rule breaks.
+def paper_rule_failures(max_size: int, levels: Sequence[int], *,
+                        smaller_maps: bool = False) -> list[PaperRuleReport]:
+    """Every (size, level) with ``n <= size <= max_size`` where the paper's rule breaks.
+
+    Sizes below the level (fewer cells than bins) break every rule that wants ``n``
+    disjoint bins, so by default they are left out: what remains is where the paper's
+    formula fails although the map is large enough (``oversized_levels`` explains the rest).
+
+    Parameters
+    ----------
+    max_size : int
+        Largest map side to check.
+    levels : sequence of int
+        Pyramid levels ``n`` (bins per side).
+    smaller_maps : bool
+        Also list sizes ``1 <= size < n``.
 
     Examples
     --------
     >>> [(r.size, r.bins) for r in paper_rule_failures(7, (4, 2, 1))]
-    [(1, 2), (1, 4), (2, 4), (3, 4), (6, 4), (7, 4)]
+    [(6, 4), (7, 4)]
+    >>> [(r.size, r.bins) for r in paper_rule_failures(3, (4, 2), smaller_maps=True)]
+    [(1, 2), (1, 4), (2, 4), (3, 4)]
     """
     levels = positive_ints(levels, "pyramid levels")
     reports = (
         paper_rule_report(size, n)
         for size in range(1, positive_int(max_size, "max_size") + 1)
         for n in sorted(set(levels))
+        if smaller_maps or size >= n
     )
     return [report for report in reports if not report.ok]
 

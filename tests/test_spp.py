@@ -84,7 +84,7 @@ def test_paper_rule_stride_zero_below_level() -> None:
 
 
 def test_paper_rule_failures_table() -> None:
-    failures = paper_rule_failures(13, (6, 3, 2, 1))
+    failures = paper_rule_failures(13, (6, 3, 2, 1), smaller_maps=True)
     found = {(r.size, r.bins) for r in failures}
     brute = {(a, n) for a in range(1, 14) for n in (6, 3, 2, 1)
              if not paper_rule_report(a, n).ok}
@@ -93,6 +93,10 @@ def test_paper_rule_failures_table() -> None:
     assert {(a, 6) for a in (1, 2, 3, 4, 5, 8, 9, 10, 11)} == {f for f in found if f[1] == 6}
     assert (2, 3) in found and all(n != 1 for _, n in found)
     assert [(r.size, r.bins) for r in failures] == sorted(found)
+    # the page's table: only maps with at least n cells, where the formula itself is at fault
+    teaching = {(r.size, r.bins) for r in paper_rule_failures(13, (6, 3, 2, 1))}
+    assert teaching == {(a, n) for a, n in found if a >= n}
+    assert {(8, 6), (9, 6), (10, 6), (11, 6)} <= teaching and (2, 3) not in teaching
 
 
 def test_bin_edges_rejects_bad_input() -> None:
