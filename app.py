@@ -56,6 +56,30 @@ def presentation_ui() -> bool:
     return present
 
 
+def upload_marker(choice) -> None:
+    """Mark the URL while an upload is in use, and explain a mark that finds no upload.
+
+    A new session that opens a marked URL has lost the photo: the page was reloaded, the link
+    was shared, or the proxy moved the student to another replica when theirs went away. It
+    says so (in the page and the sidebar) instead of silently showing the sample, until the
+    student picks another sample or uploads. A student who removes their own upload in this
+    session gets no notice.
+    """
+    state = st.session_state
+    if choice.is_upload:
+        st.query_params[ui.UPLOAD_PARAM] = choice.digest[:12]
+        state["_had_upload"] = True
+        state.pop("_upload_gone", None)
+        return
+    if ui.UPLOAD_PARAM in st.query_params:
+        del st.query_params[ui.UPLOAD_PARAM]
+        if not state.pop("_had_upload", False):
+            state["_upload_gone"] = choice.name  # until another sample is picked
+    if state.get("_upload_gone") == choice.name:
+        st.info(ui.t("common.upload_gone"), icon=":material/cloud_off:")
+        st.sidebar.caption(ui.t("common.upload_gone_short"))
+
+
 def image_ui() -> None:
     """Sample picker and uploader; stores the decoded choice for the pages."""
     sidebar = st.sidebar
@@ -82,6 +106,7 @@ def image_ui() -> None:
                      icon=":material/block:")
     if choice is None:
         choice = ui.image_choice(sample, ui.sample_bytes(sample), is_upload=False)
+    upload_marker(choice)
     st.session_state["_image"] = choice
     w, h = choice.size
     key = "common.using_upload" if choice.is_upload else "common.using_sample"

@@ -361,6 +361,10 @@ def labels(prefix: str, names: tuple[str, ...] | list[str]) -> dict[str, str]:
     return {name: t(f"{prefix}{name}") for name in names}
 
 
+UPLOAD_PARAM = "upload"
+"""URL mark of a page that shows an upload (``app.upload_marker``): an upload lives in one
+server session only, so a new session that finds the mark says the photo is gone."""
+
 VIEW_URL_KEYS = ("spp_level", "spp_bin", "spp_view", "aspp_cell", "cmp_cell")
 """URL parameters that the browser views write (history.replaceState) and the pages read."""
 

@@ -74,6 +74,32 @@ def test_sample_picker_and_upload_change_the_image(sample_png):
     assert "my photo.png" in all_text(at).replace("\\", "")
 
 
+def test_a_link_marked_with_an_upload_this_server_lacks_says_so(sample_png):
+    import i18n
+
+    at = run_app(upload="0123456789ab")  # a reload, a shared link, or another replica
+    assert not at.exception
+    gone = i18n.translate("en", "common.upload_gone")
+    assert [i.value for i in at.info].count(gone) == 1
+    assert "upload" not in at.query_params
+    at.run()  # the notice stays while the sample it fell back to is shown
+    assert gone in [i.value for i in at.info]
+    at.selectbox(key="img").set_value("coffee").run()  # another choice ends it
+    assert gone not in [i.value for i in at.info]
+
+
+def test_an_upload_marks_the_url_and_removing_it_gives_no_notice(sample_png):
+    import i18n
+
+    at = run_app()
+    assert "upload" not in at.query_params
+    at.file_uploader(key="upload").set_value(("class.png", sample_png, "image/png")).run()
+    assert len(at.query_params["upload"]) == 12
+    at.file_uploader(key="upload").set_value(None).run()  # the student removes it
+    assert not at.exception and "upload" not in at.query_params
+    assert i18n.translate("en", "common.upload_gone") not in [i.value for i in at.info]
+
+
 def test_bad_upload_gives_a_clear_message_and_keeps_working():
     at = run_app()
     at.file_uploader(key="upload").set_value(("cat.png", b"not an image at all", "image/png"))

@@ -89,6 +89,7 @@ def test_a_class_behind_the_proxy_stays_on_one_replica_and_survives_losing_it(
         photo.write_bytes(sample_png)
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(photo))
         page.get_by_test_id("stSidebar").get_by_text("Using your upload: class.png").wait_for()
+        assert "upload=" in page.url
         for name in ("SPP", "ASPP", "Compare"):
             page.get_by_test_id("stSidebarNavLink").filter(has_text=name).first.click()
             wait_idle(page, timeout=120)
@@ -113,6 +114,11 @@ def test_a_class_behind_the_proxy_stays_on_one_replica_and_survives_losing_it(
         view = page.locator("[data-testid=pv-compare]")
         assert view.count() == 1 and '"stride":8' in view.get_attribute("data-state")
         assert "cmp_os=8" in page.url
+        # the upload stayed on the lost replica: the page says so rather than silently
+        # showing the sample
+        main_text = page.get_by_test_id("stMain").inner_text()
+        assert "uploaded photo that this server does not have" in main_text
+        assert "Using the sample" in page.get_by_test_id("stSidebar").inner_text()
         # a new student (no cookie) is served by the survivor too
         other = browser.new_context().new_page()
         open_page(other, url)

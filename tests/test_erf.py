@@ -323,8 +323,8 @@ def test_packed_backward_passes_give_the_plain_gradients(h, w, rates, where, see
         assert branch.mass == pytest.approx(float(grad.sum(dtype=np.float64)), rel=1e-5)
 
 
-def test_packing_splits_only_taps_whose_fields_are_apart() -> None:
-    field = backbones.tap_info(backbones.load_backbone(output_stride=16), "stage4", (512, 512)).field
+def test_packing_splits_only_taps_whose_fields_are_apart(model) -> None:
+    field = backbones.tap_info(model, "stage4", (512, 512)).field
     seeds = E.branch_seeds((32, 32), (16, 16), rates=(6, 12, 18))
     passes, recipe = E.packed_seeds(seeds, field, (512, 512))
     assert field.size == (147, 147) and field.jump == (16, 16)

@@ -176,7 +176,7 @@ HOSTILE = ["inf", "-inf", "nan", "1e309", "99999999999999999999", "-5", "١٢", 
 def _bound_keys(page: str) -> list[str]:
     """Every URL key a page reads: its bound widgets, the views' keys, language and image."""
     return sorted({c.key for c in inventory(page)} | set(ui.VIEW_URL_KEYS)
-                  | {"lang", "present", "img"})
+                  | {"lang", "present", "img", ui.UPLOAD_PARAM})
 
 
 @pytest.mark.parametrize("page", PAGES)
