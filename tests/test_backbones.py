@@ -112,15 +112,38 @@ def test_finer_output_stride_keeps_the_os32_map_on_a_subgrid(models, coffee, out
     assert (other[..., :rows, :] - coarse[..., :rows, :]).abs().max() > 0.1
 
 
-def test_optimized_model_matches_the_plain_one(models, coffee) -> None:
-    plain = B.load_backbone(device="cpu", optimize=False)
+@pytest.mark.parametrize("output_stride", [32, 16, 8])
+def test_optimized_model_matches_the_plain_one(models, coffee, output_stride) -> None:
+    plain = B.load_backbone(device="cpu", optimize=False, output_stride=output_stride)
+    fast = models[output_stride]
     x = P.preprocess(coffee)
     with torch.inference_mode():
-        a, b = plain.features(x, B.TAPS), models[32].features(x, B.TAPS)
+        a, b = plain.features(x, B.TAPS), fast.features(x, B.TAPS)
     for tap in B.TAPS:
         torch.testing.assert_close(b[tap], a[tap], atol=2e-3, rtol=1e-3)
     assert isinstance(plain._blocks[3]._bn1, torch.nn.BatchNorm2d)
-    assert isinstance(models[32]._blocks[3]._bn1, torch.nn.Identity)
+    assert isinstance(fast._blocks[3]._bn1, torch.nn.Identity)
+    by_grid = [m for m in fast.modules() if getattr(m, "space_to_batch", False)]
+    # the 5 x 5 depthwise convs of dilation 4: stage 6's last three blocks at OS 8 only
+    assert [(m.kernel_size, m.dilation) for m in by_grid] == (
+        [((5, 5), (4, 4))] * 3 if output_stride == 8 else [])
+    assert not any(getattr(m, "space_to_batch", False) for m in plain.modules())
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(1, 40), w=st.integers(1, 40), d=st.integers(2, 6),
+       k=st.sampled_from([1, 3, 5, 7]), groups=st.sampled_from([1, 2, 4]),
+       bias=st.booleans(), seed=st.integers(0, 2**31))
+def test_space_to_batch_equals_torchs_dilated_conv(h, w, d, k, groups, bias, seed) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(2, 4, h, w, generator=gen)
+    weight = torch.randn(4, 4 // groups, k, k, generator=gen)
+    b = torch.randn(4, generator=gen) if bias else None
+    pad = d * (k // 2)  # the "SAME" padding of a stride-1 dilated conv
+    expected = F.conv2d(x, weight, b, 1, pad, d, groups)
+    got = B.atrous_space_to_batch(x, weight, b, d, (pad, pad), groups)
+    assert got.shape == expected.shape == (2, 4, h, w)
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
 
 
 def test_loaded_model_is_frozen_and_in_eval_mode(models) -> None:
