@@ -232,13 +232,15 @@ def computed(key: tuple, fn, *, what: str):
     pool = work()
     job = pool.submit(key, fn)
     if job.state != "done":
-        slot = st.empty()
+        slot, shown = st.empty(), None
         while True:
             if job.state == "queued":
-                slot.info(t("common.queued", what=what, n=pool.queued()),
-                          icon=":material/hourglass_top:")
+                text, icon = t("common.queued", what=what, n=pool.queued()), "hourglass_top"
             else:
-                slot.info(t("common.computing", what=what), icon=":material/progress_activity:")
+                text, icon = t("common.computing", what=what), "progress_activity"
+            if text != shown:  # a new message only when it changes: each one is a frame
+                slot.info(text, icon=f":material/{icon}:")  # the browser has to draw
+                shown = text
             done, _ = concurrent.futures.wait([job.future], timeout=0.25)
             if done:
                 break

@@ -16,11 +16,22 @@ def test_tables_have_same_keys_and_placeholders():
     assert i18n.table_problems() == []
 
 
-def test_tables_are_not_empty_and_sections_match():
+ROOT = Path(__file__).resolve().parent.parent
+KEY_CALL = re.compile(r"""(?:\b(?:t|explain)\(|\btranslate\([^,()]+,)"""
+                      r"""\s*["']([a-z_]+\.[a-z0-9_]+)["']""")
+
+
+def test_every_key_the_app_asks_for_is_in_the_tables():
+    """A literal key typed in a page (``t("spp.title")``, ``ui.explain("aspp.x")``) must exist,
+    or the student would read the key itself (``translate`` falls back to it)."""
     en = i18n.load_table("en")
-    assert len(en) > 50
-    sections = {key.split(".")[0] for key in en}
-    assert {"common", "home"} <= sections
+    files = [ROOT / "app.py", ROOT / "ui.py", *sorted((ROOT / "app_pages").glob("*.py"))]
+    asked = {(path.name, key) for path in files
+             for key in KEY_CALL.findall(path.read_text(encoding="utf-8"))}
+    assert len(asked) > 100  # the pattern still finds the calls
+    assert sorted((name, key) for name, key in asked if key not in en) == []
+    sections = {path.stem for path in (ROOT / "assets" / "i18n" / "en").glob("*.json")}
+    assert {key.split(".")[0] for key in en} == sections  # one JSON file a section
 
 
 def test_table_problems_reports_differences(tmp_path):
