@@ -13,7 +13,6 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import torch
@@ -31,7 +30,14 @@ from pyramidviz.atrous import (
     taps_on_map,
     valid_weight_counts,
 )
-from pyramidviz.checks import CodedError, odd_kernel, positive_int, positive_ints
+from pyramidviz.checks import (
+    CodedError,
+    IntListError,
+    odd_kernel,
+    parse_int_list,
+    positive_int,
+    positive_ints,
+)
 from pyramidviz.papers import DEEPLAB_V3_RATES
 
 __all__ = [
@@ -46,8 +52,6 @@ __all__ = [
 
 MAX_RATES = 6
 MAX_RATE = 128
-_SPLIT = re.compile(r"[\s,;]+")
-_DIGITS = re.compile(r"[0-9]{1,6}")
 
 
 def rates_for_output_stride(output_stride: int) -> tuple[int, ...]:
@@ -112,7 +116,8 @@ class RatesError(CodedError):
 
 def parse_rates(text: str, *, distinct: bool = True, min_count: int = 1,
                 max_count: int = MAX_RATES, max_rate: int = MAX_RATE) -> tuple[int, ...]:
-    """Rates typed as text, e.g. ``"6, 12, 18"`` (commas, spaces or semicolons).
+    """Rates typed as text, e.g. ``"6, 12, 18"`` (commas, spaces or semicolons), parsed by
+    :func:`pyramidviz.checks.parse_int_list`.
 
     Raises
     ------
@@ -127,21 +132,14 @@ def parse_rates(text: str, *, distinct: bool = True, min_count: int = 1,
     ...     parse_rates("6, 6")
     ... except RatesError as error:
     ...     print(error.code, error)
-    repeat rates must be distinct, got '6, 6'
+    repeat Each rate may appear only once, got 6 twice in '6, 6'.
     """
-    parts = [p for p in _SPLIT.split(str(text).strip()) if p]
-    rates = tuple(int(p) for p in parts if _DIGITS.fullmatch(p))
-    if len(rates) < len(parts):
-        code, message = "syntax", "rates must be whole numbers separated by commas"
-    elif not min_count <= len(rates) <= max_count:
-        code, message = "count", f"give {min_count} to {max_count} rates"
-    elif not all(1 <= r <= max_rate for r in rates):
-        code, message = "range", f"rates must lie in 1..{max_rate}"
-    elif distinct and len(set(rates)) != len(rates):
-        code, message = "repeat", "rates must be distinct"
-    else:
-        return rates
-    raise RatesError(f"{message}, got {text!r}", code=code)
+    try:
+        return parse_int_list(text, what="rate", low=1, high=max_rate, min_count=min_count,
+                              max_count=max_count, distinct=distinct)
+    except IntListError as error:  # the rates' codes: no rate typed is a count problem
+        code = {"empty": "count", "number": "syntax"}.get(error.code, error.code)
+        raise RatesError(str(error), code=code) from None
 
 
 def centre_only_rates(feature_size: tuple[int, int], point: tuple[int, int],

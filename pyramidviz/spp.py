@@ -15,7 +15,6 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pyramidviz.checks import CodedError, positive_int, positive_ints
+from pyramidviz.checks import CodedError, IntListError, parse_int_list, positive_int, positive_ints
 
 __all__ = [
     "LEVEL_ERROR_CODES", "LevelsError", "MAX_LEVEL", "MAX_LEVEL_COUNT", "PaperRuleReport",
@@ -265,9 +264,10 @@ class LevelsError(CodedError):
 def parse_levels(text: str) -> tuple[int, ...]:
     """Parse pyramid levels typed by a user, such as ``"4,2,1"`` or ``"6 3 2 1"``.
 
-    Levels are separated by commas and/or spaces and kept in the order typed (the vector
-    follows it). Each level is a whole number from 1 to 32; at most 8 levels; a level may
-    appear only once (a repeat would only copy the same numbers into the vector).
+    Levels are separated by commas, semicolons or spaces and kept in the order typed (the
+    vector follows it); :func:`pyramidviz.checks.parse_int_list` does the parsing. Each
+    level is a whole number from 1 to 32; at most 8 levels; a level may appear only once
+    (a repeat would only copy the same numbers into the vector).
 
     Raises
     ------
@@ -286,26 +286,11 @@ def parse_levels(text: str) -> tuple[int, ...]:
     ...     print(error.code, error.value)
     repeat 4
     """
-    tokens = [t for t in re.split(r"[\s,]+", str(text).strip()) if t]
-    if not tokens:
-        raise LevelsError("empty", "Type at least one pyramid level, for example 4, 2, 1.")
-    if len(tokens) > MAX_LEVEL_COUNT:
-        raise LevelsError("count", f"Use at most {MAX_LEVEL_COUNT} levels, got {len(tokens)}: "
-                          f"{text!r}.", value=len(tokens))
-    levels: list[int] = []
-    for token in tokens:
-        if not re.fullmatch(r"[+-]?\d+", token):
-            raise LevelsError("number", f"Each level must be a whole number such as 4, got "
-                              f"{token!r}.", value=token)
-        level = int(token)
-        if not 1 <= level <= MAX_LEVEL:
-            raise LevelsError("range", f"Each level must be between 1 and {MAX_LEVEL}, got "
-                              f"{level}.", value=level)
-        if level in levels:
-            raise LevelsError("repeat", f"Each level may appear only once, got {level} twice.",
-                              value=level)
-        levels.append(level)
-    return tuple(levels)
+    try:
+        return parse_int_list(text, what="level", low=1, high=MAX_LEVEL,
+                              max_count=MAX_LEVEL_COUNT)
+    except IntListError as error:
+        raise LevelsError(error.code, str(error), value=error.value) from None
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def test_parse_rates_accepts_lists(text: str, expected: tuple) -> None:
 
 
 @pytest.mark.parametrize(("text", "code"), [
-    ("", "count"), ("  ", "count"), ("6,x", "syntax"), ("6.5", "syntax"), ("-3", "syntax"),
+    ("", "count"), ("  ", "count"), ("6,x", "syntax"), ("6.5", "syntax"), ("-3", "range"),
     ("६", "syntax"), ("1234567", "syntax"), ("0", "range"), ("129", "range"),
     ("6,6", "repeat"), ("1,2,3,4,5,6,7", "count"),
 ])
