@@ -112,7 +112,7 @@ def image_ui() -> None:
     key = "common.using_upload" if choice.is_upload else "common.using_sample"
     sidebar.caption(ui.t(key, name=ui.escape_md(choice.name), w=w, h=h))
     if choice.resized:
-        ow, oh = choice.original_size
+        oh, ow = choice.original_hw
         sidebar.caption(ui.t("common.resized_note", ow=ow, oh=oh, w=w, h=h))
     sidebar.image(choice.array, width="stretch")
 

@@ -126,7 +126,7 @@ class ImageChoice:
     digest: str
     array: np.ndarray  # (H, W, 3) uint8
     is_upload: bool
-    original_size: tuple[int, int]  # (w, h) before any shrinking
+    original_hw: tuple[int, int]  # (h, w) before any shrinking
     resized: bool
 
     @property
@@ -142,7 +142,7 @@ def decode_image(digest: str, _data: bytes) -> tuple[np.ndarray, tuple[int, int]
 
     def decode():
         loaded = load_image(_data, min_side=MIN_SIDE)
-        return to_array(loaded.image), tuple(loaded.original_size), bool(loaded.resized)
+        return to_array(loaded.image), tuple(loaded.original_hw), bool(loaded.resized)
 
     return computed(("decoded", digest), decode, what=t("common.image_header"))
 

@@ -91,10 +91,11 @@ class LoadedImage:
     ----------
     image : PIL.Image.Image
         Mode ``"RGB"``, at most ``max_pixels`` pixels, upright.
-    original_size : tuple of int
-        ``(w, h)`` as stored in the file, after EXIF orientation.
+    original_hw : tuple of int
+        ``(h, w)`` as stored in the file, after EXIF orientation (the package's order;
+        Pillow's ``image.size`` is ``(w, h)``).
     resized : bool
-        Whether ``image`` is smaller than ``original_size``.
+        Whether ``image`` is smaller than ``original_hw``.
     format : str
         Pillow's format name, e.g. ``"PNG"``.
     frames : int
@@ -105,7 +106,7 @@ class LoadedImage:
     """
 
     image: Image.Image
-    original_size: tuple[int, int]
+    original_hw: tuple[int, int]
     resized: bool
     format: str
     frames: int
@@ -222,7 +223,7 @@ def _decode(data: bytes, max_pixels: int, max_decode_pixels: int, min_side: int)
     if rgb.size != (w, h):
         notes.append("resized")
     rgb.info = {}  # drop copied metadata: a stale EXIF orientation would rotate it twice
-    return LoadedImage(rgb, (w, h), rgb.size != (w, h), fmt, frames, tuple(notes))
+    return LoadedImage(rgb, (h, w), rgb.size != (w, h), fmt, frames, tuple(notes))
 
 
 def _check_header_size(w: int, h: int, max_decode_pixels: int, min_side: int) -> None:

@@ -64,9 +64,9 @@ def test_every_bad_input_is_rgb_or_the_expected_error(name: str) -> None:
     loaded = load_image(data)
     assert loaded.image.mode == "RGB"
     assert loaded.image.width * loaded.image.height <= 2_000_000
-    assert loaded.resized == (loaded.image.size != loaded.original_size)
+    assert loaded.resized == (loaded.image.size[::-1] != loaded.original_hw)
     if not loaded.resized:
-        assert loaded.image.size == loaded.original_size
+        assert loaded.image.size[::-1] == loaded.original_hw
     tolerance = 12 if loaded.format in LOSSY else 1
     for xy, rgb in VALID_PIXELS.get(name, {}).items():
         got = loaded.image.getpixel(xy)
@@ -91,7 +91,7 @@ def test_exif_rotation_matches_pillow_exif_transpose() -> None:
     with Image.open(io.BytesIO(data)) as raw:
         assert raw.size == (64, 32)
         reference = ImageOps.exif_transpose(raw).convert("RGB")
-    assert loaded.original_size == (32, 64) and "exif_rotated" in loaded.notes
+    assert loaded.original_hw == (64, 32) and "exif_rotated" in loaded.notes
     assert np.array_equal(to_array(loaded.image), to_array(reference))
     assert loaded.image.info == {} and ImageOps.exif_transpose(loaded.image) == loaded.image
     arr = to_array(loaded.image).astype(int)
@@ -116,7 +116,7 @@ def test_100mp_photo_loads_resized_with_bounded_memory(tmp_path: Path) -> None:
     data = bad_inputs()["jpeg_100mp_photo"][0]
     loaded = load_image(data)
     w, h = loaded.image.size
-    assert loaded.original_size == PHOTO_SIZE and loaded.resized and "resized" in loaded.notes
+    assert loaded.original_hw == PHOTO_SIZE[::-1] and loaded.resized and "resized" in loaded.notes
     assert w * h <= 2_000_000 and w * h > 1_990_000
     assert abs(w / h - PHOTO_SIZE[0] / PHOTO_SIZE[1]) < 2e-3
     arr = to_array(loaded.image).astype(int)
@@ -198,7 +198,7 @@ def test_min_side_refuses_tiny_images(name: str) -> None:
 def test_shrinking_an_extreme_aspect_keeps_min_side() -> None:
     data = _png(Image.new("L", (40, 100_000), 9))
     loaded = load_image(data, max_pixels=100_000, min_side=32)
-    assert loaded.image.size == (32, 3125) and loaded.original_size == (40, 100_000)
+    assert loaded.image.size == (32, 3125) and loaded.original_hw == (100_000, 40)
 
 
 def test_global_state_is_left_alone() -> None:
