@@ -15,6 +15,8 @@ from pyramidviz.receptive import receptive_field
 
 from apptest import open_page, view_data
 
+pytestmark = pytest.mark.slow  # AppTest runs the page script: not in the fast lane
+
 
 def open_network(**params: str) -> AppTest:
     at = open_page("network", **params)
