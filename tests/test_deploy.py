@@ -117,7 +117,7 @@ def test_a_class_behind_the_proxy_stays_on_one_replica_and_survives_losing_it(
         # the upload stayed on the lost replica: the page says so rather than silently
         # showing the sample
         main_text = page.get_by_test_id("stMain").inner_text()
-        assert "uploaded photo that this server does not have" in main_text
+        assert "Your uploaded photo is not on this server" in main_text
         assert "Using the sample" in page.get_by_test_id("stSidebar").inner_text()
         # a new student (no cookie) is served by the survivor too
         other = browser.new_context().new_page()
