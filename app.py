@@ -8,6 +8,7 @@ Run with ``streamlit run app.py``.
 from __future__ import annotations
 
 import os
+import time
 
 import streamlit as st
 
@@ -15,8 +16,12 @@ import i18n
 import ui
 
 LANG_OPTIONS = [i18n.LANGUAGE_NAMES[code] for code in i18n.LANGUAGES]  # URL shows these names
+# The running man in the top right re-renders five times a second for as long as a run lasts:
+# 30 waiting pages cost about a core (benchmarks/many_users.py). Its "Stop" and connection
+# notices stay; heavy work says "queued" or "computing" in the page (ui.computed).
 APP_CSS = """
 <style>
+[data-testid="stStatusWidgetRunningIcon"] { display: none !important; }
 h1 { font-size: 2.0rem !important; padding-top: 0.2rem !important; }
 .block-container { padding-top: 3.6rem; }
 :lang(ko), [lang=ko] { word-break: keep-all; }
@@ -118,6 +123,8 @@ def image_ui() -> None:
 
 
 def main() -> None:
+    start = time.monotonic()
+    st.session_state["_waited"] = 0.0  # seconds this run waits on heavy work (ui.computed)
     present_link = str(st.query_params.get("present", "")).lower() == "true"
     st.set_page_config(page_title="pyramidviz", page_icon=ui.APP_ICON, layout="wide",
                        initial_sidebar_state="collapsed" if present_link else "auto")
@@ -134,7 +141,29 @@ def main() -> None:
     if replica.isalnum():  # deployments name their replicas (deploy/); shown to the teacher
         st.sidebar.caption(ui.t("common.replica", name=replica))
     st.sidebar.caption(ui.t("common.attribution"))
-    page.run()
+    timed_run(page, start)
+
+
+def timed_run(page, start: float) -> None:
+    """Run the page; with ``$PYRAMIDVIZ_RUN_LOG`` set, log how long the server took.
+
+    A record: the page, the photo's name, the run's wall seconds since ``start`` (the top of
+    the script, so decoding an upload counts), how many of them it waited
+    on the heavy-work pool (``ui.computed``), when it ended, and how it ended ("done", or the
+    name of the exception that ended it: a rerun asked for mid-run, a stop).
+    """
+    log, ended = ui.run_log(), "done"
+    try:
+        page.run()
+    except BaseException as error:  # Streamlit's rerun/stop exceptions, and real errors
+        ended = type(error).__name__
+        raise
+    finally:
+        if log is not None:
+            log.write(page=page.url_path or "home", image=st.session_state["_image"].name,
+                      seconds=round(time.monotonic() - start, 4),
+                      waited=round(st.session_state.get("_waited", 0.0), 4),
+                      end=round(time.time(), 4), ended=ended)
 
 
 main()

@@ -211,6 +211,9 @@ def photo_payload(digest: str, _photo: np.ndarray) -> dict:
 
 FEATURE_BUDGET = 768 << 20
 """Bytes of feature maps kept for every session together (a 2 MP stem map is ~64 MB)."""
+RELEASE_ABOVE = 1 << 30
+"""Resident bytes above which a finished pass hands the heap's free pages back
+(``serving.release_memory``; ``benchmarks/bench_memory.py`` measures it)."""
 
 
 @st.cache_resource(show_spinner=False)
@@ -222,16 +225,37 @@ def work():
     """
     from pyramidviz.serving import ByteCache, Work
 
-    return Work(cache=ByteCache(FEATURE_BUDGET))
+    return Work(cache=ByteCache(FEATURE_BUDGET), release_above=RELEASE_ABOVE)
+
+
+RUN_LOG_ENV = "PYRAMIDVIZ_RUN_LOG"
+"""Names a file where every page run appends how long it took (:func:`run_log`)."""
+
+
+@st.cache_resource(show_spinner=False)
+def _run_log(path: str):
+    from pyramidviz.serving import RunLog
+
+    return RunLog(path)
+
+
+def run_log():
+    """The server's run log (``serving.RunLog``) when ``$PYRAMIDVIZ_RUN_LOG`` names a file."""
+    import os
+
+    path = os.environ.get(RUN_LOG_ENV, "").strip()
+    return _run_log(path) if path else None
 
 
 def computed(key: tuple, fn, *, what: str):
     """``fn()`` through :func:`work`, saying where the student looks whether it is queued."""
     import concurrent.futures
+    import time
 
     pool = work()
     job = pool.submit(key, fn)
     if job.state != "done":
+        began = time.monotonic()
         slot, shown = st.empty(), None
         while True:
             if job.state == "queued":
@@ -245,6 +269,8 @@ def computed(key: tuple, fn, *, what: str):
             if done:
                 break
         slot.empty()
+        st.session_state["_waited"] = (st.session_state.get("_waited", 0.0)
+                                       + time.monotonic() - began)
     return job.future.result()
 
 

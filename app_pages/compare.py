@@ -117,8 +117,7 @@ def main() -> None:
     rates = rates_for_output_stride(stride)
     height, width = image.array.shape[:2]
     info = ui.tap_geometry(TAP, stride, height, width)
-    with st.spinner(t("common.working")):
-        features = ui.feature_map(image.digest, TAP, stride, image.array)
+    features = ui.feature_map(image.digest, TAP, stride, image.array)
     c, h, w = features.shape
     sees_section(image, info, max(levels), rates)
     st.caption(t("compare.map_info", tap=TAP, c=c, h=h, w=w, s=info.stride, r=info.field.size[0],

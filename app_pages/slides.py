@@ -269,8 +269,7 @@ def main() -> None:
     index = slide_index()
     header(index)
     image = ui.current_image()
-    with st.spinner(t("common.working")):
-        SHOW[SLIDES[index - 1]](image)
+    SHOW[SLIDES[index - 1]](image)
 
 
 main()

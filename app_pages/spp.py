@@ -256,8 +256,7 @@ def sizes_section(choice, tap, channels, stride, levels) -> None:
     else:
         digest = f"{choice.digest}@{size[0]}x{size[1]}"
         photo = scaled_photo(choice.digest, size, choice.array)
-    with st.spinner(t("common.working")):
-        features = ui.feature_map(digest, tap, OUTPUT_STRIDE, photo)
+    features = ui.feature_map(digest, tap, OUTPUT_STRIDE, photo)
     (fh, fw), fixed_hw = features.shape[1:], feature_size((FIXED, FIXED), stride)
     titles = [t("spp.size_title", scale=scale, w=size[1], h=size[0], fh=fh, fw=fw),
               *(t(f"spp.{kind}_title", s=FIXED, fh=fixed_hw[0], fw=fixed_hw[1])
@@ -327,8 +326,7 @@ def main() -> None:
         levels = levels_ui(middle)
         view_slot = right.container()  # pooling: filled by the view fragment
     geometry = ui.tap_geometry(tap, OUTPUT_STRIDE, *choice.array.shape[:2])
-    with st.spinner(t("common.working")):
-        features = ui.feature_map(choice.digest, tap, OUTPUT_STRIDE, choice.array)
+    features = ui.feature_map(choice.digest, tap, OUTPUT_STRIDE, choice.array)
     channels, fh, fw = features.shape
     for n, short in spp.oversized_levels(levels, (fh, fw)).items():
         st.warning(t("spp.level_too_big", n=n, short=short, h=fh, w=fw),

@@ -25,6 +25,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +33,7 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
 
@@ -77,7 +79,8 @@ async def check_own(page, name: str, size: tuple[int, int], problems: list[str],
 
 
 async def student(browser, url: str, index: int, latencies: dict[str, list[float]],
-                  problems: list[str], *, arrive: float, think: float, nice: int) -> None:
+                  problems: list[str], steps_seen: list[tuple], *, arrive: float, think: float,
+                  nice: int) -> None:
     name = f"student{index:02d}.png"
     data, size = photo(index)
     rng = random.Random(index)
@@ -90,7 +93,7 @@ async def student(browser, url: str, index: int, latencies: dict[str, list[float
     await page.goto(f"{url}/compare")
     await idle(page)
     await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
-    start = time.monotonic()
+    start, wall = time.monotonic(), time.time()
     await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
         files=[{"name": name, "mimeType": "image/png", "buffer": data}])
     # The upload travels before its rerun starts: wait until the sidebar says it is in use.
@@ -99,13 +102,14 @@ async def student(browser, url: str, index: int, latencies: dict[str, list[float
     await idle(page)
     await page.locator("[data-testid=pv-compare]").wait_for()
     latencies["upload to first view"].append(time.monotonic() - start)
+    steps_seen.append((name, "upload to first view", wall, time.time()))
     await check_own(page, name, size, problems, step="upload")
     steps = [("stride", "32"), ("cell", "ArrowRight"), ("stride", "8"), ("cell", "ArrowDown"),
              ("stride", "16")]
     view = page.locator("[data-testid=pv-compare]")
     for kind, arg in steps:
         await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
-        start = time.monotonic()
+        start, wall = time.monotonic(), time.time()
         if kind == "stride":
             await page.get_by_role("radio", name=arg, exact=True).first.click()
             await idle(page)
@@ -116,8 +120,9 @@ async def student(browser, url: str, index: int, latencies: dict[str, list[float
             handle = await view.element_handle()  # the view lives in a shadow root
             await page.wait_for_function("([el, before]) => el.dataset.state !== before",
                                          arg=[handle, before], polling="raf")
-        latencies["output stride change" if kind == "stride" else "cell move (browser)"].append(
-            time.monotonic() - start)
+        op = "output stride change" if kind == "stride" else "cell move (browser)"
+        latencies[op].append(time.monotonic() - start)
+        steps_seen.append((name, op, wall, time.time()))
         await check_own(page, name, size, problems, step=f"{kind} {arg}")
     await context.close()
 
@@ -157,6 +162,23 @@ def renice_browsers(nice: int) -> None:
             continue
 
 
+def server_parts(steps_seen: list[tuple], runs: list[dict]) -> dict[str, list[float]]:
+    """Seconds the server spent on each step: that student's runs inside the step's window."""
+    parts: dict[str, list[float]] = {}
+    for name, op, click, shown in steps_seen:
+        inside = [r["seconds"] for r in runs if r["image"] == name
+                  and r["end"] - r["seconds"] >= click - 0.05 and r["end"] <= shown + 0.05]
+        parts.setdefault(op, []).append(sum(inside))
+    return parts
+
+
+def summary(values: list[float]) -> str:
+    """p50 / p95 / max in milliseconds."""
+    ms = sorted(v * 1000 for v in values)
+    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    return f"{statistics.median(ms):.0f} / {p95:.0f} / {ms[-1]:.0f} ms"
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -167,7 +189,10 @@ def peak_rss_mib(pid: int) -> float:
 async def main(users: int, arrive: float, think: float, nice: int) -> int:
     from playwright.async_api import async_playwright
 
-    proc, url = start_server()
+    from pyramidviz.serving import RunLog
+
+    log = RunLog(Path(tempfile.mkdtemp(prefix="pyramidviz-runs-")) / "runs.jsonl")
+    proc, url = start_server(extra_env={"PYRAMIDVIZ_RUN_LOG": log.path})
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -180,12 +205,14 @@ async def main(users: int, arrive: float, think: float, nice: int) -> int:
                                                  "output stride change": [],
                                                  "cell move (browser)": []}
             problems: list[str] = []
+            steps_seen: list[tuple] = []
             cpu_before = browser_cpu_seconds()
             server_before = cpu_seconds(proc.pid)
             start = time.monotonic()
             results = await asyncio.gather(
-                *(student(browser, url, i, latencies, problems, arrive=arrive, think=think,
-                          nice=nice) for i in range(users)), return_exceptions=True)
+                *(student(browser, url, i, latencies, problems, steps_seen, arrive=arrive,
+                          think=think, nice=nice) for i in range(users)),
+                return_exceptions=True)
             wall = time.monotonic() - start
             browsers = browser_cpu_seconds() - cpu_before
             server = cpu_seconds(proc.pid) - server_before
@@ -195,10 +222,15 @@ async def main(users: int, arrive: float, think: float, nice: int) -> int:
               f"{arrive:.0f} s / {think:.0f} s / {nice} |")
         for op, values in latencies.items():
             if values:
-                ms = sorted(v * 1000 for v in values)
-                p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
-                print(f"| {op}: p50 / p95 / max | {statistics.median(ms):.0f} / {p95:.0f} / "
-                      f"{ms[-1]:.0f} ms ({len(ms)} actions) |")
+                print(f"| {op}: p50 / p95 / max | {summary(values)} ({len(values)} actions) |")
+        runs = log.records()
+        for op, values in server_parts(steps_seen, runs).items():
+            if op != "cell move (browser)":
+                print(f"| {op}, the server's part: p50 / p95 / max | {summary(values)} |")
+        waited = [r["waited"] for r in runs if r["waited"] > 0]
+        if waited:
+            print(f"| runs that waited on heavy work: their wait p50 / p95 / max | "
+                  f"{summary(waited)} ({len(waited)} of {len(runs)} runs) |")
         print(f"| whole run (upload + 5 interactions each) | {wall:.1f} s |")
         print(f"| server peak memory (VmHWM) | {peak_rss_mib(proc.pid):.0f} MiB |")
         print(f"| CPU used: server / the {users} browsers (of {2 * wall:.0f} core-s) | "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -127,3 +130,29 @@ def test_every_page_renders_in_both_languages(name, lang):
     assert not at.exception, [e.value for e in at.exception]
     code = "ko" if lang == "한국어" else "en"
     assert at.title[0].value == i18n.translate(code, f"{name}.title")
+
+
+def test_the_run_log_records_each_run_and_its_wait_on_heavy_work(sample_png, tmp_path,
+                                                                  monkeypatch):
+    import ui
+    from apptest import open_page
+
+    path = tmp_path / "runs.jsonl"
+    monkeypatch.setenv(ui.RUN_LOG_ENV, str(path))
+    at = open_page("compare")
+    at.file_uploader(key="upload").set_value(("class.png", sample_png, "image/png")).run()
+    assert not at.exception
+    runs = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(r["page"], r["image"], r["ended"]) for r in runs] == [
+        ("home", "chelsea", "done"), ("compare", "chelsea", "done"),
+        ("compare", "class.png", "done")]
+    assert all(r["seconds"] >= r["waited"] >= 0 for r in runs)
+    assert runs[-1]["waited"] > 0  # a new photo's backbone pass went through the pool
+    assert abs(runs[-1]["end"] - time.time()) < 120
+
+
+def test_no_run_log_unless_one_is_asked_for(monkeypatch):
+    import ui
+
+    monkeypatch.delenv(ui.RUN_LOG_ENV, raising=False)
+    assert ui.run_log() is None

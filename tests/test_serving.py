@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyramidviz.serving import ByteCache, Work, nbytes
+from pyramidviz import serving
+from pyramidviz.serving import ByteCache, Work, nbytes, resident_bytes
 
 
 @settings(max_examples=50, deadline=None)
@@ -102,3 +103,53 @@ def test_a_failed_computation_is_not_cached_and_can_be_retried():
     time.sleep(0.05)
     assert work.submit("k", flaky).future.result(timeout=5).tolist() == [0.0, 0.0]
     assert len(attempts) == 2
+
+
+needs_glibc = pytest.mark.skipif(serving._malloc_trim() is None or not resident_bytes(),
+                                 reason="needs glibc's malloc_trim and /proc")
+
+
+def _fragmented_heap(n: int = 3000, size: int = 64 << 10) -> list:
+    """Free most of ``n`` heap blocks (below glibc's mmap threshold) but keep every tenth:
+    the freed pages sit in holes between live blocks, where glibc's own trim cannot reach."""
+    blocks = [bytearray(size) for _ in range(n)]
+    for block in blocks:
+        block[::4096] = b"\1" * len(block[::4096])  # touch every page
+    kept = blocks[::10]
+    del blocks
+    return kept
+
+
+@needs_glibc
+def test_release_memory_returns_the_holes_a_pass_leaves_in_the_heap():
+    kept = _fragmented_heap()
+    before = resident_bytes()
+    assert serving.release_memory() is True
+    after = resident_bytes()
+    # 3000 x 64 KiB = 188 MiB allocated, 19 MiB still live: most of the rest goes back
+    assert before - after > 100 << 20, (before >> 20, after >> 20)
+    assert all(block[0] == 1 for block in kept)  # live blocks are untouched
+
+
+def test_work_releases_memory_only_when_the_process_is_above_its_mark(monkeypatch):
+    released = []
+    monkeypatch.setattr(serving, "release_memory", lambda: released.append(1) or True)
+    low = Work(workers=1, cache=ByteCache(1 << 20), release_above=1 << 60)
+    low.submit("a", lambda: np.zeros(1)).future.result()
+    high = Work(workers=1, cache=ByteCache(1 << 20), release_above=0)
+    job = high.submit("a", lambda: np.zeros(1))
+    job.future.result()
+    deadline = time.monotonic() + 5
+    while not released and time.monotonic() < deadline:  # the callback follows the result
+        time.sleep(0.01)
+    assert (low.releases, high.releases, len(released)) == (0, 1, 1)
+    high.submit("a", lambda: np.zeros(1))  # a cache hit computes nothing and releases nothing
+    assert high.releases == 1
+    assert Work(workers=1).release_above is None  # a notebook's pool never trims
+
+
+def test_a_call_that_finishes_at_once_does_not_deadlock_the_release(monkeypatch):
+    monkeypatch.setattr(serving, "release_memory", lambda: True)
+    work = Work(workers=1, cache=ByteCache(1 << 20), release_above=0)
+    for i in range(50):  # fast enough that some finish before submit registers its callback
+        assert work.submit(i, lambda i=i: np.full(1, i)).future.result(timeout=5)[0] == i
