@@ -9,11 +9,13 @@ sees it), errors, cross-session leaks, timeouts, the server's peak memory and th
 the server and by the browsers.
 
 In a classroom every browser runs on its student's own laptop; here all N share the server's
-two cores. By default they therefore run at the lowest CPU priority (``nice 19``), so the
-server gets the machine it would have alone and the browsers the rest (``--browsers-nice 0``
-turns that off). Students arrive over ``--arrive`` seconds (0: all at the same instant).
+two cores. By default every browser thread therefore runs in Linux's ``SCHED_IDLE`` class at
+``nice 19``, so the server gets the machine it would have alone and the browsers what is left
+(``--browsers-normal`` keeps them in the normal class, ``--browsers-nice 0`` at normal
+priority). Students arrive over ``--arrive`` seconds (0: all at the same instant).
 
     python benchmarks/many_users.py [--users 30] [--arrive 60] [--think 3] [--browsers-nice 19]
+        [--browsers-normal]
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ async def check_own(page, name: str, size: tuple[int, int], problems: list[str],
 
 async def student(browser, url: str, index: int, latencies: dict[str, list[float]],
                   problems: list[str], steps_seen: list[tuple], *, arrive: float, think: float,
-                  nice: int) -> None:
+                  nice: int, sched_idle: bool) -> None:
     name = f"student{index:02d}.png"
     data, size = photo(index)
     rng = random.Random(index)
@@ -88,7 +90,7 @@ async def student(browser, url: str, index: int, latencies: dict[str, list[float
     context = await browser.new_context(viewport={"width": 1280, "height": 800},
                                         reduced_motion="reduce")
     page = await context.new_page()
-    renice_browsers(nice)  # the new page's renderer process
+    renice_browsers(nice, idle=sched_idle)  # the new page's renderer threads
     page.set_default_timeout(240_000)
     await page.goto(f"{url}/compare")
     await idle(page)
@@ -152,14 +154,28 @@ def browser_cpu_seconds() -> float:
     return total
 
 
-def renice_browsers(nice: int) -> None:
-    """Give every Chromium process the CPU priority ``nice`` (children inherit it)."""
+def renice_browsers(nice: int, *, idle: bool = True) -> None:
+    """Lower the CPU priority of every thread of every Chromium process.
+
+    Linux keeps a priority per thread, and a thread inherits it when it is created, so each
+    existing thread is set (a renderer's compositor and raster threads start with it).
+    ``idle``: the ``SCHED_IDLE`` policy, which runs a thread only when no normal thread wants
+    the core, the nearest this machine gets to browsers on the students' own devices.
+    """
     for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
-            if "chrom" in comm.read_text():
-                os.setpriority(os.PRIO_PROCESS, int(comm.parent.name), nice)
+            if "chrom" not in comm.read_text():
+                continue
+            tids = [int(task.name) for task in (comm.parent / "task").iterdir()]
         except (OSError, ValueError):
             continue
+        for tid in tids:
+            try:
+                if idle:
+                    os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+                os.setpriority(os.PRIO_PROCESS, tid, nice)
+            except OSError:
+                continue
 
 
 def server_parts(steps_seen: list[tuple], runs: list[dict]) -> dict[str, list[float]]:
@@ -186,7 +202,8 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def main(users: int, arrive: float, think: float, nice: int) -> int:
+async def main(users: int, arrive: float, think: float, nice: int, sched_idle: bool
+               ) -> int:
     from playwright.async_api import async_playwright
 
     from pyramidviz.serving import RunLog
@@ -196,7 +213,7 @@ async def main(users: int, arrive: float, think: float, nice: int) -> int:
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            renice_browsers(nice)
+            renice_browsers(nice, idle=sched_idle)
             warm = await browser.new_page()
             await warm.goto(url + "/")
             await idle(warm)
@@ -211,15 +228,17 @@ async def main(users: int, arrive: float, think: float, nice: int) -> int:
             start = time.monotonic()
             results = await asyncio.gather(
                 *(student(browser, url, i, latencies, problems, steps_seen, arrive=arrive,
-                          think=think, nice=nice) for i in range(users)),
+                          think=think, nice=nice, sched_idle=sched_idle)
+                  for i in range(users)),
                 return_exceptions=True)
             wall = time.monotonic() - start
             browsers = browser_cpu_seconds() - cpu_before
             server = cpu_seconds(proc.pid) - server_before
             await browser.close()
         timeouts = [r for r in results if isinstance(r, BaseException)]
-        print(f"| students / arriving over / think time / browsers' nice | {users} / "
-              f"{arrive:.0f} s / {think:.0f} s / {nice} |")
+        policy = f"nice {nice}" + (", SCHED_IDLE" if sched_idle else "")
+        print(f"| students / arriving over / think time / browsers' priority | {users} / "
+              f"{arrive:.0f} s / {think:.0f} s / {policy} |")
         for op, values in latencies.items():
             if values:
                 print(f"| {op}: p50 / p95 / max | {summary(values)} ({len(values)} actions) |")
@@ -254,5 +273,8 @@ if __name__ == "__main__":
                         help="mean pause before each action (0.5x to 1.5x, seeded)")
     parser.add_argument("--browsers-nice", type=int, default=19,
                         help="CPU priority of the browsers (19: lowest; 0: as the server)")
+    parser.add_argument("--browsers-normal", action="store_true",
+                        help="keep the browsers in the normal scheduling class (no SCHED_IDLE)")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.users, args.arrive, args.think, args.browsers_nice)))
+    sys.exit(asyncio.run(main(args.users, args.arrive, args.think, args.browsers_nice,
+                              not args.browsers_normal)))
