@@ -72,7 +72,8 @@ def upload_marker(choice) -> None:
     """
     state = st.session_state
     if choice.is_upload:
-        st.query_params[ui.UPLOAD_PARAM] = choice.digest[:12]
+        if st.query_params.get(ui.UPLOAD_PARAM) != choice.digest[:12]:  # a write sends the
+            st.query_params[ui.UPLOAD_PARAM] = choice.digest[:12]  # whole URL: only on change
         state["_had_upload"] = True
         state.pop("_upload_gone", None)
         return

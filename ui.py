@@ -412,23 +412,36 @@ def url_int(key: str, lo: int, hi: int, default: int) -> int:
     return value
 
 
-def carried_cell(key: str, info, image_hw: tuple[int, int]) -> tuple[int, int]:
-    """:func:`url_cell` for ``key``, carried over a change of map on the same photo (output
-    stride, stage) through its centre pixel: the nearest cell of the new map
-    (:meth:`pyramidviz.receptive.FieldInfo.nearest_cell`), not the same index, so the chosen
-    point stays where it was on the photo. ``info`` is this run's :func:`tap_geometry`; a
-    photo of another size starts from :func:`url_cell` (the centre, or the link's cell)."""
-    memo, now = f"_{key}_map", (info.field, tuple(info.feature_size), tuple(image_hw))
+def carried_cell(key: str, info, image) -> tuple[int, int]:
+    """The view's cell for ``key``: the link's cell (:func:`url_cell`) on a session's first
+    run, carried over a change of map on the same photo (output stride, stage) through its
+    centre pixel to the nearest cell of the new map
+    (:meth:`pyramidviz.receptive.FieldInfo.nearest_cell`), so the point stays where it was on
+    the photo; a new photo starts at the centre of its map. ``info`` is this run's
+    :func:`tap_geometry`, ``image`` the :class:`ImageChoice`.
+
+    The carry starts from the cell this function last gave the view. The view writes its cell
+    into the URL as it moves (``history.replaceState``), but Streamlit's ``st.query_params``
+    only sometimes learns of such writes, so reading the URL here mixed cells of two maps (a
+    cell of the stride-16 map read as one of the stride-32 map landed in a corner); a move
+    made in the browser since is therefore not carried. Nothing is written to the URL from
+    here: such a write sends back this run's copy of every parameter, stale where the browser
+    has moved on (the output stride just chosen).
+    """
+    memo = f"_{key}_map"
     last = st.session_state.get(memo)
-    st.session_state[memo] = now
-    if (last is not None and last != now and last[2] == now[2]
-            and st.query_params.get(key) is not None):
-        old_field, old_size, _ = last
-        row, col = url_cell(key, old_size)
-        moved = info.field.nearest_cell(*old_field.center(row, col), info.feature_size)
-        st.query_params[key] = f"{moved[0]},{moved[1]}"
-        return moved
-    return url_cell(key, info.feature_size)
+    size = tuple(info.feature_size)
+    if last is None:
+        cell = url_cell(key, size)
+    elif last["photo"] != image.digest:
+        cell = (size[0] // 2, size[1] // 2)
+    elif (last["field"], last["size"]) != (info.field, size):
+        cell = info.field.nearest_cell(*last["field"].center(*last["cell"]), size)
+    else:
+        cell = last["cell"]
+    st.session_state[memo] = {"field": info.field, "size": size, "photo": image.digest,
+                              "cell": cell}
+    return cell
 
 
 def shared_setting(name: str, options, fallback: str) -> str:

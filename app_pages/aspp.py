@@ -185,7 +185,7 @@ def taps_section(image, settings: Settings, geo) -> None:
     which the view asks for: a fragment, so that request reruns only this part."""
     h, w = geo.feature_size
     last_map = st.session_state.get("_aspp_cell_map")
-    cell = ui.carried_cell("aspp_cell", geo, image.array.shape[:2])
+    cell = ui.carried_cell("aspp_cell", geo, image)
     if last_map != st.session_state.get("_aspp_cell_map"):  # a new map: the carried cell wins
         st.session_state.pop("_aspp_erf_cell", None)
     asked = st.session_state.get("_aspp_erf_cell")

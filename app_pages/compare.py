@@ -103,7 +103,7 @@ def sees_section(image, info, level: int, rates) -> None:
     labels = {**ui.labels("compare.v_", SEES_LABELS), "role": t("compare.v_role"),
               "hint": t("compare.v_hint")}
     ui.view("taps", key="cmp_sees_view", payload=payload, labels=labels,
-            state={"cell": list(ui.carried_cell("cmp_cell", info, image.array.shape[:2]))},
+            state={"cell": list(ui.carried_cell("cmp_cell", info, image))},
             token=ui.view_token(image.digest, info.stride, level, rates),
             testid="pv-compare", url_key="cmp_cell")
     ui.explain("compare.sees_explain")

@@ -112,21 +112,36 @@ async def student(browser, url: str, index: int, latencies: dict[str, list[float
     for kind, arg in steps:
         await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
         start, wall = time.monotonic(), time.time()
-        if kind == "stride":
-            await page.get_by_role("radio", name=arg, exact=True).first.click()
-            await idle(page)
-        else:  # the linked view moves the cell in the browser: no rerun to wait for
-            before = await view.get_attribute("data-state")
-            await view.focus()
-            await page.keyboard.press(arg)
-            handle = await view.element_handle()  # the view lives in a shadow root
-            await page.wait_for_function("([el, before]) => el.dataset.state !== before",
-                                         arg=[handle, before], polling="raf")
+        try:
+            await one_step(page, view, kind, arg)
+        except TimeoutError as error:
+            state = await view.get_attribute("data-state")
+            raise TimeoutError(f"{name}, {kind} {arg}: {error}; the view's state then: "
+                               f"{state}") from error
         op = "output stride change" if kind == "stride" else "cell move (browser)"
         latencies[op].append(time.monotonic() - start)
         steps_seen.append((name, op, wall, time.time()))
         await check_own(page, name, size, problems, step=f"{kind} {arg}")
     await context.close()
+
+
+async def one_step(page, view, kind: str, arg: str) -> None:
+    """Click an output stride (and wait for the run), or press a key in the linked view
+    (and wait until it has drawn the new cell: no rerun)."""
+    if kind == "stride":
+        await page.get_by_role("radio", name=arg, exact=True).first.click()
+        await idle(page)
+        return
+    before = await view.get_attribute("data-state")
+    await view.focus()
+    await page.keyboard.press(arg)
+    handle = await view.element_handle()  # the view lives in a shadow root
+    try:
+        await page.wait_for_function("([el, before]) => el.dataset.state !== before",
+                                     arg=[handle, before], polling="raf", timeout=240_000)
+    except Exception as error:  # Playwright's TimeoutError
+        focused = await page.evaluate("() => document.activeElement?.outerHTML.slice(0, 120)")
+        raise TimeoutError(f"the key changed nothing (focus on {focused!r})") from error
 
 
 def cpu_seconds(pid: int, *, children: bool = False) -> float:

@@ -135,6 +135,7 @@ def test_every_page_renders_in_both_languages(name, lang):
 def test_the_run_log_records_each_run_and_its_wait_on_heavy_work(sample_png, tmp_path,
                                                                   monkeypatch):
     import ui
+
     from apptest import open_page
 
     path = tmp_path / "runs.jsonl"

@@ -30,7 +30,9 @@ def test_an_upload_shrinks_the_map_and_the_point_follows(page, server_url, sampl
                   lambda p: "Using your upload: tiny.png" in sidebar.inner_text(), timeout=180)
     assert not exceptions_on_screen(page)
     assert view_state(page)["cell"] == [2, 3]  # 96 x 64 px: a 4 x 6 map, its centre
-    assert "aspp_cell" in page.get_by_test_id("stMain").inner_text()  # the old cell: a notice
+    # a new photo starts at its centre: the old photo's cell is no bad link to warn about
+    assert "aspp_cell" not in page.get_by_test_id("stMain").inner_text()
+    assert "aspp_cell=2%2C3" in page.url or "aspp_cell=2,3" in page.url  # the view wrote it
 
 
 def test_a_shared_korean_link_restores_the_settings(page, server_url):

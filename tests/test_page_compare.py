@@ -101,3 +101,19 @@ def test_presentation_mode_folds_the_controls_into_one_place():
     assert not at.exception
     assert view_data(at, "cmp_sees_view")["present"] is True
     assert [e.label for e in at.expander if e.label == "Controls"] == ["Controls"]
+
+
+def test_a_new_photo_starts_at_the_centre_of_its_map(sample_png):
+    """The link's cell is honoured once; an upload then centres the cell, whatever the URL
+    still says (the old photo's bottom row was where a class's cells landed before)."""
+    import io
+
+    from PIL import Image
+
+    at = open_compare(cmp_os="16", cmp_cell="17,3")  # chelsea: a 19 x 29 map at OS 16
+    assert view_data(at, "cmp_sees_view")["state"] == {"cell": [17, 3]}
+    at.file_uploader(key="upload").set_value(("mine.png", sample_png, "image/png")).run()
+    assert not at.exception and not at.warning
+    w, h = Image.open(io.BytesIO(sample_png)).size
+    rows, cols = -(-h // 16), -(-w // 16)  # TF "SAME": ceil(side / stride)
+    assert view_data(at, "cmp_sees_view")["state"] == {"cell": [rows // 2, cols // 2]}
