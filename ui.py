@@ -425,8 +425,7 @@ def carried_cell(key: str, info, image) -> tuple[int, int]:
     only sometimes learns of such writes, so reading the URL here mixed cells of two maps (a
     cell of the stride-16 map read as one of the stride-32 map landed in a corner); a move
     made in the browser since is therefore not carried. Nothing is written to the URL from
-    here: such a write sends back this run's copy of every parameter, stale where the browser
-    has moved on (the output stride just chosen).
+    here: the view writes the cell it draws.
     """
     memo = f"_{key}_map"
     last = st.session_state.get(memo)
