@@ -95,15 +95,18 @@ def averaged_rows(device: torch.device, repeats: int) -> list[str]:
 
 
 def forward_rows(device: torch.device, repeats: int) -> list[str]:
-    rows = ["| output stride | input (W x H) | optimized | plain |", "|---|---|---|---|"]
+    rows = ["| output stride | input (W x H) | optimized | optimized, dilated convs as such "
+            "| plain |", "|---|---|---|---|---|"]
     for os_ in (32, 16, 8):
         fast = backbones.load_backbone(output_stride=os_, device=device)
+        dilated = backbones.load_backbone(output_stride=os_, device=device)
+        dilated.by_subgrids = False  # this script's own copy: the dilation kernels themselves
         plain = backbones.load_backbone(output_stride=os_, device=device, optimize=False)
         for h, w in SIZES:
             x = torch.randn(1, 3, h, w, device=device)
             times = [median_ms(partial(_features, model, x), device, repeats)
-                     for model in (fast, plain)]
-            rows.append(f"| {os_} | {w} x {h} | {times[0]:.1f} | {times[1]:.1f} |")
+                     for model in (fast, dilated, plain)]
+            rows.append(f"| {os_} | {w} x {h} | " + " | ".join(f"{t:.1f}" for t in times) + " |")
     return rows
 
 

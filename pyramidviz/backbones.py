@@ -64,10 +64,6 @@ class Conv2dSame(nn.Conv2d):
     (torch.Size([112, 112]), (0, 0))
     """
 
-    space_to_batch = False
-    """Run a stride-1 dilated conv as a plain one on the ``d x d`` sub-grids of its input
-    (set by :func:`load_backbone` where the CPU's dilated kernel is slow)."""
-
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, padding=0, bias=False, **kwargs)  # bias appears when BN is fused
 
@@ -83,40 +79,84 @@ class Conv2dSame(nn.Conv2d):
     def forward(self, x: Tensor) -> Tensor:
         (th, tw), (top, left) = self._totals(x.shape[-2:]), self.same_padding(x.shape[-2:])
         if self.stride == (1, 1):  # k_eff odd: symmetric, so let the conv pad (faster)
-            if self.space_to_batch and self.dilation[0] == self.dilation[1] > 1:
-                return atrous_space_to_batch(x, self.weight, self.bias, self.dilation[0],
-                                             (top, left), self.groups)
             return F.conv2d(x, self.weight, self.bias, 1, (top, left), self.dilation, self.groups)
         x = F.pad(x, (left, tw - left, top, th - top))
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
-def atrous_space_to_batch(x: Tensor, weight: Tensor, bias: Tensor | None, dilation: int,
-                          padding: tuple[int, int], groups: int = 1) -> Tensor:
-    """``F.conv2d(x, weight, bias, 1, padding, dilation, groups)`` computed without dilation.
+    def on_subgrids(self, x: Tensor, step: int) -> Tensor:
+        """This stride-1 conv applied to a map held as its ``step x step`` sub-grids.
 
-    Output ``(i, j)`` with ``i = m d + r`` and ``j = q d + s`` reads only input rows
-    ``r (mod d)`` and columns ``s (mod d)`` of the padded input, so the ``d * d`` sub-grids
-    go through the plain conv as a batch and are interleaved back (TensorFlow's
-    space-to-batch, Chen et al. 2017, Sec. 3.1). Exact up to float rounding.
+        ``x`` is :meth:`SubGrids.split`'s output; the result is in the same layout. The
+        dilation shrinks by ``step`` (a dilation of ``step`` becomes a plain conv), and so
+        does the "SAME" padding, which for a stride-1 conv of odd kernel is symmetric.
+        """
+        if self.stride != (1, 1) or any(d % step for d in self.dilation):
+            raise ValueError(f"a conv of stride {self.stride} and dilation {self.dilation} "
+                             f"cannot run on {step} x {step} sub-grids")
+        dilation = tuple(d // step for d in self.dilation)
+        padding = tuple(d * (k - 1) // 2 for d, k in zip(dilation, self.kernel_size, strict=True))
+        return F.conv2d(x, self.weight, self.bias, 1, padding, dilation, self.groups)
+
+
+class SubGrids:
+    """A map held as its ``step x step`` sub-grids, stacked along the batch (space-to-batch).
+
+    Cell ``(m step + r, q step + s)`` of the map is cell ``(m, q)`` of sub-grid ``(r, s)``.
+    A stride-1 conv of dilation ``step`` only ever combines cells of one sub-grid, so on
+    the sub-grids it is a plain conv (TensorFlow's space-to-batch, Chen et al. 2017,
+    Sec. 3.1); 1 x 1 convs, biases, activations and sums act cell by cell and do not care.
+    The map is zero-padded to a multiple of ``step``; those cells must read as zeros at
+    every conv's input, which :meth:`zero_padding_` restores after a bias has made them
+    non-zero.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(N, C, H, W)`` of the map in its ordinary layout.
+    step : int
+        Sub-grid spacing, >= 1.
 
     Examples
     --------
     >>> x, w = torch.randn(1, 4, 13, 10), torch.randn(4, 1, 5, 5)
-    >>> y = atrous_space_to_batch(x, w, None, 3, (6, 6), groups=4)
+    >>> grids = SubGrids(x.shape, 3)
+    >>> y = grids.merge(F.conv2d(grids.split(x), w, None, 1, 2, 1, 4))
     >>> bool(torch.allclose(y, F.conv2d(x, w, None, 1, 6, 3, 4), atol=1e-5))
     True
     """
-    d, (top, left) = dilation, padding
-    n, c, h, w = x.shape
-    rows, cols = -(-(h + 2 * top) // d) * d, -(-(w + 2 * left) // d) * d
-    x = F.pad(x, (left, cols - w - left, top, rows - h - top))
-    x = (x.reshape(n, c, rows // d, d, cols // d, d).permute(0, 3, 5, 1, 2, 4)
-         .reshape(n * d * d, c, rows // d, cols // d))
-    y = F.conv2d(x, weight, bias, 1, 0, 1, groups)
-    oh, ow = y.shape[-2:]
-    y = y.reshape(n, d, d, -1, oh, ow).permute(0, 3, 4, 1, 5, 2).reshape(n, -1, oh * d, ow * d)
-    return y[..., :h, :w]
+
+    def __init__(self, shape: tuple[int, ...], step: int) -> None:
+        self.batch, _, self.height, self.width = shape
+        self.step = step
+        self.rows, self.cols = (-(-size // step) * step for size in (self.height, self.width))
+
+    def split(self, x: Tensor) -> Tensor:
+        """``(N, C, H, W)`` -> ``(N step^2, C, ceil(H/step), ceil(W/step))``, zero-padded."""
+        n, c, h, w = x.shape
+        d, rows, cols = self.step, self.rows, self.cols
+        x = F.pad(x, (0, cols - w, 0, rows - h))
+        return (x.reshape(n, c, rows // d, d, cols // d, d).permute(0, 3, 5, 1, 2, 4)
+                .reshape(n * d * d, c, rows // d, cols // d))
+
+    def merge(self, y: Tensor) -> Tensor:
+        """The inverse of :meth:`split`: ``(N, C, H, W)`` again, the padding cut off."""
+        d, (gh, gw) = self.step, y.shape[-2:]
+        y = y.reshape(self.batch, d, d, -1, gh, gw).permute(0, 3, 4, 1, 5, 2)
+        return y.reshape(self.batch, -1, gh * d, gw * d)[..., : self.height, : self.width]
+
+    def zero_padding_(self, y: Tensor) -> Tensor:
+        """Zero, in place, the cells of split ``y`` that are padding, not map; returns ``y``.
+
+        At most the last row and column of some sub-grids: sub-grid ``(r, s)`` holds
+        ``ceil((H - r) / step)`` rows of the map.
+        """
+        d, (gh, gw) = self.step, y.shape[-2:]
+        grid = y.view(self.batch, d, d, *y.shape[1:])  # (N, r, s, C, rows, cols)
+        for r in range(d):
+            grid[:, r, :, :, -(-(self.height - r) // d):gh, :].zero_()
+            grid[:, :, r, :, :, -(-(self.width - r) // d):gw].zero_()
+        return y
 
 
 class MBConvBlock(nn.Module):
@@ -135,10 +175,19 @@ class MBConvBlock(nn.Module):
         self._project_conv = Conv2dSame(mid, cout, 1)
         self._bn2 = _BN(cout)
         self.residual = stride == 1 and cin == cout
+        self.subgrid_step = dilation if stride == 1 else 1
+        """The widest sub-grids (:class:`SubGrids`) this block can run on."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        y = F.relu6(self._bn0(self._expand_conv(x))) if hasattr(self, "_expand_conv") else x
-        y = self._bn2(self._project_conv(F.relu6(self._bn1(self._depthwise_conv(y)))))
+    def forward(self, x: Tensor, grids: SubGrids | None = None) -> Tensor:
+        """The block on ``x``, or on ``grids.split`` of the map when ``grids`` is given."""
+        expanded = hasattr(self, "_expand_conv")
+        y = self._bn0(self._expand_conv(x)) if expanded else x
+        if grids is not None:  # the depthwise conv must read the padding as 0; relu6(0) = 0
+            y = grids.zero_padding_(y if expanded else x.clone())
+        y = F.relu6(y, inplace=y is not x)
+        y = (self._depthwise_conv(y) if grids is None
+             else self._depthwise_conv.on_subgrids(y, grids.step))
+        y = self._bn2(self._project_conv(F.relu6(self._bn1(y), inplace=True)))
         return y + x if self.residual else y
 
 
@@ -159,6 +208,11 @@ class EfficientNetLite0(nn.Module):
     >>> model.features(torch.zeros(1, 3, 64, 96), ("stage7",))["stage7"].shape
     torch.Size([1, 320, 4, 6])
     """
+
+    by_subgrids = False
+    """Run each dilated block as a plain one on the map's sub-grids (:class:`SubGrids`),
+    switching layout only where the dilation changes (set by :func:`load_backbone` on a CPU,
+    whose dilated depthwise kernels are slow). Same outputs up to float rounding."""
 
     def __init__(self, *, output_stride: int = 32, num_classes: int = 1000) -> None:
         super().__init__()
@@ -202,17 +256,23 @@ class EfficientNetLite0(nn.Module):
         deepest = max(TAPS.index(t) for t in wanted)
         out = {}
         x = F.relu6(self._bn0(self._conv_stem(x)))
+        grids = None  # the SubGrids x is held as, if any
         start = 0
         for index, name in enumerate(TAPS[: deepest + 1]):
             if name.startswith("stage"):
                 stop = self._stage_ends[index - 1]
                 for block in self._blocks[start:stop]:
-                    x = block(x)
+                    step = block.subgrid_step if self.by_subgrids else 1
+                    if step != (grids.step if grids else 1):
+                        x = grids.merge(x) if grids else x
+                        grids = SubGrids(x.shape, step) if step > 1 else None
+                        x = grids.split(x) if grids else x
+                    x = block(x, grids)
                 start = stop
             elif name == "head":
                 x = F.relu6(self._bn1(self._conv_head(x)))
             if name in wanted:
-                out[name] = x
+                out[name] = grids.merge(x) if grids else x
         return out
 
     def forward(self, x: Tensor) -> Tensor:
@@ -273,16 +333,11 @@ def load_backbone(*, output_stride: int = 32, device: torch.device | str | None 
 
 def _optimized(model: EfficientNetLite0, *, channels_last: bool) -> EfficientNetLite0:
     """Batch norms folded into their convs and, if asked (a CPU), weights stored
-    channels-last and the 5 x 5 depthwise convs of dilation 4 (output stride 8) run by
-    space-to-batch: on this CPU the dilated kernel takes 1.4 s for one of them at
-    1016 x 704, the plain one on the sub-grids 0.3 s."""
+    channels-last and the dilated blocks run on sub-grids (``by_subgrids``)."""
     _fuse_batchnorm(model)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-        for module in model.modules():
-            if (isinstance(module, Conv2dSame) and module.kernel_size[0] >= 5
-                    and module.dilation[0] >= 4):
-                module.space_to_batch = True
+        model.by_subgrids = True
     return model.eval()
 
 

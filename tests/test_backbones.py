@@ -123,27 +123,74 @@ def test_optimized_model_matches_the_plain_one(models, coffee, output_stride) ->
         torch.testing.assert_close(b[tap], a[tap], atol=2e-3, rtol=1e-3)
     assert isinstance(plain._blocks[3]._bn1, torch.nn.BatchNorm2d)
     assert isinstance(fast._blocks[3]._bn1, torch.nn.Identity)
-    by_grid = [m for m in fast.modules() if getattr(m, "space_to_batch", False)]
-    # the 5 x 5 depthwise convs of dilation 4: stage 6's last three blocks at OS 8 only
-    assert [(m.kernel_size, m.dilation) for m in by_grid] == (
-        [((5, 5), (4, 4))] * 3 if output_stride == 8 else [])
-    assert not any(getattr(m, "space_to_batch", False) for m in plain.modules())
+    assert fast.by_subgrids and not plain.by_subgrids
+    # the blocks that run on sub-grids: the dilated ones (stages 6-7 at OS 16, 4-7 at OS 8)
+    steps = [block.subgrid_step for block in fast._blocks]
+    assert steps == {32: [1] * 16, 16: [1] * 12 + [2] * 4,
+                     8: [1] * 6 + [2] * 6 + [4] * 4}[output_stride]
 
 
 @settings(max_examples=60, deadline=None)
-@given(h=st.integers(1, 40), w=st.integers(1, 40), d=st.integers(2, 6),
-       k=st.sampled_from([1, 3, 5, 7]), groups=st.sampled_from([1, 2, 4]),
-       bias=st.booleans(), seed=st.integers(0, 2**31))
-def test_space_to_batch_equals_torchs_dilated_conv(h, w, d, k, groups, bias, seed) -> None:
+@given(h=st.integers(1, 40), w=st.integers(1, 40), step=st.integers(2, 6),
+       times=st.integers(1, 2), k=st.sampled_from([1, 3, 5, 7]),
+       groups=st.sampled_from([1, 2, 4]), bias=st.booleans(), seed=st.integers(0, 2**31))
+def test_a_conv_on_subgrids_equals_torchs_dilated_conv(h, w, step, times, k, groups, bias,
+                                                       seed) -> None:
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(2, 4, h, w, generator=gen)
-    weight = torch.randn(4, 4 // groups, k, k, generator=gen)
-    b = torch.randn(4, generator=gen) if bias else None
-    pad = d * (k // 2)  # the "SAME" padding of a stride-1 dilated conv
-    expected = F.conv2d(x, weight, b, 1, pad, d, groups)
-    got = B.atrous_space_to_batch(x, weight, b, d, (pad, pad), groups)
+    conv = B.Conv2dSame(4, 4, k, dilation=step * times, groups=groups)
+    conv.weight.data = torch.randn(conv.weight.shape, generator=gen)
+    conv.bias = torch.nn.Parameter(torch.randn(4, generator=gen)) if bias else None
+    pad = step * times * (k // 2)  # the "SAME" padding of a stride-1 dilated conv
+    expected = F.conv2d(x, conv.weight, conv.bias, 1, pad, step * times, groups)
+    grids = B.SubGrids(x.shape, step)
+    with torch.no_grad():
+        got = grids.merge(conv.on_subgrids(grids.split(x), step))
     assert got.shape == expected.shape == (2, 4, h, w)
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(1, 30), w=st.integers(1, 30), step=st.integers(2, 5))
+def test_subgrids_zero_exactly_the_padding(h, w, step) -> None:
+    x = torch.rand(2, 3, h, w) + 1  # no zero on the map
+    grids = B.SubGrids(x.shape, step)
+    split = grids.split(x)
+    assert split.shape == (2 * step * step, 3, -(-h // step), -(-w // step))
+    zeros = int((split == 0).sum())  # split pads with zeros: (rows * cols - h * w) a channel
+    assert zeros == 2 * 3 * (grids.rows * grids.cols - h * w)
+    shifted = split + 5  # a bias makes the padding non-zero ...
+    assert grids.zero_padding_(shifted) is shifted
+    torch.testing.assert_close(shifted, torch.where(split == 0, 0.0, split + 5))  # ... undone
+    torch.testing.assert_close(grids.merge(split), x, atol=0, rtol=0)
+
+
+def test_subgrids_refuse_a_conv_they_cannot_run() -> None:
+    with pytest.raises(ValueError, match="sub-grids"):
+        B.Conv2dSame(1, 1, 3, dilation=2).on_subgrids(torch.zeros(4, 1, 3, 3), 4)
+    with pytest.raises(ValueError, match="sub-grids"):
+        B.Conv2dSame(1, 1, 3, stride=2).on_subgrids(torch.zeros(4, 1, 3, 3), 2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(h=st.integers(1, 90), w=st.integers(1, 90), os_=st.sampled_from([16, 8]))
+def test_a_model_on_subgrids_equals_it_in_values_and_gradients(h, w, os_) -> None:
+    torch.manual_seed(h * 1000 + w)
+    model = B.EfficientNetLite0(output_stride=os_).eval().requires_grad_(False)
+    for bn in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        bn.bias.uniform_(-1, 1)  # biases make the padding of the sub-grids non-zero
+        bn.running_mean.uniform_(-1, 1)
+    x = torch.randn(1, 3, h, w, requires_grad=True)
+    outputs, grads = [], []
+    for by_subgrids in (False, True):
+        model.by_subgrids = by_subgrids
+        out = model.features(x, ("stage4", "stage6", "stage7"))
+        (g,) = torch.autograd.grad(sum(t.square().sum() for t in out.values()), x)
+        outputs.append(out)
+        grads.append(g)
+    for tap in outputs[0]:
+        torch.testing.assert_close(outputs[1][tap], outputs[0][tap], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(grads[1], grads[0], atol=1e-3, rtol=1e-3)
 
 
 def test_loaded_model_is_frozen_and_in_eval_mode(models) -> None:
