@@ -216,6 +216,12 @@ RELEASE_ABOVE = 1 << 30
 (``serving.release_memory``; ``benchmarks/bench_memory.py`` measures it)."""
 
 
+GIL_SWITCH = 2e-4
+"""Seconds between GIL hand-overs the pool's workers can ask for (``Work(switch_interval=)``):
+at Python's 5 ms, thirty sessions' script threads kept a pass waiting for the GIL after
+each op."""
+
+
 @st.cache_resource(show_spinner=False)
 def work():
     """The process-wide pool for heavy calls (one worker per core) and its byte-bounded cache.
@@ -225,7 +231,8 @@ def work():
     """
     from pyramidviz.serving import ByteCache, Work
 
-    return Work(cache=ByteCache(FEATURE_BUDGET), release_above=RELEASE_ABOVE)
+    return Work(cache=ByteCache(FEATURE_BUDGET), release_above=RELEASE_ABOVE,
+                switch_interval=GIL_SWITCH)
 
 
 RUN_LOG_ENV = "PYRAMIDVIZ_RUN_LOG"

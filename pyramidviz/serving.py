@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import json
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -210,6 +211,13 @@ class Work:
     release_above : int, optional
         After a call, when the process is resident above this many bytes,
         :func:`release_memory` runs on that worker. Default: never.
+    switch_interval : float, optional
+        Seconds; sets the interpreter's GIL switch interval (``sys.setswitchinterval``, a
+        process-wide setting, 0.005 by default). A worker needs the GIL back after every
+        torch op, and while other threads run Python (a server's sessions) it waits up to
+        one interval each time: with four such threads, even at idle priority, an output
+        stride 8 pass takes 3.5 times as long at 5 ms, 1.1 times at 0.2 ms
+        (``benchmarks/bench_gil.py``). Default: left as it is.
 
     Examples
     --------
@@ -220,7 +228,8 @@ class Work:
     """
 
     def __init__(self, workers: int | None = None, cache: ByteCache | None = None, *,
-                 release_above: int | None = None) -> None:
+                 release_above: int | None = None, switch_interval: float | None = None
+                 ) -> None:
         if workers is None:
             workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
                 os.cpu_count() or 1)
@@ -228,6 +237,8 @@ class Work:
         self.cache = cache if cache is not None else ByteCache(512 << 20)
         self.release_above = release_above
         self.releases = 0  # how often a call left the process above release_above
+        if switch_interval is not None:
+            sys.setswitchinterval(switch_interval)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="pyramidviz-work")
         self._lock = threading.Lock()
         self._running: dict[Hashable, Job] = {}

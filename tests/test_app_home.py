@@ -157,3 +157,16 @@ def test_no_run_log_unless_one_is_asked_for(monkeypatch):
 
     monkeypatch.delenv(ui.RUN_LOG_ENV, raising=False)
     assert ui.run_log() is None
+
+
+def test_the_pool_that_runs_a_page_s_heavy_work_shortens_the_gil_interval():
+    import sys
+
+    import ui
+
+    from apptest import open_page
+
+    at = open_page("compare")  # a backbone pass through ui.work()
+    assert not at.exception
+    assert sys.getswitchinterval() == pytest.approx(ui.GIL_SWITCH)
+    assert ui.GIL_SWITCH < 0.005 / 10  # a tenth of Python's default at most

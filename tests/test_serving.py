@@ -153,3 +153,17 @@ def test_a_call_that_finishes_at_once_does_not_deadlock_the_release(monkeypatch)
     work = Work(workers=1, cache=ByteCache(1 << 20), release_above=0)
     for i in range(50):  # fast enough that some finish before submit registers its callback
         assert work.submit(i, lambda i=i: np.full(1, i)).future.result(timeout=5)[0] == i
+
+
+def test_work_shortens_the_gil_switch_interval_only_when_asked(monkeypatch):
+    import sys
+
+    before = sys.getswitchinterval()
+    monkeypatch.setattr(sys, "setswitchinterval", lambda s: calls.append(s))
+    calls: list[float] = []
+    Work(workers=1, cache=ByteCache(1 << 10))
+    assert calls == []
+    Work(workers=1, cache=ByteCache(1 << 10), switch_interval=2e-4)
+    assert calls == [2e-4]
+    assert sys.getswitchinterval() == before  # the real interpreter was left alone
+
