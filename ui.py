@@ -419,47 +419,70 @@ def url_int(key: str, lo: int, hi: int, default: int) -> int:
     return value
 
 
-def carried_cell(key: str, info, image) -> tuple[int, int]:
-    """The view's cell for ``key``: the link's cell (:func:`url_cell`) on a session's first
-    run, carried over a change of map on the same photo (output stride, stage) through its
-    centre pixel to the nearest cell of the new map
-    (:meth:`pyramidviz.receptive.FieldInfo.nearest_cell`), so the point stays where it was on
-    the photo; a new photo starts at the centre of its map. ``info`` is this run's
-    :func:`tap_geometry`, ``image`` the :class:`ImageChoice`.
+def carried_cell(key: str, info, image) -> tuple[tuple[int, int], dict]:
+    """The view's cell for ``key``, and what the view needs to carry its own cell.
 
-    The carry starts from the cell this function last gave the view. The view writes its cell
-    into the URL as it moves (``history.replaceState``), but Streamlit's ``st.query_params``
-    only sometimes learns of such writes, so reading the URL here mixed cells of two maps (a
-    cell of the stride-16 map read as one of the stride-32 map landed in a corner); a move
-    made in the browser since is therefore not carried. Nothing is written to the URL from
-    here: the view writes the cell it draws.
+    The cell: the link's cell (:func:`url_cell`) on a session's first run, carried over a
+    change of map on the same photo (output stride, stage) through its centre pixel to the
+    nearest cell of the new map (:meth:`pyramidviz.receptive.FieldInfo.nearest_cell`), so the
+    point stays where it was on the photo; a new photo starts at the centre of its map.
+    ``info`` is this run's :func:`tap_geometry`, ``image`` the :class:`ImageChoice`.
+
+    The server only knows the cell it last gave: the view moves its cell in the browser and
+    writes it into the URL (``history.replaceState``), which ``st.query_params`` only sometimes
+    learns of (reading it mixed cells of two maps). So the view carries its own cell: the
+    second value, passed to the view as its data, names this map (``"map"``) and, after a
+    change of map on the same photo, the map before it with where each of that map's rows and
+    columns goes on this one (``"carry"``: ``{"from", "rows", "cols"}``,
+    :meth:`~pyramidviz.receptive.FieldInfo.carry`). A view still on the map named ``"from"``
+    looks its cell up there; on the same map it keeps its cell.
     """
     memo = f"_{key}_map"
     last = st.session_state.get(memo)
     size = tuple(info.feature_size)
+    this_map = view_token(image.digest, info.field, size)
+    carry = None
     if last is None:
         cell = url_cell(key, size)
     elif last["photo"] != image.digest:
         cell = (size[0] // 2, size[1] // 2)
     elif (last["field"], last["size"]) != (info.field, size):
         cell = info.field.nearest_cell(*last["field"].center(*last["cell"]), size)
+        rows, cols = last["field"].carry(last["size"], info.field, size)
+        carry = {"from": last["map"], "rows": list(rows), "cols": list(cols)}
     else:
-        cell = last["cell"]
+        cell, carry = last["cell"], last["carry"]  # a rerun on the same map: the same data
     st.session_state[memo] = {"field": info.field, "size": size, "photo": image.digest,
-                              "cell": cell}
-    return cell
+                              "cell": cell, "map": this_map, "carry": carry}
+    return cell, {"map": this_map, "carry": carry}
 
 
-def shared_setting(name: str, options, fallback: str) -> str:
-    """The value of a setting several pages share (output stride, stage), as last chosen on
-    any page, else ``fallback``; pages pass it as their widget's default."""
-    value = str(st.session_state.get(f"_shared_{name}", fallback))
-    return value if value in [str(o) for o in options] else fallback
+def shared_setting(name: str, key: str, options) -> None:
+    """Open the widget bound to ``key`` on setting ``name`` (output stride, stage) as last
+    chosen on another page. Call it before the widget; after it, :func:`share_setting`.
+
+    The widget keeps one constant default. Streamlit leaves a value equal to the default out
+    of the URL, so a default that followed the setting (what this did before) dropped the
+    setting from the page's link: a link shared after choosing output stride 8 on the ASPP
+    page opened Compare at 16. The value comes in through the widget's session state instead,
+    and goes into the URL with it, so the link says what the page shows. A setting last
+    chosen through this same widget is left alone (a click on it wins), and so is a value the
+    widget's options do not hold (``"image"`` is a source of the SPP page only).
+    """
+    value, by = (st.session_state.get(f"_shared_{name}{part}") for part in ("", "_by"))
+    if value is None or by == key or value not in [str(o) for o in options]:
+        return
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+    if st.query_params.get(key) != value:
+        st.query_params[key] = value
 
 
-def share_setting(name: str, value) -> None:
-    """Remember ``value`` for :func:`shared_setting` (the other pages open on it)."""
+def share_setting(name: str, key: str, value) -> None:
+    """Remember ``value`` of setting ``name``, chosen through the widget ``key``: the other
+    pages open on it (:func:`shared_setting`)."""
     st.session_state[f"_shared_{name}"] = str(value)
+    st.session_state[f"_shared_{name}_by"] = key
 
 
 def url_cell(key: str, size: tuple[int, int]) -> tuple[int, int]:

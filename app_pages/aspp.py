@@ -79,11 +79,11 @@ def settings_ui() -> Settings:
     with ui.controls():
         c1, c2, c3, c4 = st.columns([1.1, 1.4, 0.8, 1])
         ui.check_param("aspp_os", OS_OPTIONS)
-        shared = ui.shared_setting("os", OS_OPTIONS, "16")
-        output_stride = int(c1.radio(t("aspp.os"), OS_OPTIONS, index=OS_OPTIONS.index(shared),
+        ui.shared_setting("os", "aspp_os", OS_OPTIONS)
+        output_stride = int(c1.radio(t("aspp.os"), OS_OPTIONS, index=OS_OPTIONS.index("16"),
                                      key="aspp_os", horizontal=True, bind="query-params",
                                      help=t("aspp.os_help")))
-        ui.share_setting("os", output_stride)
+        ui.share_setting("os", "aspp_os", output_stride)
         defaults = aspp.rates_for_output_stride(output_stride)
         text = c2.text_input(t("aspp.rates"), value="", key="aspp_rates", bind="query-params",
                              placeholder=t("aspp.rates_placeholder",
@@ -93,10 +93,10 @@ def settings_ui() -> Settings:
         kernel = c3.selectbox(t("aspp.kernel"), KERNELS, index=1, key="aspp_k",
                               bind="query-params", help=t("aspp.kernel_help"))
         ui.check_param("aspp_tap", TAPS)
-        shared_tap = ui.shared_setting("tap", TAPS, DEFAULT_TAP)
-        tap = c4.selectbox(t("aspp.tap"), TAPS, index=TAPS.index(shared_tap), key="aspp_tap",
+        ui.shared_setting("tap", "aspp_tap", TAPS)
+        tap = c4.selectbox(t("aspp.tap"), TAPS, index=TAPS.index(DEFAULT_TAP), key="aspp_tap",
                            bind="query-params", help=t("aspp.tap_help"))
-        ui.share_setting("tap", tap)
+        ui.share_setting("tap", "aspp_tap", tap)
     rates = defaults
     if text.strip():
         rates = _parsed(text, defaults, message="aspp.bad_rates", limits=RATE_LIMITS)
@@ -185,7 +185,7 @@ def taps_section(image, settings: Settings, geo) -> None:
     which the view asks for: a fragment, so that request reruns only this part."""
     h, w = geo.feature_size
     last_map = st.session_state.get("_aspp_cell_map")
-    cell = ui.carried_cell("aspp_cell", geo, image)
+    cell, where = ui.carried_cell("aspp_cell", geo, image)
     if last_map != st.session_state.get("_aspp_cell_map"):  # a new map: the carried cell wins
         st.session_state.pop("_aspp_erf_cell", None)
     asked = st.session_state.get("_aspp_erf_cell")
@@ -197,7 +197,7 @@ def taps_section(image, settings: Settings, geo) -> None:
     ui.view("taps", key="aspp_taps_view", payload=payload, labels=labels,
             state={"cell": list(cell)}, token=ui.view_token(image.digest, settings),
             testid="pv-aspp-taps", url_key="aspp_cell", erf=True,
-            on_erf_cell_change=_erf_asked)
+            on_erf_cell_change=_erf_asked, **where)
     settings_note(settings, geo, image.array.shape[:2])
     r0, j = settings.rates[0], geo.stride
     ui.explain("aspp.taps_explain", k=settings.kernel, j=j, r=r0, px=r0 * j)

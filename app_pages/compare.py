@@ -22,10 +22,10 @@ def settings_ui() -> tuple[int, tuple[int, ...]]:
     """Output stride and pyramid, both kept in the URL."""
     left, right = st.columns(2)
     ui.check_param("cmp_os", STRIDES)
-    stride = left.segmented_control(t("compare.os"), STRIDES,
-                                    default=ui.shared_setting("os", STRIDES, "16"), key="cmp_os",
+    ui.shared_setting("os", "cmp_os", STRIDES)
+    stride = left.segmented_control(t("compare.os"), STRIDES, default="16", key="cmp_os",
                                     bind="query-params", help=t("compare.os_help"))
-    ui.share_setting("os", stride or "16")
+    ui.share_setting("os", "cmp_os", stride or "16")
     ui.check_param("cmp_levels", list(PYRAMIDS))
     pyramid = right.segmented_control(t("compare.levels"), list(PYRAMIDS), default="4-2-1",
                                       key="cmp_levels", bind="query-params")
@@ -102,10 +102,11 @@ def sees_section(image, info, level: int, rates) -> None:
     payload = sees_payload(image.digest, info.stride, level, tuple(rates), image.array, info)
     labels = {**ui.labels("compare.v_", SEES_LABELS), "role": t("compare.v_role"),
               "hint": t("compare.v_hint")}
+    cell, where = ui.carried_cell("cmp_cell", info, image)
     ui.view("taps", key="cmp_sees_view", payload=payload, labels=labels,
-            state={"cell": list(ui.carried_cell("cmp_cell", info, image))},
+            state={"cell": list(cell)},
             token=ui.view_token(image.digest, info.stride, level, rates),
-            testid="pv-compare", url_key="cmp_cell")
+            testid="pv-compare", url_key="cmp_cell", **where)
     ui.explain("compare.sees_explain")
 
 

@@ -73,11 +73,11 @@ def width_px() -> int:
 
 def source_ui(container) -> str:
     ui.check_param("spp_src", SOURCES)
-    shared = ui.shared_setting("tap", SOURCES, DEFAULT_TAP)  # as chosen on the ASPP page
-    tap = container.selectbox(t("spp.source"), SOURCES, index=SOURCES.index(shared),
+    ui.shared_setting("tap", "spp_src", SOURCES)  # as chosen on the ASPP page
+    tap = container.selectbox(t("spp.source"), SOURCES, index=SOURCES.index(DEFAULT_TAP),
                               key="spp_src", bind="query-params", help=t("spp.source_help"))
     if tap != "image":
-        ui.share_setting("tap", tap)
+        ui.share_setting("tap", "spp_src", tap)
     return tap
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from PIL import Image
 
-from browser import open_page
+from browser import exceptions_on_screen, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -45,3 +46,54 @@ def test_screenshots_in_both_languages_and_presentation_mode(page, server_url, t
         assert image.size == (1280, 800)
         colours = image.convert("RGB").resize((64, 40)).getcolors(4096)
         assert colours is not None and len(colours) > 50  # a real page, not a blank one
+
+
+def _url_param(page, key: str) -> str | None:
+    return parse_qs(urlparse(page.url).query).get(key, [None])[0]
+
+
+def _radio_checked(page, label: str) -> str:
+    return page.get_by_role("radiogroup", name=label).locator(
+        "input:checked").evaluate("e => e.closest('label').innerText").strip()
+
+
+def _nav(page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    wait_idle(page)
+
+
+def test_a_setting_shared_across_pages_stays_in_each_pages_link(page, server_url, browser):
+    """The output stride chosen on one page opens the others, and every page's link says so.
+
+    The widgets once took the shared setting as their default, and Streamlit leaves a value
+    equal to the default out of the URL: after output stride 8 on ASPP, Compare showed 8 with a
+    link that opened 16, and a click on Compare often no longer reached the URL at all.
+    """
+    open_page(page, server_url + "/aspp")
+    os_label = "Output stride"
+    page.get_by_role("radiogroup", name=os_label).get_by_text("8", exact=True).click()
+    wait_idle(page)
+    assert _url_param(page, "aspp_os") == "8"
+
+    _nav(page, "Compare")
+    assert _segment_checked(page, "Output stride of the backbone") == "8"
+    assert _url_param(page, "cmp_os") == "8"
+    for stride in ["32", "8", "16", "32"]:  # each click reaches the link, the default too
+        page.get_by_role("radiogroup", name="Output stride of the backbone").get_by_text(
+            stride, exact=True).click()
+        wait_idle(page)
+        assert _url_param(page, "cmp_os") in ({stride} if stride != "16" else {None, "16"})
+    link = page.url
+
+    _nav(page, "ASPP")
+    assert _radio_checked(page, os_label) == "32"
+    assert _url_param(page, "aspp_os") == "32"
+
+    other = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_page(other, link)  # a new session: the link alone decides
+        assert _segment_checked(other, "Output stride of the backbone") == "32"
+        assert not exceptions_on_screen(other)
+    finally:
+        other.close()
+    assert not exceptions_on_screen(page)
