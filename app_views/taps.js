@@ -24,13 +24,26 @@ export default function (component) {
     v.token = data.token;
     v.P = data.payload; v.L = data.labels; v.urlKey = data.url_key; v.erf = !!data.erf;
     v.setStateValue = setStateValue;
-    const [h, w] = v.P.map, s = (data.state && data.state.cell) || [Math.floor(h / 2), Math.floor(w / 2)];
+    const [h, w] = v.P.map, s = carried(v, data) || (data.state && data.state.cell)
+      || [Math.floor(h / 2), Math.floor(w / 2)];
     v.cell = [clamp(s[0], 0, h - 1), clamp(s[1], 0, w - 1)];
+    v.mapId = data.map;
     v.layoutKey = null;
     renderToolbar(v);
     draw(v);
   }
   if (data.status !== undefined) v.status.textContent = data.status || "";
+}
+
+// The cell this view was moved to, on the new data's map: kept on the same map, looked up
+// in the server's carry table after a change of map (ui.carried_cell); null: use the state.
+function carried(v, data) {
+  if (!v.cell || !v.mapId || !data.map) return null;
+  if (data.map === v.mapId) return v.cell;
+  const c = data.carry;
+  if (!c || c.from !== v.mapId) return null;
+  const [r, col] = v.cell;
+  return r < c.rows.length && col < c.cols.length ? [c.rows[r], c.cols[col]] : null;
 }
 
 function clamp(x, lo, hi) { return Math.min(Math.max(Number.isInteger(x) ? x : lo, lo), hi); }

@@ -196,6 +196,33 @@ class FieldInfo:
                                      feature_size, strict=True)
         )
 
+    def carry(self, size: Pair, other: FieldInfo, other_size: Pair
+              ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Where each cell of this ``size`` map goes on the ``other_size`` map of ``other``.
+
+        Row ``u`` goes to row ``rows[u]``, column ``v`` to ``cols[v]``:
+        :meth:`nearest_cell` of the cell's :meth:`center`, which works on each axis alone.
+        A browser view carries the cell it was moved to through these two lists when the map
+        changes, so it needs no geometry of its own.
+
+        Examples
+        --------
+        The stage7 maps of a 300 x 451 photo, from output stride 16 to 32 (a 10 x 15 map):
+
+        >>> os16 = FieldInfo(size=(851, 851), jump=(16, 16), padding=(414, 423))
+        >>> os32 = FieldInfo(size=(851, 851), jump=(32, 32), padding=(414, 423))
+        >>> rows, cols = os16.carry((19, 29), os32, (10, 15))
+        >>> rows[:6], cols[-3:]
+        ((0, 1, 1, 2, 2, 3), (13, 14, 14))
+        >>> (rows[9], cols[14]) == os32.nearest_cell(*os16.center(9, 14), (10, 15))
+        True
+        """
+        rows = tuple(other.nearest_cell(self.center(u, 0)[0], 0.0, other_size)[0]
+                     for u in range(size[0]))
+        cols = tuple(other.nearest_cell(0.0, self.center(0, u)[1], other_size)[1]
+                     for u in range(size[1]))
+        return rows, cols
+
     def block_box(
         self, rows: Pair, cols: Pair, *, image_size: Pair | None = None
     ) -> Box:

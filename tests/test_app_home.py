@@ -132,16 +132,24 @@ def test_every_page_renders_in_both_languages(name, lang):
     assert at.title[0].value == i18n.translate(code, f"{name}.title")
 
 
-def test_the_run_log_records_each_run_and_its_wait_on_heavy_work(sample_png, tmp_path,
-                                                                  monkeypatch):
+def test_the_run_log_records_each_run_and_its_wait_on_heavy_work(tmp_path, monkeypatch):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
     import ui
 
     from apptest import open_page
 
+    # A photo no other test uploads: its pass must not be in the caches already.
+    rgb = np.random.default_rng(time.time_ns()).integers(0, 256, (72, 88, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
     path = tmp_path / "runs.jsonl"
     monkeypatch.setenv(ui.RUN_LOG_ENV, str(path))
     at = open_page("compare")
-    at.file_uploader(key="upload").set_value(("class.png", sample_png, "image/png")).run()
+    at.file_uploader(key="upload").set_value(("class.png", buffer.getvalue(), "image/png")).run()
     assert not at.exception
     runs = [json.loads(line) for line in path.read_text().splitlines()]
     assert [(r["page"], r["image"], r["ended"]) for r in runs] == [

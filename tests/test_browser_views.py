@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
@@ -207,6 +208,33 @@ def test_compare_view_moves_the_bin_and_the_taps_together(page, server_url):
         assert_taps(view, payload)
     assert state(view)["cell"] == [0, 28]
     no_round_trip(page, frames, start)
+
+
+def test_a_cell_moved_in_the_browser_stays_on_its_point_across_output_strides(page, server_url):
+    """The server does not know where the browser moved the cell; the view carries it itself
+    through the server's tables (ui.carried_cell), to the cell pyramidviz says is nearest."""
+    view = open_view(page, server_url, "/compare", "pv-compare")
+    assert state(view)["cell"] == [9, 14]
+    view.focus()
+    for key in ("ArrowUp", "ArrowUp", "ArrowRight", "ArrowRight", "ArrowRight"):
+        page.keyboard.press(key)
+    cell, old = state(view)["cell"], tap_info(16, "stage7", CHELSEA.shape[:2])
+    assert cell == [7, 17]
+    for stride in (8, 32, 16):
+        page.get_by_role("radiogroup", name="Output stride of the backbone").get_by_text(
+            str(stride), exact=True).click()
+        page.wait_for_timeout(300)
+        wait_idle(page)
+        new = tap_info(stride, "stage7", CHELSEA.shape[:2])
+        expected = list(new.field.nearest_cell(*old.field.center(*cell), new.feature_size))
+        assert state(view)["cell"] == expected, stride
+        assert state(view)["stride"] == stride
+        assert parse_qs(urlparse(page.url).query)["cmp_cell"] == [f"{expected[0]},{expected[1]}"]
+        view.focus()
+        page.keyboard.press("ArrowLeft")  # and moved again on the new map
+        cell, old = state(view)["cell"], new
+        assert cell == [expected[0], max(expected[1] - 1, 0)]
+    assert not exceptions_on_screen(page)
 
 
 def png_size(data: bytes) -> tuple[int, int]:

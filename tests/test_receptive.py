@@ -178,6 +178,25 @@ def test_an_output_stride_change_keeps_the_point_over_the_same_pixel(strides, h,
     assert new.field.nearest_cell(*new.field.center(*moved), new.feature_size) == moved
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([(32, 16), (16, 8), (8, 32), (16, 16)]),
+       st.sampled_from(["stage4", "stage7"]), st.integers(64, 700), st.integers(64, 700))
+def test_the_carry_tables_move_every_cell_to_its_nearest_cell(strides, tap, h, w):
+    """What a browser view looks its cell up in equals nearest_cell of the cell's centre."""
+    from pyramidviz.backbones import tap_info
+
+    old, new = (tap_info(s, tap, (h, w)) for s in strides)
+    rows, cols = old.field.carry(old.feature_size, new.field, new.feature_size)
+    assert (len(rows), len(cols)) == old.feature_size
+    for row in range(old.feature_size[0]):
+        for col in range(0, old.feature_size[1], 3):
+            moved = new.field.nearest_cell(*old.field.center(row, col), new.feature_size)
+            assert (rows[row], cols[col]) == moved
+    assert list(rows) == sorted(rows) and list(cols) == sorted(cols)  # order is kept
+    if strides[0] == strides[1]:
+        assert rows == tuple(range(len(rows))) and cols == tuple(range(len(cols)))
+
+
 def test_whole_image_cells_equal_a_count_over_every_cell_box():
     from pyramidviz.backbones import tap_info
     from pyramidviz.receptive import Box
