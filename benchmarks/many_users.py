@@ -10,12 +10,16 @@ the server and by the browsers.
 
 In a classroom every browser runs on its student's own laptop; here all N share the server's
 two cores. By default every browser thread therefore runs in Linux's ``SCHED_IDLE`` class at
-``nice 19``, so the server gets the machine it would have alone and the browsers what is left
-(``--browsers-normal`` keeps them in the normal class, ``--browsers-nice 0`` at normal
-priority). Students arrive over ``--arrive`` seconds (0: all at the same instant).
+``nice 19``, and its scheduler group too (see :func:`renice_browsers`), so the server gets the
+machine it would have alone and the browsers what is left (``--browsers-normal`` keeps them in
+the normal class, ``--browsers-nice 0`` at normal priority). Those browsers then render slowly,
+so their own click-to-picture times mostly measure the starved browsers; ``--probes`` students
+(3 by default) use a second browser at normal priority, and their times are what a student
+sees while the rest of the class loads the server. Students arrive over ``--arrive`` seconds
+(0: all at the same instant).
 
-    python benchmarks/many_users.py [--users 30] [--arrive 60] [--think 3] [--browsers-nice 19]
-        [--browsers-normal]
+    python benchmarks/many_users.py [--users 30] [--arrive 60] [--think 3] [--probes 3]
+        [--browsers-nice 19] [--browsers-normal]
 """
 
 from __future__ import annotations
@@ -169,6 +173,39 @@ def browser_cpu_seconds() -> float:
     return total
 
 
+AUTOGROUP_NICE = 19
+"""Nice of the browsers' scheduler groups (``/proc/PID/autogroup``): their group's weight."""
+
+
+PROBE_FLAG = "--pyramidviz-probe"
+"""Marks the probes' browser on its command line (Chromium ignores a switch it does not know)."""
+
+
+def probe_pids() -> set[int]:
+    """The probes' browser process and every process below it (zygotes, renderers)."""
+    parents: dict[int, int] = {}
+    marked: set[int] = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid = int(stat.parent.name)
+            parents[pid] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if PROBE_FLAG.encode() in (stat.parent / "cmdline").read_bytes():
+                marked.add(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+
+    def below_marked(pid: int) -> bool:
+        seen = set()
+        while pid > 1 and pid not in seen:
+            if pid in marked:
+                return True
+            seen.add(pid)
+            pid = parents.get(pid, 1)
+        return False
+
+    return {pid for pid in parents if below_marked(pid)}
+
+
 def renice_browsers(nice: int, *, idle: bool = True) -> None:
     """Lower the CPU priority of every thread of every Chromium process.
 
@@ -176,12 +213,24 @@ def renice_browsers(nice: int, *, idle: bool = True) -> None:
     existing thread is set (a renderer's compositor and raster threads start with it).
     ``idle``: the ``SCHED_IDLE`` policy, which runs a thread only when no normal thread wants
     the core, the nearest this machine gets to browsers on the students' own devices.
+
+    A thread's class only counts inside its scheduler group, though. With Linux's autogroups
+    (``/proc/sys/kernel/sched_autogroup_enabled``, on here) each session is a group, groups
+    share the cores by their own weight, and Playwright starts Chromium in sessions of its
+    own (three groups: the browser and its zygotes). SCHED_IDLE threads there still got three
+    quarters of the machine beside the server's one group. So with ``idle`` each Chromium
+    process's group also gets nice 19 (weight 15 against 1024).
+
+    The probes' browser (:data:`PROBE_FLAG`) keeps normal priority.
     """
+    probes = probe_pids()
     for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
-            if "chrom" not in comm.read_text():
+            if "chrom" not in comm.read_text() or int(comm.parent.name) in probes:
                 continue
             tids = [int(task.name) for task in (comm.parent / "task").iterdir()]
+            if idle and AUTOGROUP_NICE:
+                (comm.parent / "autogroup").write_text(str(AUTOGROUP_NICE))
         except (OSError, ValueError):
             continue
         for tid in tids:
@@ -217,8 +266,16 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def main(users: int, arrive: float, think: float, nice: int, sched_idle: bool
-               ) -> int:
+def probe_indices(users: int, probes: int) -> list[int]:
+    """Which students are probes: spread over the class (their photos' sizes differ)."""
+    probes = min(max(probes, 0), users)
+    if probes == 0:
+        return []
+    return sorted({int((j + 0.5) * users / probes) for j in range(probes)})
+
+
+async def main(users: int, arrive: float, think: float, nice: int, sched_idle: bool,
+               probes: int = 0) -> int:
     from playwright.async_api import async_playwright
 
     from pyramidviz.serving import RunLog
@@ -228,35 +285,45 @@ async def main(users: int, arrive: float, think: float, nice: int, sched_idle: b
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            probe_browser = await p.chromium.launch(executable_path=CHROMIUM,
+                                                    args=[*CHROMIUM_ARGS, PROBE_FLAG])
             renice_browsers(nice, idle=sched_idle)
             warm = await browser.new_page()
             await warm.goto(url + "/")
             await idle(warm)
             await warm.close()
-            latencies: dict[str, list[float]] = {"upload to first view": [],
-                                                 "output stride change": [],
-                                                 "cell move (browser)": []}
+            ops = ("upload to first view", "output stride change", "cell move (browser)")
+            latencies: dict[str, list[float]] = {op: [] for op in ops}
+            probed: dict[str, list[float]] = {op: [] for op in ops}
+            chosen = probe_indices(users, probes)
             problems: list[str] = []
             steps_seen: list[tuple] = []
             cpu_before = browser_cpu_seconds()
             server_before = cpu_seconds(proc.pid)
             start = time.monotonic()
             results = await asyncio.gather(
-                *(student(browser, url, i, latencies, problems, steps_seen, arrive=arrive,
-                          think=think, nice=nice, sched_idle=sched_idle)
+                *(student(probe_browser if i in chosen else browser, url, i,
+                          probed if i in chosen else latencies, problems, steps_seen,
+                          arrive=arrive, think=think, nice=nice, sched_idle=sched_idle)
                   for i in range(users)),
                 return_exceptions=True)
             wall = time.monotonic() - start
             browsers = browser_cpu_seconds() - cpu_before
             server = cpu_seconds(proc.pid) - server_before
             await browser.close()
+            await probe_browser.close()
         timeouts = [r for r in results if isinstance(r, BaseException)]
-        policy = f"nice {nice}" + (", SCHED_IDLE" if sched_idle else "")
+        policy = f"nice {nice}" + (f", SCHED_IDLE, group nice {AUTOGROUP_NICE}"
+                                   if sched_idle else "")
         print(f"| students / arriving over / think time / browsers' priority | {users} / "
               f"{arrive:.0f} s / {think:.0f} s / {policy} |")
         for op, values in latencies.items():
             if values:
                 print(f"| {op}: p50 / p95 / max | {summary(values)} ({len(values)} actions) |")
+        for op, values in probed.items():
+            if values:
+                print(f"| {op}, probes at normal priority ({len(chosen)} students): p50 / p95 / "
+                      f"max | {summary(values)} ({len(values)} actions) |")
         runs = log.records()
         for op, values in server_parts(steps_seen, runs).items():
             if op != "cell move (browser)":
@@ -290,6 +357,13 @@ if __name__ == "__main__":
                         help="CPU priority of the browsers (19: lowest; 0: as the server)")
     parser.add_argument("--browsers-normal", action="store_true",
                         help="keep the browsers in the normal scheduling class (no SCHED_IDLE)")
+    parser.add_argument("--browsers-group-nice", type=int, default=AUTOGROUP_NICE,
+                        help="nice of the browsers' scheduler groups (0: leave them as "
+                             "Playwright starts them, as this benchmark did before 2026-12-03)")
+    parser.add_argument("--probes", type=int, default=3,
+                        help="students whose browser keeps normal priority: what a student "
+                             "sees while the rest of the class loads the server")
     args = parser.parse_args()
+    AUTOGROUP_NICE = args.browsers_group_nice
     sys.exit(asyncio.run(main(args.users, args.arrive, args.think, args.browsers_nice,
-                              not args.browsers_normal)))
+                              not args.browsers_normal, args.probes)))
