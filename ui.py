@@ -451,7 +451,9 @@ def carried_cell(key: str, info, image) -> tuple[tuple[int, int], dict]:
         rows, cols = last["field"].carry(last["size"], info.field, size)
         carry = {"from": last["map"], "rows": list(rows), "cols": list(cols)}
     else:
-        cell, carry = last["cell"], last["carry"]  # a rerun on the same map: the same data
+        # A rerun on the same map keeps the carry: a view that never drew the run before
+        # (Streamlit sends only the newest) still finds the map it is on.
+        cell, carry = last["cell"], last["carry"]
     st.session_state[memo] = {"field": info.field, "size": size, "photo": image.digest,
                               "cell": cell, "map": this_map, "carry": carry}
     return cell, {"map": this_map, "carry": carry}
