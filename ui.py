@@ -320,7 +320,7 @@ def tap_geometry(tap: str, output_stride: int, height: int, width: int):
     from pyramidviz.receptive import FieldInfo
 
     if tap == "image":
-        field = FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0))
+        field = FieldInfo(size=(1, 1), stride=(1, 1), padding=(0, 0))
         return TapInfo("image", 1, 3, field, (height, width))
     return tap_info(backbone(output_stride), tap, (height, width))
 

@@ -157,14 +157,14 @@ def picture_section(choice, row, field, cell) -> None:
     with left:
         explain_field(row, field, cell, full)
     right.metric(t("network.col_field"), "×".join(map(str, field.size)))
-    right.metric(t("network.col_jump"), "×".join(map(str, field.jump)))
+    right.metric(t("network.col_effective_stride"), "×".join(map(str, field.stride)))
     right.metric(t("network.col_effective_padding"), "×".join(map(str, field.padding)))
     right.metric(t("network.col_map"), "×".join(map(str, row.map_size)))
 
 
 def explain_field(row, field, cell, full) -> None:
     ui.explain("network.field_explain", layer=ui.escape_md(row.name), row=cell[0], col=cell[1],
-               r=field.size[0], rw=field.size[1], j=field.jump[0], p=field.padding[0],
+               r=field.size[0], rw=field.size[1], j=field.stride[0], p=field.padding[0],
                y0=full.top, y1=full.bottom, x0=full.left, x1=full.right,
                cy=f"{field.center(*cell)[0]:g}", cx=f"{field.center(*cell)[1]:g}")
 
@@ -182,12 +182,12 @@ def taps_view_payload(digest: str, size: tuple[int, int], field_key: tuple,
                       rates: tuple[int, ...], _photo, _field):
     from pyramidviz.views import taps_payload
 
-    return taps_payload(_photo, field=_field, feature_size=size, stride=_field.jump[0],
+    return taps_payload(_photo, field=_field, feature_size=size, stride=_field.stride[0],
                         rates=rates, kernel=3, photo_info=ui.photo_payload(digest, _photo))
 
 
 def views_section(choice, row, field, cell, label: str) -> None:
-    key = (field.size, field.jump, field.padding)
+    key = (field.size, field.stride, field.padding)
     st.subheader(t("network.spp_title"))
     st.info(t("network.geometry_only"), icon=":material/straighten:")
     payload = spp_view_payload(choice.digest, row.map_size, key, choice.array, field)
@@ -201,14 +201,14 @@ def views_section(choice, row, field, cell, label: str) -> None:
     ui.explain("network.spp_explain", h=row.map_size[0], w=row.map_size[1],
                n=sum(n * n for n in LEVELS))
     st.subheader(t("network.aspp_title"))
-    rates = aspp_rates(field.jump[0])
+    rates = aspp_rates(field.stride[0])
     taps = taps_view_payload(choice.digest, row.map_size, key, rates, choice.array, field)
     ui.view("taps", key="net_taps_view", payload=taps, labels=ui.labels("aspp.v_", TAPS_LABELS),
             state={"cell": list(cell)}, token=ui.view_token(choice.digest, label, row.index,
                                                             key, cell),
             testid="pv-net-taps", url_key=None, erf=False)
-    ui.explain("network.aspp_explain", j=field.jump[0], rates=", ".join(map(str, rates)),
-               px=", ".join(str(r * field.jump[0]) for r in rates),
+    ui.explain("network.aspp_explain", j=field.stride[0], rates=", ".join(map(str, rates)),
+               px=", ".join(str(r * field.stride[0]) for r in rates),
                base_rates=", ".join(map(str, DEEPLAB_V3_RATES[RATES_STRIDE])),
                base_stride=RATES_STRIDE)
 
@@ -263,7 +263,7 @@ def main() -> None:
     rows = networks.layer_table(layers, (H, W), tf_same=tf_same)
     last = receptive_field(layers)[-1]
     st.caption(t("network.summary", net=ui.escape_md(label), n=len(layers), r=last.size[0],
-                 j=last.jump[0], p=last.padding[0], H=H, W=W))
+                 j=last.stride[0], p=last.padding[0], H=H, W=W))
     st.dataframe(table_rows(rows), hide_index=True, width="stretch", height=300)
     st.download_button(t("common.download_csv"), csv_text(rows), "pyramidviz-network.csv",
                        "text/csv", key="net_csv", on_click="ignore")

@@ -1,9 +1,9 @@
 // ASPP taps view (and the Compare page's linked pair): click, drag or arrow-key a feature
 // cell on the photo; every branch's k x k taps (off-map taps hollow), each branch's field
 // box and the valid-tap counts follow in the browser. Positions come from the formulas the
-// payload carries (pyramidviz/views.py): centre(u) = u*jump - padding + (size-1)/2, tap i of
+// payload carries (pyramidviz/views.py): centre(u) = u*stride - padding + (size-1)/2, tap i of
 // rate r at cell u + (i - (k-1)/2)*r, a block of cells [u0, u1) sees
-// [u0*jump - padding, (u1-1)*jump - padding + size) clipped to the photo.
+// [u0*stride - padding, (u1-1)*stride - padding + size) clipped to the photo.
 // Contract (browser tests): [data-testid=pv-aspp-taps] (or pv-compare) tabindex=0,
 // data-state JSON {"cell": [row, col], "stride": px}; data-taps JSON
 // [{"rate", "x", "y", "on_map"}, ...] of every drawn tap in photo pixels.
@@ -92,13 +92,13 @@ function moveTo(v, [r, c]) {
 
 // --------------------------------------------------------------- geometry (payload formulas)
 
-function centre(F, axis, u) { return u * F.jump[axis] - F.padding[axis] + (F.size[axis] - 1) / 2; }
+function centre(F, axis, u) { return u * F.stride[axis] - F.padding[axis] + (F.size[axis] - 1) / 2; }
 
 /** The pixel box [top, left, bottom, right] seen by the cells [r0, r1) x [c0, c1), clipped. */
 function blockBox(P, r0, r1, c0, c1) {
   const F = P.field, H = P.photo.H, W = P.photo.W;
   if (F.global) return [0, 0, H, W];
-  const span = (a0, a1, ax) => [a0 * F.jump[ax] - F.padding[ax], (a1 - 1) * F.jump[ax] - F.padding[ax] + F.size[ax]];
+  const span = (a0, a1, ax) => [a0 * F.stride[ax] - F.padding[ax], (a1 - 1) * F.stride[ax] - F.padding[ax] + F.size[ax]];
   const [t, b] = span(r0, r1, 0), [l, rr] = span(c0, c1, 1);
   const top = Math.min(Math.max(t, 0), H), left = Math.min(Math.max(l, 0), W);
   return [top, left, Math.max(top, Math.min(b, H)), Math.max(left, Math.min(rr, W))];
@@ -259,8 +259,8 @@ function buildScene(v) {
       const q = pointIn(g, e);
       if (!q) return;
       const F = P.field;
-      moveTo(v, [Math.round((q.y + F.padding[0] - (F.size[0] - 1) / 2) / F.jump[0]),
-                 Math.round((q.x + F.padding[1] - (F.size[1] - 1) / 2) / F.jump[1])]);
+      moveTo(v, [Math.round((q.y + F.padding[0] - (F.size[0] - 1) / 2) / F.stride[0]),
+                 Math.round((q.x + F.padding[1] - (F.size[1] - 1) / 2) / F.stride[1])]);
     };
     g.addEventListener("pointerdown", (e) => { v.dragging = true; g.setPointerCapture?.(e.pointerId); at(e); v.root.focus({ preventScroll: true }); });
     g.addEventListener("pointermove", (e) => { if (v.dragging) at(e); });

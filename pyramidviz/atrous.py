@@ -352,7 +352,7 @@ def branch_taps(field: FieldInfo, feature_size: tuple[int, int], point: tuple[in
 
     Examples
     --------
-    >>> f = FieldInfo(size=(3, 3), jump=(16, 16), padding=(0, 0))
+    >>> f = FieldInfo(size=(3, 3), stride=(16, 16), padding=(0, 0))
     >>> t = branch_taps(f, (4, 4), (0, 0), rate=2, image_size=(64, 64))
     >>> t.pixels[4].tolist(), t.pixels[5].tolist(), int(t.inside.sum()), t.field
     ([1.0, 1.0], [1.0, 33.0], 4, Box(top=0, left=0, bottom=35, right=35))

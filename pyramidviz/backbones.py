@@ -441,7 +441,7 @@ def _tap_info(output_stride: int, tap: str, height: int, width: int) -> TapInfo:
     field, size = receptive_field(layers)[-1], (height, width)
     for layer in layers:  # TF "SAME": every layer maps i to ceil(i / s)
         size = (-(-size[0] // layer.stride[0]), -(-size[1] // layer.stride[1]))
-    return TapInfo(tap, field.jump[0], _tap_channels(tap), field, size)
+    return TapInfo(tap, field.stride[0], _tap_channels(tap), field, size)
 
 
 def tap_info(model: EfficientNetLite0 | int, tap: str, input_hw: tuple[int, int]) -> TapInfo:

@@ -384,7 +384,7 @@ def packed_seeds(seeds: dict[str, np.ndarray], field: FieldInfo, image_size: tup
     At stage4 of a 512 x 512 photo (147 px field, 16 px jump) the eight outer taps of rate 12
     lie 192 px from the centre, clear of its field, so "1x1" and "rate 12" share a pass:
 
-    >>> field = FieldInfo(size=(147, 147), jump=(16, 16), padding=(58, 58))
+    >>> field = FieldInfo(size=(147, 147), stride=(16, 16), padding=(58, 58))
     >>> seeds = branch_seeds((32, 32), (16, 16), rates=(6, 12, 18))
     >>> passes, recipe = packed_seeds(seeds, field, (512, 512))
     >>> len(seeds), len(passes), len(recipe["rate 12"])

@@ -240,7 +240,7 @@ right=22), True)
     from pyramidviz.receptive import receptive_field
 
     field = receptive_field(layers)[-1]
-    height = min(field.size[0] + 4 * field.jump[0] + 37, MAX_SIDE)
+    height = min(field.size[0] + 4 * field.stride[0] + 37, MAX_SIDE)
     width = next((w for w in (33, 48, 67, 96, 128, 192, 256, 384, 512)
                   if min(feature_sizes(list(layers), (height, w), tf_same=tf_same)[-1]) > 0),
                  512)

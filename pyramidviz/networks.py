@@ -352,7 +352,7 @@ class LayerRow:
     padding: tuple[int, int]
     dilation: tuple[int, int]
     field: tuple[int, int]
-    jump: tuple[int, int]
+    effective_stride: tuple[int, int]
     effective_padding: tuple[int, int]
     global_: bool
     map_size: tuple[int, int]
@@ -366,23 +366,24 @@ class LayerRow:
                 "stride": pair(self.stride), "padding": pair(self.padding),
                 "dilation": pair(self.dilation),
                 "field": "global" if self.global_ else pair(self.field),
-                "jump": pair(self.jump), "effective_padding": pair(self.effective_padding),
+                "effective_stride": pair(self.effective_stride),
+                "effective_padding": pair(self.effective_padding),
                 "map": f"{self.map_size[0]}×{self.map_size[1]}"}
 
 
-TABLE_COLUMNS = ("index", "name", "kernel", "stride", "padding", "dilation", "field", "jump",
-                 "effective_padding", "map")
+TABLE_COLUMNS = ("index", "name", "kernel", "stride", "padding", "dilation", "field",
+                 "effective_stride", "effective_padding", "map")
 """Keys of :meth:`LayerRow.values`, in table order (the app translates the headers)."""
 
 
 def layer_table(layers: list[Layer], input_hw: tuple[int, int], *, tf_same: bool = False
                 ) -> list[LayerRow]:
-    """Per-layer kernel, stride, padding, dilation, field, jump, effective padding, map size.
+    """Per-layer kernel, stride, padding, dilation, field, effective stride and padding, map size.
 
     Examples
     --------
     >>> row = layer_table(parse_spec("conv3 s2, conv3 d2"), (32, 32))[-1]
-    >>> row.field, row.jump, row.effective_padding, row.map_size
+    >>> row.field, row.effective_stride, row.effective_padding, row.map_size
     ((11, 11), (2, 2), (5, 5), (16, 16))
     """
     from pyramidviz.receptive import receptive_field
@@ -390,7 +391,7 @@ def layer_table(layers: list[Layer], input_hw: tuple[int, int], *, tf_same: bool
     fields = receptive_field(layers)
     sizes = feature_sizes(layers, input_hw, tf_same=tf_same)
     return [LayerRow(i + 1, layer.name, layer.kernel, layer.stride, layer.padding,  # type: ignore
-                     layer.dilation, f.size, f.jump, f.padding, f.global_, size)  # type: ignore
+                     layer.dilation, f.size, f.stride, f.padding, f.global_, size)  # type: ignore
             for i, (layer, f, size) in enumerate(zip(layers, fields, sizes, strict=True))]
 
 

@@ -90,10 +90,10 @@ class _Path:
         return (self.field.global_, self.field.size[0] * self.field.size[1])
 
     def then(self, layer: Layer, hw: tuple[int | None, int | None]) -> _Path:
-        (fh, fw), (jh, jw), (ph, pw) = self.field.size, self.field.jump, self.field.padding
+        (fh, fw), (jh, jw), (ph, pw) = self.field.size, self.field.stride, self.field.padding
         (kh, kw), (sh, sw) = layer.effective_kernel, layer.stride
         field = FieldInfo(size=(fh + (kh - 1) * jh, fw + (kw - 1) * jw),
-                          jump=(jh * sh, jw * sw),
+                          stride=(jh * sh, jw * sw),
                           padding=(ph + layer.padding[0] * jh, pw + layer.padding[1] * jw),
                           global_=self.field.global_ or layer.global_pool)
         return _Path(field, layer, self, hw)
@@ -365,7 +365,7 @@ def from_onnx(data: bytes) -> list[Layer]:
                         f"{MAX_NODES} are read", detail=str(len(graph.node)))
     weights = {t.name: list(t.dims) for t in graph.initializer}
     source, hw = _image_input(graph, weights)
-    start = FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0))
+    start = FieldInfo(size=(1, 1), stride=(1, 1), padding=(0, 0))
     paths: dict[str, _Path] = {source: _Path(start, None, None, hw)}
     constants = {t.name: a for t in graph.initializer if (a := _const_array(t)) is not None}
     produced = {out: i for i, node in enumerate(graph.node) for out in node.output}

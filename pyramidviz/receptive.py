@@ -1,7 +1,7 @@
 """Receptive-field arithmetic: which input pixels a feature-map cell can see.
 
 For a single-path chain of layers (kernel ``k``, stride ``s``, padding ``p``,
-dilation ``d``), starting from the input with size ``r = 1``, jump ``j = 1`` and
+dilation ``d``), starting from the input with size ``r = 1``, effective stride ``j = 1`` and
 effective padding ``P = 0``::
 
     k_eff = d * (k - 1) + 1
@@ -145,8 +145,9 @@ class FieldInfo:
     ----------
     size : (int, int)
         Receptive-field size ``r`` in input pixels.
-    jump : (int, int)
-        Effective stride ``j``: input pixels between neighbouring cells.
+    stride : (int, int)
+        Effective stride ``j`` (Araujo et al.'s "jump"): input pixels between neighbouring
+        cells. Not a layer's own stride, nor the network's output stride.
     padding : (int, int)
         Effective padding ``P``: cell 0's field starts at pixel ``-P``.
     global_ : bool
@@ -154,7 +155,7 @@ class FieldInfo:
     """
 
     size: Pair
-    jump: Pair
+    stride: Pair
     padding: Pair
     global_: bool = False
 
@@ -163,12 +164,12 @@ class FieldInfo:
 
         Examples
         --------
-        >>> FieldInfo(size=(3, 3), jump=(2, 2), padding=(1, 1)).center(0, 2)
+        >>> FieldInfo(size=(3, 3), stride=(2, 2), padding=(1, 1)).center(0, 2)
         (0.0, 4.0)
         """
         return tuple(  # type: ignore[return-value]
             u * j - p + (r - 1) / 2
-            for u, j, p, r in zip((row, col), self.jump, self.padding, self.size, strict=True)
+            for u, j, p, r in zip((row, col), self.stride, self.padding, self.size, strict=True)
         )
 
     def nearest_cell(self, y: float, x: float, feature_size: Pair) -> Pair:
@@ -183,8 +184,8 @@ class FieldInfo:
         --------
         EfficientNet-Lite0's stage7 on a 300 x 451 photo, at output stride 16 and 8:
 
-        >>> os16 = FieldInfo(size=(851, 851), jump=(16, 16), padding=(414, 423))
-        >>> os8 = FieldInfo(size=(851, 851), jump=(8, 8), padding=(422, 423))
+        >>> os16 = FieldInfo(size=(851, 851), stride=(16, 16), padding=(414, 423))
+        >>> os8 = FieldInfo(size=(851, 851), stride=(8, 8), padding=(422, 423))
         >>> os16.center(9, 14), os8.nearest_cell(*os16.center(9, 14), (38, 57))
         ((155.0, 226.0), (19, 28))
         >>> os16.nearest_cell(-100.0, 1e9, (19, 29))
@@ -192,7 +193,7 @@ class FieldInfo:
         """
         return tuple(  # type: ignore[return-value]
             min(max(math.floor((v + p - (r - 1) / 2) / j + 0.5), 0), n - 1)
-            for v, j, p, r, n in zip((y, x), self.jump, self.padding, self.size,
+            for v, j, p, r, n in zip((y, x), self.stride, self.padding, self.size,
                                      feature_size, strict=True)
         )
 
@@ -209,8 +210,8 @@ class FieldInfo:
         --------
         The stage7 maps of a 300 x 451 photo, from output stride 16 to 32 (a 10 x 15 map):
 
-        >>> os16 = FieldInfo(size=(851, 851), jump=(16, 16), padding=(414, 423))
-        >>> os32 = FieldInfo(size=(851, 851), jump=(32, 32), padding=(414, 423))
+        >>> os16 = FieldInfo(size=(851, 851), stride=(16, 16), padding=(414, 423))
+        >>> os32 = FieldInfo(size=(851, 851), stride=(32, 32), padding=(414, 423))
         >>> rows, cols = os16.carry((19, 29), os32, (10, 15))
         >>> rows[:6], cols[-3:]
         ((0, 1, 1, 2, 2, 3), (13, 14, 14))
@@ -233,14 +234,14 @@ class FieldInfo:
 
         Examples
         --------
-        >>> FieldInfo(size=(5, 5), jump=(2, 2), padding=(2, 2)).block_box((0, 2), (1, 3))
+        >>> FieldInfo(size=(5, 5), stride=(2, 2), padding=(2, 2)).block_box((0, 2), (1, 3))
         Box(top=-2, left=0, bottom=5, right=7)
         """
         (r0, r1), (c0, c1) = rows, cols
         if r1 <= r0 or c1 <= c0:
             raise ValueError(f"cell block must be non-empty, got rows={rows!r}, cols={cols!r}")
-        top, bottom = _span(r0, r1, self.size[0], self.jump[0], self.padding[0])
-        left, right = _span(c0, c1, self.size[1], self.jump[1], self.padding[1])
+        top, bottom = _span(r0, r1, self.size[0], self.stride[0], self.padding[0])
+        left, right = _span(c0, c1, self.size[1], self.stride[1], self.padding[1])
         if image_size is None:
             return Box(top, left, bottom, right)
         height, width = image_size
@@ -253,9 +254,9 @@ class FieldInfo:
 
         Examples
         --------
-        >>> FieldInfo(size=(3, 3), jump=(1, 1), padding=(1, 1)).cell_box(0, 0)
+        >>> FieldInfo(size=(3, 3), stride=(1, 1), padding=(1, 1)).cell_box(0, 0)
         Box(top=-1, left=-1, bottom=2, right=2)
-        >>> FieldInfo(size=(3, 3), jump=(1, 1), padding=(1, 1)).cell_box(0, 0, image_size=(8, 8))
+        >>> FieldInfo(size=(3, 3), stride=(1, 1), padding=(1, 1)).cell_box(0, 0, image_size=(8, 8))
         Box(top=0, left=0, bottom=2, right=2)
         """
         return self.block_box((row, row + 1), (col, col + 1), image_size=image_size)
@@ -269,9 +270,9 @@ class FieldInfo:
 
         Examples
         --------
-        >>> FieldInfo(size=(5, 5), jump=(1, 1), padding=(2, 2)).whole_image_cells((4, 4), (4, 4))
+        >>> FieldInfo(size=(5, 5), stride=(1, 1), padding=(2, 2)).whole_image_cells((4, 4), (4, 4))
         4
-        >>> FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0), global_=True).whole_image_cells(
+        >>> FieldInfo(size=(1, 1), stride=(1, 1), padding=(0, 0), global_=True).whole_image_cells(
         ...     (3, 5), (3, 5))
         15
         """
@@ -281,7 +282,7 @@ class FieldInfo:
             return fh * fw
         counts = []
         for cells, side, size, jump, pad in zip((fh, fw), (height, width), self.size,
-                                                self.jump, self.padding, strict=True):
+                                                self.stride, self.padding, strict=True):
             counts.append(sum(1 for u in range(cells)
                               if u * jump - pad <= 0 and u * jump - pad + size >= side))
         return counts[0] * counts[1]
@@ -296,13 +297,13 @@ class FieldInfo:
 
         Examples
         --------
-        >>> FieldInfo(size=(7, 7), jump=(4, 4), padding=(3, 3)).stride_box((1, 3), (0, 1))
+        >>> FieldInfo(size=(7, 7), stride=(4, 4), padding=(3, 3)).stride_box((1, 3), (0, 1))
         Box(top=2, left=-2, bottom=10, right=2)
-        >>> FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0)).stride_box((2, 4), (0, 1))
+        >>> FieldInfo(size=(1, 1), stride=(1, 1), padding=(0, 0)).stride_box((2, 4), (0, 1))
         Box(top=2, left=0, bottom=4, right=1)
         """
         (r0, r1), (c0, c1) = rows, cols
-        (jh, jw) = self.jump
+        (jh, jw) = self.stride
         cy, cx = self.center(r0, c0)
         top, left = math.ceil(cy - jh / 2), math.ceil(cx - jw / 2)
         box = Box(top, left, top + (r1 - r0) * jh, left + (c1 - c0) * jw)
@@ -312,11 +313,11 @@ class FieldInfo:
 def _step(field: FieldInfo, layer: Layer) -> FieldInfo:
     """Apply one layer's formulas to the field before it."""
     kh, kw = layer.effective_kernel
-    (rh, rw), (jh, jw), (ph, pw) = field.size, field.jump, field.padding
+    (rh, rw), (jh, jw), (ph, pw) = field.size, field.stride, field.padding
     (sh, sw), (lh, lw) = layer.stride, layer.padding
     return FieldInfo(
         size=(rh + (kh - 1) * jh, rw + (kw - 1) * jw),
-        jump=(jh * sh, jw * sw),
+        stride=(jh * sh, jw * sw),
         padding=(ph + lh * jh, pw + lw * jw),
         global_=field.global_ or layer.global_pool,
     )
@@ -344,7 +345,7 @@ def receptive_field(layers: Sequence[Layer]) -> list[FieldInfo]:
     ----------
     Araujo et al., Distill 2019, "Single-path networks".
     """
-    field = FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0))
+    field = FieldInfo(size=(1, 1), stride=(1, 1), padding=(0, 0))
     fields = []
     for layer in layers:
         if not isinstance(layer, Layer):

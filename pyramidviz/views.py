@@ -8,7 +8,7 @@ step, play, level and channel switch, moving a cell) runs in the browser with no
 round trip. Positions the views derive themselves follow formulas whose parameters the
 payload carries, and those are checked against this package in the browser tests:
 
-- a cell's centre ``u * jump - padding + (size - 1) / 2`` (:meth:`FieldInfo.center`);
+- a cell's centre ``u * stride - padding + (size - 1) / 2`` (:meth:`FieldInfo.center`);
 - tap ``i`` of a ``k x k`` branch at rate ``r`` on cell ``u``: cell ``u + (i - (k-1)/2) r``
   (:func:`pyramidviz.atrous.tap_cells`), on the map when ``0 <= cell < h``;
 - a block of cells ``[u0, u1)`` sees ``[u0 j - P, (u1 - 1) j - P + size)``, clipped to the
@@ -112,7 +112,7 @@ def colours() -> dict:
 
 
 def _field(field: FieldInfo) -> dict:
-    return {"size": list(field.size), "jump": list(field.jump), "padding": list(field.padding),
+    return {"size": list(field.size), "stride": list(field.stride), "padding": list(field.padding),
             "global": bool(field.global_)}
 
 
@@ -195,7 +195,7 @@ def spp_payload(views: Mapping[str, np.ndarray], photo: np.ndarray, vector: np.n
 
     Examples
     --------
-    >>> info = FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0))
+    >>> info = FieldInfo(size=(1, 1), stride=(1, 1), padding=(0, 0))
     >>> m = np.arange(12.0).reshape(3, 4)
     >>> p = spp_payload({"max": m}, np.zeros((3, 4, 3), np.uint8), np.zeros(5),
     ...                 levels=(2, 1), mode="max", channels=1, field=info)
@@ -255,7 +255,7 @@ def spp_geometry_payload(photo: np.ndarray, *, feature_size: tuple[int, int],
 
     Examples
     --------
-    >>> info = FieldInfo(size=(3, 3), jump=(2, 2), padding=(1, 1))
+    >>> info = FieldInfo(size=(3, 3), stride=(2, 2), padding=(1, 1))
     >>> p = spp_geometry_payload(np.zeros((8, 10, 3), np.uint8), feature_size=(4, 5),
     ...                          levels=(2, 1), field=info)
     >>> p["views"][0]["bins"]["2"], p["vector"]["length"], p["mode"]
@@ -373,7 +373,7 @@ def taps_payload(photo: np.ndarray, *, field: FieldInfo, feature_size: tuple[int
 
     Examples
     --------
-    >>> f = FieldInfo(size=(3, 3), jump=(16, 16), padding=(0, 0))
+    >>> f = FieldInfo(size=(3, 3), stride=(16, 16), padding=(0, 0))
     >>> p = taps_payload(np.zeros((64, 64, 3), np.uint8), field=f, feature_size=(4, 4),
     ...                  stride=16, rates=(2,), kernel=3, spp_level=2)
     >>> [b["name"] for b in p["branches"]], p["spp"]["row_bin"]
@@ -495,7 +495,7 @@ def expected_taps(payload: dict, cell: tuple[int, int]) -> list[dict]:
         row-major, in photo pixels (:meth:`FieldInfo.center`, :func:`atrous.tap_cells`).
     """
     f = payload["field"]
-    field = FieldInfo(tuple(f["size"]), tuple(f["jump"]), tuple(f["padding"]), f["global"])
+    field = FieldInfo(tuple(f["size"]), tuple(f["stride"]), tuple(f["padding"]), f["global"])
     out = []
     for branch in payload["branches"]:
         rate, kernel = branch["rate"], payload["kernel"]

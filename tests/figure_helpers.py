@@ -13,8 +13,8 @@ from pyramidviz.receptive import FieldInfo
 RULES = {"rows": "rows {a}", "cols": "cols {a}", "adaptive": "adaptive", "paper": "paper",
          "wrong": "wrong", "uncovered": "uncovered", "zero": "stride 0",
          "count": "{got} windows (n = {n})", "left": ", never pooled: {k}"}
-STAGE7 = FieldInfo(size=(851, 851), jump=(32, 32), padding=(414, 423))  # chelsea, traced
-PIXEL = FieldInfo(size=(1, 1), jump=(1, 1), padding=(0, 0))
+STAGE7 = FieldInfo(size=(851, 851), stride=(32, 32), padding=(414, 423))  # chelsea, traced
+PIXEL = FieldInfo(size=(1, 1), stride=(1, 1), padding=(0, 0))
 
 
 def rng_features(c: int = 6, h: int = 10, w: int = 15, seed: int = 0) -> np.ndarray:

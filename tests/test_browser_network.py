@@ -56,12 +56,12 @@ def test_onnx_upload_in_the_browser(page, server_url):
     heading = f"my_net.onnx: {len(traced)} layers"
     assert heading in main.inner_text()
     summary = main.get_by_text(heading).inner_text()
-    assert f"receptive field {last.size[0]} px, jump {last.jump[0]} px" in summary
+    assert f"receptive field {last.size[0]} px, jump {last.stride[0]} px" in summary
     spp = page.locator("[data-testid=pv-spp-bins]")
     spp.wait_for()
     taps = page.locator("[data-testid=pv-net-taps]")
     taps.wait_for()
-    assert json.loads(taps.get_attribute("data-state"))["stride"] == last.jump[0]
+    assert json.loads(taps.get_attribute("data-state"))["stride"] == last.stride[0]
     spp.focus()
     page.keyboard.press("ArrowRight")
     assert json.loads(spp.get_attribute("data-state"))["bin"] == 1

@@ -175,7 +175,7 @@ def test_every_branch_lies_within_its_theoretical_box(branch_result) -> None:
 
 def test_theoretical_boxes_of_the_branches(branch_result) -> None:
     field, (row, col) = branch_result.field, branch_result.point
-    assert branch_result.feature_size == (32, 32) and field.jump == (16, 16)
+    assert branch_result.feature_size == (32, 32) and field.stride == (16, 16)
     one = branch_result.branches["1x1"].theoretical
     assert one == field.cell_box(row, col, image_size=(512, 512))
     assert one.bottom < 512 and one.right < 512  # a real constraint on a 512 x 512 image
@@ -327,7 +327,7 @@ def test_packing_splits_only_taps_whose_fields_are_apart(model) -> None:
     field = backbones.tap_info(model, "stage4", (512, 512)).field
     seeds = E.branch_seeds((32, 32), (16, 16), rates=(6, 12, 18))
     passes, recipe = E.packed_seeds(seeds, field, (512, 512))
-    assert field.size == (147, 147) and field.jump == (16, 16)
+    assert field.size == (147, 147) and field.stride == (16, 16)
     # rate 6's taps are 96 px apart (< 147 px): one part; rate 12's 192 px: a part per tap;
     # rate 18's outer taps fall off the 32 x 32 map, leaving the centre (the 1x1 seed)
     assert [len(recipe[name]) for name in seeds] == [1, 1, 9, 1, 1]

@@ -30,7 +30,7 @@ def stage7_os16():
 
 
 def test_branch_field_is_the_cell_field_grown_by_k_minus_1_rate_jump():
-    field = FieldInfo(size=(11, 11), jump=(4, 4), padding=(5, 5))
+    field = FieldInfo(size=(11, 11), stride=(4, 4), padding=(5, 5))
     taps = atrous.branch_taps(field, (40, 40), (20, 20), rate=3, kernel=5, image_size=(160, 160))
     assert taps.field.height == 11 + (5 - 1) * 3 * 4
     own = field.cell_box(20, 20)
@@ -39,7 +39,7 @@ def test_branch_field_is_the_cell_field_grown_by_k_minus_1_rate_jump():
 
 
 def test_branch_field_only_counts_taps_on_the_map():
-    field = FieldInfo(size=(3, 3), jump=(2, 2), padding=(1, 1))
+    field = FieldInfo(size=(3, 3), stride=(2, 2), padding=(1, 1))
     taps = atrous.branch_taps(field, (5, 5), (0, 0), rate=4, image_size=(10, 10))
     assert int(taps.inside.sum()) == 4  # (0,0) (0,4) (4,0) (4,4)
     assert taps.field == field.block_box((0, 5), (0, 5), image_size=(10, 10))
@@ -53,7 +53,7 @@ def test_branch_field_only_counts_taps_on_the_map():
        row=st.integers(0, 9), col=st.integers(0, 9))
 def test_tap_pixels_are_rate_jump_apart_for_any_geometry(jump, pad, size, rate, kernel, row,
                                                          col):
-    field = FieldInfo(size=(size, size), jump=(jump, jump), padding=(pad, pad))
+    field = FieldInfo(size=(size, size), stride=(jump, jump), padding=(pad, pad))
     taps = atrous.branch_taps(field, (10, 10), (row, col), rate=rate, kernel=kernel,
                             image_size=(320, 320))
     grid = taps.pixels.reshape(kernel, kernel, 2)

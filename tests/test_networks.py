@@ -25,13 +25,13 @@ from pyramidviz.receptive import Layer, receptive_field
 def last(layers: list[Layer]) -> tuple[int, int, int]:
     """(field, stride, padding) of the last layer, along the rows."""
     field = receptive_field(layers)[-1]
-    assert field.size[0] == field.size[1] and field.jump[0] == field.jump[1]
-    return field.size[0], field.jump[0], field.padding[0]
+    assert field.size[0] == field.size[1] and field.stride[0] == field.stride[1]
+    return field.size[0], field.stride[0], field.padding[0]
 
 
 def at(layers: list[Layer], names: list[str]) -> list[tuple[int, int, int]]:
     fields = dict(zip([layer.name for layer in layers], receptive_field(layers), strict=True))
-    return [(fields[n].size[0], fields[n].jump[0], fields[n].padding[0]) for n in names]
+    return [(fields[n].size[0], fields[n].stride[0], fields[n].padding[0]) for n in names]
 
 
 # ---------------------------------------------------------------- the API the issue names
@@ -119,7 +119,7 @@ def test_deeplab_output_strides_keep_every_field_and_change_only_the_jump(depth)
     for stride in (16, 8):
         fields = receptive_field(networks.catalogue()[f"resnet{depth}_os{stride}"])
         assert [f.size for f in fields] == [f.size for f in base]
-        assert fields[-1].jump == (stride, stride)
+        assert fields[-1].stride == (stride, stride)
     dilations = [layer.dilation[0] for layer in networks.catalogue()[f"resnet{depth}_os8"]]
     assert max(dilations) == 4 and dilations[-2] == 4  # stage 4 at rate 4 (DeepLab v3)
 
@@ -167,7 +167,7 @@ def _check_measured(name: str, hw: tuple[int, int]) -> None:
     step = (1, 0) if long_axis == 0 else (0, 1)  # the neighbouring cell: one jump further
     next_box, _ = netmodels.measured_box(net, hw, (centre[0] + step[0], centre[1] + step[1]))
     moved = (next_box.top - box.top) if long_axis == 0 else (next_box.left - box.left)
-    assert moved == field.jump[long_axis], (name, hw, moved, field.jump)
+    assert moved == field.stride[long_axis], (name, hw, moved, field.stride)
 
 
 FAST = ["alexnet", "vgg16", "mobilenet_v1", "mobilenet_v2", "resnet50", "resnet50_os16"]
@@ -215,7 +215,7 @@ def test_measurement_sees_holes_only_inside_the_box():
 def test_spec_example_by_hand():
     layers = networks.parse_spec("conv3 s2, conv3, pool2, conv3 d2")
     assert [f.size[0] for f in receptive_field(layers)] == [3, 7, 9, 25]  # 9 + (5 - 1) * 4
-    assert [f.jump[0] for f in receptive_field(layers)] == [2, 2, 4, 4]
+    assert [f.stride[0] for f in receptive_field(layers)] == [2, 2, 4, 4]
     assert networks.format_spec(layers) == "conv3 s2, conv3, pool2, conv3 d2"
 
 

@@ -120,7 +120,7 @@ def test_cell_and_layer_choice_move_the_field():
     layer.set_value(0).run()  # conv1: 11 x 11 field, jump 4
     assert not at.exception
     spp = view_data(at, "net_spp_view")["payload"]
-    assert spp["field"]["size"] == [11, 11] and spp["field"]["jump"] == [4, 4]
+    assert spp["field"]["size"] == [11, 11] and spp["field"]["stride"] == [4, 4]
     keys = [n.key for n in at.number_input]
     row_key = next(k for k in keys if k.startswith("net_row_"))
     at.number_input(key=row_key).set_value(0).run()

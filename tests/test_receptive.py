@@ -24,7 +24,7 @@ from pyramidviz.tracing import layers_of
 
 def test_single_3x3_conv_sees_3_pixels() -> None:
     (field,) = receptive_field([Layer(3, padding=1)])
-    assert field == FieldInfo(size=(3, 3), jump=(1, 1), padding=(1, 1))
+    assert field == FieldInfo(size=(3, 3), stride=(1, 1), padding=(1, 1))
     assert field.center(0, 0) == (0.0, 0.0)
     assert field.cell_box(4, 7) == Box(3, 6, 6, 9)
 
@@ -46,22 +46,22 @@ def test_jump_is_product_of_strides_and_size_closed_form(spec: list) -> None:
     for (k, s, d), field in zip(spec, fields, strict=True):
         size += d * (k - 1) * jump  # Araujo et al. (2019), eq. 2 with dilation
         jump *= s
-        assert field.size == (size, size) and field.jump == (jump, jump)
+        assert field.size == (size, size) and field.stride == (jump, jump)
 
 
 def test_rectangular_kernels_and_asymmetric_pairs() -> None:
     fields = receptive_field([Layer((1, 7), stride=(1, 2), padding=(0, 3)), Layer((5, 1))])
-    assert fields[-1] == FieldInfo(size=(5, 7), jump=(1, 2), padding=(0, 3))
+    assert fields[-1] == FieldInfo(size=(5, 7), stride=(1, 2), padding=(0, 3))
 
 
 def test_block_and_stride_boxes() -> None:
-    field = FieldInfo(size=(5, 5), jump=(2, 2), padding=(2, 2))
+    field = FieldInfo(size=(5, 5), stride=(2, 2), padding=(2, 2))
     assert field.block_box((0, 3), (1, 2)) == Box(-2, 0, 7, 5)
     assert field.block_box((0, 3), (1, 2), image_size=(4, 4)) == Box(0, 0, 4, 4)
     # centres 2u (u j - P + (r - 1) / 2): cells 1-2 own [1, 5) rows, cells 0-1 [-1, 3) cols
     assert field.stride_box((1, 3), (0, 2)) == Box(1, -1, 5, 3)
     assert field.stride_box((1, 3), (0, 2), image_size=(5, 9)) == Box(1, 0, 5, 3)
-    glob = FieldInfo(size=(9, 9), jump=(8, 8), padding=(0, 0), global_=True)
+    glob = FieldInfo(size=(9, 9), stride=(8, 8), padding=(0, 0), global_=True)
     assert glob.cell_box(0, 0, image_size=(100, 60)) == Box(0, 0, 100, 60)
     with pytest.raises(ValueError, match="non-empty"):
         field.block_box((2, 2), (0, 1))
@@ -103,8 +103,8 @@ def test_vgg16_conv5_3_and_pool5_match_published_values() -> None:
     assert len(layers) == 18
     fields = receptive_field(layers)
     conv5_3, pool5 = fields[-2], fields[-1]
-    assert (conv5_3.size, conv5_3.jump) == ((196, 196), (16, 16))
-    assert (pool5.size, pool5.jump, pool5.padding) == ((212, 212), (32, 32), (90, 90))
+    assert (conv5_3.size, conv5_3.stride) == ((196, 196), (16, 16))
+    assert (pool5.size, pool5.stride, pool5.padding) == ((212, 212), (32, 32), (90, 90))
     assert conv5_3.center(0, 1) == (7.5, 23.5)  # conv5 cell u sits at 16u + 7.5
 
 
@@ -118,7 +118,7 @@ def test_alexnet_conv5_and_pool5_fields() -> None:
     )
     fields = receptive_field(layers_of(net, (1, 3, 224, 224)))
     assert [f.size[0] for f in fields] == [11, 19, 51, 67, 99, 131, 163, 195]
-    assert (fields[-2].jump, fields[-1].jump) == ((16, 16), (32, 32))
+    assert (fields[-2].stride, fields[-1].stride) == ((16, 16), (32, 32))
 
 
 # ---------------------------------------------------------------- image -> cells
@@ -145,7 +145,7 @@ def test_image_box_to_cells_keeps_centres_strictly_inside(start: int, length: in
 @given(size=st.integers(1, 901).filter(lambda r: r % 2), jump=st.sampled_from([1, 2, 4, 8, 16, 32]),
        pad=st.integers(0, 500), u0=st.integers(0, 40), n=st.integers(1, 6))
 def test_stride_box_is_centred_on_the_cell_centres(size, jump, pad, u0, n) -> None:
-    field = FieldInfo(size=(size, size), jump=(jump, jump), padding=(pad, pad))
+    field = FieldInfo(size=(size, size), stride=(jump, jump), padding=(pad, pad))
     box = field.stride_box((u0, u0 + n), (u0, u0 + n))
     first, last = field.center(u0, u0)[0], field.center(u0 + n - 1, u0 + n - 1)[0]
     assert box.height == n * jump

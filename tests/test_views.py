@@ -130,7 +130,7 @@ def test_taps_payload_carries_the_formula_parameters():
     p = views.taps_payload(photo(), field=info.field, feature_size=info.feature_size,
                            stride=info.stride, rates=(6, 12, 18), kernel=3)
     assert p["map"] == [19, 29] and p["stride"] == 16 and p["kernel"] == 3
-    assert p["field"] == {"size": [851, 851], "jump": [16, 16],
+    assert p["field"] == {"size": [851, 851], "stride": [16, 16],
                           "padding": list(info.field.padding), "global": False}
     assert [b["rate"] for b in p["branches"]] == [None, 6, 12, 18]
     assert "spp" not in p
@@ -141,7 +141,7 @@ def test_taps_payload_carries_the_formula_parameters():
        rate=st.integers(1, 20), kernel=st.sampled_from([1, 3, 5]), row=st.integers(0, 9),
        col=st.integers(0, 11))
 def test_expected_taps_are_branch_taps(jump, pad, size, rate, kernel, row, col):
-    field = FieldInfo(size=(size, size), jump=(jump, jump), padding=(pad, pad))
+    field = FieldInfo(size=(size, size), stride=(jump, jump), padding=(pad, pad))
     p = views.taps_payload(photo(64, 64), field=field, feature_size=(10, 12), stride=jump,
                            rates=(rate,), kernel=kernel)
     taps = views.expected_taps(p, (row, col))
