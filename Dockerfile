@@ -16,7 +16,6 @@ RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
 COPY app.py ui.py i18n.py ./
 COPY .streamlit .streamlit
 COPY app_pages app_pages
-COPY app_views app_views
 COPY assets assets
 COPY pyramidviz pyramidviz
 

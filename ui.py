@@ -15,14 +15,13 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
 import i18n
-from pyramidviz import samples
+from pyramidviz import bundle, samples
 
 SAMPLES = samples.SAMPLES
 DEFAULT_SAMPLE = next(iter(SAMPLES))  # the picker opens on it: "astronaut"
@@ -42,9 +41,6 @@ def page_path(name: str) -> str:
     """Path of a page's script, relative to app.py (for st.Page and st.page_link)."""
     return f"{PAGES_DIR}/{name}.py"
 
-
-VIEWS_DIR = Path(__file__).resolve().parent / "app_views"
-"""The browser views' JS and CSS (one plain ES module per view plus ``common.js``)."""
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtons": [["toImage"]],
                  "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -364,10 +360,8 @@ def controls() -> Iterator[None]:
 
 @functools.cache
 def _view_source(name: str) -> tuple[str, str]:
-    """The view's ES module (``common.js`` + ``<name>.js``) and the shared stylesheet."""
-    js = (VIEWS_DIR / "common.js").read_text(encoding="utf-8") + "\n" + (
-        VIEWS_DIR / f"{name}.js").read_text(encoding="utf-8")
-    return js, (VIEWS_DIR / "views.css").read_text(encoding="utf-8")
+    """The view's joined ES module (``pyramidviz/web/<name>.js`` and its imports) and CSS."""
+    return bundle.bundle(f"{name}.js"), bundle.stylesheet()
 
 
 def view_token(*parts: object) -> str:
@@ -377,7 +371,7 @@ def view_token(*parts: object) -> str:
 
 def view(name: str, *, key: str, payload: dict, labels: dict, state: dict, token: str,
          **extra: Any):
-    """Mount the browser view ``name`` (``app_views/<name>.js``) drawing ``payload``.
+    """Mount the browser view ``name`` (``pyramidviz/web/<name>.js``) drawing ``payload``.
 
     Every overlay interaction then happens in the browser; the view calls back to Python
     (``on_<state>_change`` in ``extra``) only when new tensors are needed.

@@ -3,7 +3,7 @@
 Presentation mode (``?present=true``) opens here. Each slide is a title, one main view (the
 pages' own browser views and Plotly figures, built by :mod:`pyramidviz.views` and
 :mod:`pyramidviz.figures`) and a sentence or two. Next / previous with the buttons or the
-keys (``app_views/slides.js``: arrows, PageUp / PageDown, Home / End); the slide shown is
+keys (``pyramidviz/web/slides.js``: arrows, PageUp / PageDown, Home / End); the slide shown is
 ``?slide=N`` in the URL (a bad value opens slide 1).
 """
 

@@ -3,7 +3,7 @@
 Each builder is a pure function from numbers pyramidviz computed (feature maps, pooled
 values, receptive fields) to one compact, JSON-serialisable dict: numbers, and maps and
 photos encoded as small images (data URIs), never figures. The browser views
-(``app_views/*.js``) only place what is in the payload, so every overlay interaction (hover,
+(``pyramidviz/web/*.js``) only place what is in the payload, so every overlay interaction (hover,
 step, play, level and channel switch, moving a cell) runs in the browser with no server
 round trip. Positions the views derive themselves follow formulas whose parameters the
 payload carries, and those are checked against this package in the browser tests:

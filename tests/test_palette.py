@@ -54,7 +54,7 @@ def test_one_marker_per_branch_everywhere():
 
 
 def test_the_browser_views_draw_every_marker_shape():
-    source = (views.__file__.rsplit("/pyramidviz/", 1)[0] + "/app_views/taps.js")
+    source = (views.__file__.rsplit("/pyramidviz/", 1)[0] + "/pyramidviz/web/taps.js")
     text = open(source, encoding="utf-8").read()
     for shape in palette.BRANCH_MARKERS[1:]:  # circle is the default branch of marker()
         assert f'shape === "{shape}"' in text, shape

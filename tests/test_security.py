@@ -65,7 +65,7 @@ def test_server_config_caps_uploads_and_keeps_xsrf_on():
 def test_browser_views_never_parse_markup_or_reach_the_network():
     """The views draw numbers and our own labels: text goes in with textContent, and no view
     fetches anything (the payload arrives with the page)."""
-    sources = sorted((ROOT / "app_views").glob("*.js"))
+    sources = sorted((ROOT / "pyramidviz" / "web").glob("*.js"))
     assert {p.stem for p in sources} >= {"common", "spp_bins", "taps", "kernel", "gridding"}
     banned = ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
               "new Function", "fetch(", "XMLHttpRequest", "WebSocket", "import(", "http://",

@@ -1,13 +1,13 @@
 // pyramidviz browser views: helpers shared by every view (plain JS, no dependencies).
-// ui.view() concatenates this file before the view's own file into one ES module.
+// Each view imports what it needs; pyramidviz.bundle joins the modules into one for the page.
 // The views draw what pyramidviz computed (the payload); they never compute a number that
 // the page also shows, except positions from formulas the payload carries (see
 // pyramidviz/views.py), which the browser tests check against pyramidviz.
 
-const SVG_NS = "http://www.w3.org/2000/svg";
+export const SVG_NS = "http://www.w3.org/2000/svg";
 
 /** Create an SVG element with attributes, appended to parent when given. */
-function svg(tag, attrs = {}, parent = null) {
+export function svg(tag, attrs = {}, parent = null) {
   const el = document.createElementNS(SVG_NS, tag);
   setAttrs(el, attrs);
   if (parent) parent.appendChild(el);
@@ -15,7 +15,7 @@ function svg(tag, attrs = {}, parent = null) {
 }
 
 /** Set (or, for null, remove) attributes on an element. */
-function setAttrs(el, attrs) {
+export function setAttrs(el, attrs) {
   for (const [k, v] of Object.entries(attrs)) {
     if (v === null || v === undefined) el.removeAttribute(k);
     else el.setAttribute(k, String(v));
@@ -24,7 +24,7 @@ function setAttrs(el, attrs) {
 }
 
 /** Create an HTML element with a class and text. */
-function html(tag, cls, text, parent) {
+export function html(tag, cls, text, parent) {
   const el = document.createElement(tag);
   if (cls) el.className = cls;
   if (text !== undefined && text !== null) el.textContent = text;
@@ -33,24 +33,24 @@ function html(tag, cls, text, parent) {
 }
 
 /** Fill "{name}" placeholders of an i18n template (the app's EN/KO tables). */
-function fmt(template, values) {
+export function fmt(template, values) {
   return String(template).replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
 }
 
 /** A number as the page writes it: up to 4 significant digits. */
-function num(x) {
+export function num(x) {
   if (x === null || x === undefined || !Number.isFinite(x)) return "–";
   return Number(x.toPrecision(4)).toString();
 }
 
 /** Rectangle attributes of a [top, left, bottom, right] box. */
-function rectOf(box) {
+export function rectOf(box) {
   const [top, left, bottom, right] = box;
   return { x: left, y: top, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
 }
 
 /** Write some query parameters into the URL without a rerun (null deletes one). */
-function writeUrl(params) {
+export function writeUrl(params) {
   try {
     const url = new URL(window.location.href);
     for (const [k, v] of Object.entries(params)) {
@@ -62,7 +62,7 @@ function writeUrl(params) {
 }
 
 /** Download an SVG element (self-contained: attributes only, images as data URIs) as PNG. */
-function savePng(svgEl, filename, scale = 2) {
+export function savePng(svgEl, filename, scale = 2) {
   const box = svgEl.viewBox.baseVal;
   const width = Math.round(box.width * scale), height = Math.round(box.height * scale);
   const clone = svgEl.cloneNode(true);
@@ -91,7 +91,7 @@ function savePng(svgEl, filename, scale = 2) {
 }
 
 /** A toolbar button; returns it. */
-function button(parent, text, title, onClick) {
+export function button(parent, text, title, onClick) {
   const b = html("button", "pv-btn", text, parent);
   b.type = "button";
   if (title) { b.title = title; b.setAttribute("aria-label", title); }
@@ -100,7 +100,7 @@ function button(parent, text, title, onClick) {
 }
 
 /** Pointer position in the coordinates of an SVG group (its own user units). */
-function pointIn(group, event) {
+export function pointIn(group, event) {
   const ctm = group.getScreenCTM();
   if (!ctm) return null;
   const p = new DOMPoint(event.clientX, event.clientY).matrixTransform(ctm.inverse());
@@ -108,7 +108,7 @@ function pointIn(group, event) {
 }
 
 /** Sequential colour of t in [0, 1] from the payload's colour stops (the server's scale). */
-function colourAt(stops, t) {
+export function colourAt(stops, t) {
   const x = Math.min(Math.max(Number.isFinite(t) ? t : 0, 0), 1) * (stops.length - 1);
   const i = Math.min(Math.floor(x), stops.length - 2), f = x - i;
   const c = stops[i].map((v, k) => Math.round(v * (1 - f) + stops[i + 1][k] * f));

@@ -5,6 +5,10 @@
 // Contract (browser tests): [data-testid=pv-spp-bins] tabindex=0, data-state JSON
 // {"level": n, "bin": b (0-based), "view": name}; ArrowRight / ArrowLeft step the bin.
 
+import {
+  svg, setAttrs, html, fmt, num, rectOf, writeUrl, savePng, button, pointIn, colourAt,
+} from "./common.js";
+
 // Fallback only: the payload's "colours" (pyramidviz.palette) replace these on mount.
 const COLORS = { current: "#d55e00", winner: "#f0e442", stride: "#009e73", field: "#e69f00",
   grid: "rgba(255,255,255,0.85)", text: "#222" };

@@ -6,6 +6,8 @@
 // Contract (browser tests): [data-testid=pv-slides-keys] data-slide (1-based, the slide
 // shown) and data-count.
 
+import { setAttrs, html, fmt } from "./common.js";
+
 const KEYS = { ArrowRight: 1, PageDown: 1, ArrowLeft: -1, PageUp: -1 };
 const SKIP = "input, textarea, select, [contenteditable=true], [role=slider], [role=radio]";
 

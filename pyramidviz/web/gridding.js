@@ -4,6 +4,8 @@
 // Contract: [data-testid=pv-gridding] tabindex=0, data-state {"layer": i (1-based),
 // "holes": [per stack], "offset": [dy, dx] or null}.
 
+import { svg, setAttrs, html, fmt, savePng, button, pointIn } from "./common.js";
+
 export default function (component) {
   const { parentElement, data } = component;
   let root = parentElement.querySelector(".pv-view");

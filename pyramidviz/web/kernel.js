@@ -5,6 +5,8 @@
 // Contract: [data-testid=pv-kernel] tabindex=0, data-state {"position": [oy, ox],
 // "taps": [[row, col, real], ...]} in padded-input cells.
 
+import { svg, setAttrs, html, fmt, savePng, button } from "./common.js";
+
 const K = { tap: "#d55e00", pad: "#999999", done: "rgba(0,114,178,0.35)", now: "#cc79a7",
   grid: "#bbbbbb", ink: "#222" };
 

@@ -8,6 +8,10 @@
 // data-state JSON {"cell": [row, col], "stride": px}; data-taps JSON
 // [{"rate", "x", "y", "on_map"}, ...] of every drawn tap in photo pixels.
 
+import {
+  svg, setAttrs, html, fmt, num, rectOf, writeUrl, savePng, button, pointIn,
+} from "./common.js";
+
 // Okabe-Ito colours and one marker shape per branch (colour-blind safe).
 const BRANCH = [["#0072b2", "circle"], ["#d55e00", "square"], ["#009e73", "diamond"],
   ["#882255", "triangle-up"], ["#56b4e9", "asterisk"], ["#f0e442", "triangle-down"], ["#000000", "cross"]];
