@@ -13,10 +13,9 @@ COPY requirements.txt .
 # A CPU build of torch first, so the requirements' range installs nothing larger.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
     && pip install -r requirements.txt
-COPY app.py ui.py i18n.py ./
+COPY app.py ui.py ./
 COPY .streamlit .streamlit
 COPY app_pages app_pages
-COPY assets assets
 COPY pyramidviz pyramidviz
 
 RUN useradd --create-home --uid 10001 pyramidviz

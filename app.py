@@ -12,8 +12,8 @@ import time
 
 import streamlit as st
 
-import i18n
 import ui
+from pyramidviz import i18n
 
 LANG_OPTIONS = [i18n.LANGUAGE_NAMES[code] for code in i18n.LANGUAGES]  # URL shows these names
 # The running man in the top right re-renders five times a second for as long as a run lasts:

@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-import i18n
-from pyramidviz import bundle, samples
+from pyramidviz import bundle, i18n, samples
 
 SAMPLES = samples.SAMPLES
 DEFAULT_SAMPLE = next(iter(SAMPLES))  # the picker opens on it: "astronaut"

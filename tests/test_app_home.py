@@ -122,6 +122,7 @@ def test_presentation_mode_from_the_url():
 @pytest.mark.parametrize("name", ["home", "spp", "aspp", "compare"])
 def test_every_page_renders_in_both_languages(name, lang):
     import i18n
+
     import ui
 
     at = run_app(lang=lang)

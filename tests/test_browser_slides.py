@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import i18n
+from pyramidviz import i18n
 
 from browser import exceptions_on_screen, open_page, wait_idle
 

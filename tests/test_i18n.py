@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import i18n
+from pyramidviz import i18n
 from pyramidviz.papers import facts
 
 
@@ -30,7 +30,7 @@ def test_every_key_the_app_asks_for_is_in_the_tables():
              for key in KEY_CALL.findall(path.read_text(encoding="utf-8"))}
     assert len(asked) > 100  # the pattern still finds the calls
     assert sorted((name, key) for name, key in asked if key not in en) == []
-    sections = {path.stem for path in (ROOT / "assets" / "i18n" / "en").glob("*.json")}
+    sections = {path.stem for path in (ROOT / "pyramidviz" / "data" / "i18n" / "en").glob("*.json")}
     assert {key.split(".")[0] for key in en} == sections  # one JSON file a section
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import i18n
 import ui
+from pyramidviz import i18n
 
 from apptest import TIMEOUT, figures, open_page, view_data
 

@@ -52,7 +52,7 @@ def test_torch_is_not_needed_for_the_facts():
     import subprocess
     import sys
 
-    code = "import sys, pyramidviz.papers, i18n; print('torch' in sys.modules)"
+    code = "import sys, pyramidviz.papers, pyramidviz.i18n; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=papers.__file__.rsplit("/pyramidviz/", 1)[0])
     assert out.stdout.strip() == "False"

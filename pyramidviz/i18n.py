@@ -1,14 +1,14 @@
 """String tables for the app's two languages (English and Korean).
 
-This module belongs to the app, beside ``ui.py``: the library (``pyramidviz``) keeps error
-codes and numbers, the app its words. Numbers in the tables come from
-:func:`pyramidviz.papers.facts`.
+The tables are package data, so the app and the library's exported deck
+(:mod:`pyramidviz.deck`) read the same words; nothing here imports streamlit. Numbers in the
+tables come from :func:`pyramidviz.papers.facts`.
 
-Every string the app shows lives in ``assets/i18n/<lang>/<section>.json``; one file per page
-(``common``, ``home``, ``spp``, ``aspp``, ``compare``) keeps the tables easy to review. Strings
-may hold ``str.format`` placeholders such as ``{n}``; both languages must use the same keys and
-the same placeholders, which :func:`table_problems` checks. Numbers the code knows
-(:func:`pyramidviz.papers.facts`: ``{fc6}``, ``{sppnet_bins}`` ...) are placeholders too,
+Every string the app shows lives in ``pyramidviz/data/i18n/<lang>/<section>.json``; one file
+per page (``common``, ``home``, ``spp``, ``aspp``, ``compare``) keeps the tables easy to
+review. Strings may hold ``str.format`` placeholders such as ``{n}``; both languages must use
+the same keys and the same placeholders, which :func:`table_problems` checks. Numbers the code
+knows (:func:`pyramidviz.papers.facts`: ``{fc6}``, ``{sppnet_bins}`` ...) are placeholders too,
 filled here, so no table types them; ``glossary.json`` beside the language folders holds the
 one Korean term per concept that every Korean string uses.
 """
@@ -30,7 +30,7 @@ LANGUAGES = ("en", "ko")
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 """Each language's name in that language (what the switch shows)."""
 
-I18N_DIR = Path(__file__).resolve().parent / "assets" / "i18n"
+I18N_DIR = Path(__file__).resolve().parent / "data" / "i18n"
 GLOSSARY = I18N_DIR / "glossary.json"
 """One Korean term per concept (with its English term), see :func:`load_glossary`."""
 
