@@ -1,4 +1,4 @@
-"""Security invariants of the whole tree, checked from the source (see README, Security)."""
+"""Security invariants of the whole tree, checked from the source (see docs/security.md)."""
 
 from __future__ import annotations
 
