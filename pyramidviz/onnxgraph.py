@@ -229,8 +229,11 @@ def _const_array(tensor):
         values = np.array(list(tensor.int64_data or tensor.int32_data or tensor.float_data))
     if values.size != math.prod(dims):
         return None
-    if values.dtype.kind == "f" and not np.all(np.abs(values) < 2.0**62):  # NaN, inf too
-        return None
+    if values.dtype.kind == "f":
+        if not np.all(np.abs(values) < 2.0**62):  # NaN, inf too
+            return None
+        if not np.all(values == np.round(values)):
+            return values.astype(np.float64).reshape(dims)  # a float scalar (shape arithmetic)
     return values.astype(np.int64).reshape(dims)
 
 
@@ -240,6 +243,55 @@ def _axes(node, attrs: dict, constants: dict, position: int) -> list[int] | None
     if len(node.input) > position and node.input[position] in constants:
         return [int(a) for a in constants[node.input[position]].ravel()]
     return None
+
+
+def _divide(a, b):
+    """ONNX Div: true division for floats, truncation toward zero for integers."""
+    import numpy as np
+
+    if a.dtype.kind == "f" or b.dtype.kind == "f":
+        return np.true_divide(a, b)
+    return np.trunc(np.true_divide(a, b)).astype(np.int64)
+
+
+def _numpy(name: str):
+    def apply(*args):
+        import numpy as np
+
+        return getattr(np, name)(*args)
+    return apply
+
+
+_ARITHMETIC = {"Add": _numpy("add"), "Sub": _numpy("subtract"), "Mul": _numpy("multiply"),
+               "Div": _divide, "Max": _numpy("maximum"), "Min": _numpy("minimum")}
+_ROUNDING = {"Ceil": _numpy("ceil"), "Floor": _numpy("floor"), "Neg": _numpy("negative"),
+             "Abs": _numpy("abs")}
+
+
+def _shape(node, attrs: dict, path, constants: dict) -> None:
+    """``Shape`` of an image tensor: its height and width are known numbers (batch and
+    channels are not tracked), so a ``Gather`` of them folds to a constant."""
+    import numpy as np
+
+    dims = [None, None, *path.hw]
+    start, end = int(attrs.get("start", 0)), attrs.get("end")
+    dims = dims[start:end if isinstance(end, int) and end else None]
+    if node.output:
+        constants[("shape", node.output[0])] = dims
+        if None not in dims:
+            constants[node.output[0]] = np.array(dims, np.int64)
+
+
+def _gather_shape(node, constants: dict) -> None:
+    """A ``Gather`` of known entries of a partly known shape."""
+    import numpy as np
+
+    dims, index = constants.get(("shape", node.input[0])), constants.get(node.input[1])
+    if dims is None or index is None or index.ndim > 1:
+        return
+    picked = [dims[int(i)] for i in np.atleast_1d(index)]
+    if None not in picked:
+        constants[node.output[0]] = np.array(picked if index.ndim else picked[0], np.int64)
 
 
 def _fold(node, attrs: dict, constants: dict) -> None:
@@ -272,8 +324,18 @@ def _fold(node, attrs: dict, constants: dict) -> None:
         value = args[0][tuple(index)]
     elif op == "Transpose":
         value = np.transpose(args[0], attrs.get("perm"))
-    elif op in ("Cast", "Identity"):
+    elif op == "Cast":
+        value = args[0].astype(np.float64 if attrs.get("to") in (1, 10, 11) else np.int64)
+    elif op == "Identity":
         value = args[0]
+    elif op == "Shape":
+        value = np.array(args[0].shape, np.int64)
+    elif op == "Gather" and args[0].ndim == 1:
+        value = np.take(args[0], args[1], axis=0)
+    elif op in _ARITHMETIC and len(args) == 2:
+        value = _ARITHMETIC[op](*args)
+    elif op in _ROUNDING:
+        value = _ROUNDING[op](args[0])
     elif op in ("Unsqueeze", "Squeeze"):
         axes = _axes(node, attrs, constants, 1)
         value = (np.expand_dims(args[0], axes) if op == "Unsqueeze" else
@@ -467,6 +529,10 @@ def _step(node, index: int, paths: dict, weights: dict, constants: dict) -> None
     except (ValueError, TypeError, IndexError):  # a constant sub-graph we cannot fold
         pass
     inputs = [paths[i] for i in node.input if i in paths]
+    if op == "Shape" and inputs and isinstance(inputs[0], _Path):
+        _shape(node, attrs, inputs[0], constants)
+    elif op == "Gather" and len(node.input) > 1:
+        _gather_shape(node, constants)
     if not inputs or op in _NO_IMAGE:
         return
     blocked = [p for p in inputs if isinstance(p, _Blocked)]
