@@ -40,22 +40,28 @@ __all__ = ["layers_of", "module_name"]
 def module_name(node_name: str) -> str:
     """The qualified module name in a TorchScript-exported ONNX node name.
 
-    The exporter names a node after its module scopes, ``/layer1/layer1.0/conv1/Conv``;
-    the last scope is the module's qualified name (``""`` for the top module). A node name
-    in another form is kept as it is.
+    The exporter names a node after the scopes of the modules it ran in and its op:
+    ``/layer1/layer1.0/conv1/Conv`` is ``layer1.0.conv1``. A scope is named relative to
+    its parent module, and a container's child (``layer1.0``, ``seq.1``) relative to the
+    container's parent. ``""`` is the top module; a name in another form is kept.
 
     Examples
     --------
     >>> module_name("/layer1/layer1.0/conv1/Conv"), module_name("/Conv"), module_name("c")
     ('layer1.0.conv1', '', 'c')
-    >>> module_name("/0/Pad [height]")
-    '0 [height]'
+    >>> module_name("/1/1.1/seq/seq.1/seq.1.0/Conv"), module_name("/0/Pad [height]")
+    ('1.1.seq.1.0', '0 [height]')
     """
     base, bracket, axis = node_name.partition(" [")
     if not base.startswith("/"):
         return node_name
-    parts = base.split("/")[1:]
-    name = parts[-2] if len(parts) > 1 else ""
+    previous, parent, name = "", "", ""
+    for scope in base.split("/")[1:-1]:
+        if previous and scope.startswith(previous + "."):
+            name = f"{parent}.{scope}" if parent else scope
+        else:
+            parent, name = name, f"{name}.{scope}" if name else scope
+        previous = scope
     return name + (f" [{axis}" if bracket else "")
 
 
