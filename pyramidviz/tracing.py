@@ -37,31 +37,42 @@ from pyramidviz.receptive import Layer
 __all__ = ["layers_of", "module_name"]
 
 
-def module_name(node_name: str) -> str:
-    """The qualified module name in a TorchScript-exported ONNX node name.
+def _scope(qualified: str) -> str:
+    """The exporter's scope name of a module: its qualified name from the last atom that
+    is not a number (``layer1.0`` stays, ``seq.1.0`` is the scope of ``a.seq.1.0``)."""
+    atoms = qualified.split(".")
+    for i in range(len(atoms) - 1, -1, -1):
+        if not atoms[i].isnumeric():
+            return ".".join(atoms[i:])
+    return qualified
 
-    The exporter names a node after the scopes of the modules it ran in and its op:
-    ``/layer1/layer1.0/conv1/Conv`` is ``layer1.0.conv1``. A scope is named relative to
-    its parent module, and a container's child (``layer1.0``, ``seq.1``) relative to the
-    container's parent. ``""`` is the top module; a name in another form is kept.
+
+def module_name(node_name: str, qualified: Sequence[str]) -> str:
+    """The qualified name of the module that ran a TorchScript-exported ONNX node.
+
+    The exporter names a node after the scopes of the modules whose ``forward`` it ran in
+    and its op (``/layer1/layer1.0/conv1/Conv``); each scope is a module's qualified name
+    from its last atom that is not a number. Each scope is looked up among ``qualified``
+    (the module's ``named_modules()`` names) below the one before it, so a module called
+    from a parent's other method (no scope for the parent) is still found. ``""`` is the
+    top module; a name in another form is kept.
 
     Examples
     --------
-    >>> module_name("/layer1/layer1.0/conv1/Conv"), module_name("/Conv"), module_name("c")
-    ('layer1.0.conv1', '', 'c')
-    >>> module_name("/1/1.1/seq/seq.1/seq.1.0/Conv"), module_name("/0/Pad [height]")
-    ('1.1.seq.1.0', '0 [height]')
+    >>> names = ["", "layer1", "layer1.0", "layer1.0.conv1", "m", "m.seq", "m.seq.1"]
+    >>> module_name("/layer1/layer1.0/conv1/Conv", names), module_name("/Conv", names)
+    ('layer1.0.conv1', '')
+    >>> module_name("/seq.1/Pad [height]", names), module_name("c", names)
+    ('m.seq.1 [height]', 'c')
     """
     base, bracket, axis = node_name.partition(" [")
     if not base.startswith("/"):
         return node_name
-    previous, parent, name = "", "", ""
+    name = ""
     for scope in base.split("/")[1:-1]:
-        if previous and scope.startswith(previous + "."):
-            name = f"{parent}.{scope}" if parent else scope
-        else:
-            parent, name = name, f"{name}.{scope}" if name else scope
-        previous = scope
+        below = [q for q in qualified if _scope(q) == scope and (
+            not name or q.startswith(name + "."))]
+        name = min(below, key=len) if below else f"{name}.{scope}" if name else scope
     return name + (f" [{axis}" if bracket else "")
 
 
@@ -160,4 +171,5 @@ def layers_of(module: nn.Module, input_shape: Sequence[int]) -> list[Layer]:
     device, dtype = _placement(module)
     x = torch.zeros(tuple(int(v) for v in input_shape), device=device, dtype=dtype)
     layers = from_onnx(_export(module, x))
-    return [dataclasses.replace(layer, name=module_name(layer.name)) for layer in layers]
+    names = [name for name, _ in module.named_modules()]
+    return [dataclasses.replace(layer, name=module_name(layer.name, names)) for layer in layers]
