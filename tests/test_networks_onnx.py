@@ -220,15 +220,44 @@ def _torch_chain(draw):
     return nn.Sequential(*modules)
 
 
+def _written(module: nn.Sequential, hw: tuple[int, int]) -> list[tuple]:
+    """The geometry each conv or pool of the chain declares, by hand: a pool whose one
+    window covers its whole input is global on both routes."""
+    out, x = [], torch.zeros(1, 2, *hw)
+    for m in module:
+        y = m(x)
+        if isinstance(m, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+            k, s, p = (Layer(m.kernel_size).kernel, Layer(1, stride=m.stride).stride,
+                       Layer(1, padding=m.padding).padding)
+            d = Layer(1, dilation=getattr(m, "dilation", 1)).dilation
+            spans = Layer(k, dilation=d).effective_kernel
+            covers = not isinstance(m, nn.Conv2d) and tuple(y.shape[-2:]) == (1, 1) and all(
+                e - q >= i for e, q, i in zip(spans, p, x.shape[-2:], strict=True))
+            out.append((k, s, p, d, covers))
+        x = y
+    return out
+
+
 @given(_torch_chain())
 @settings(max_examples=10, deadline=None)
 def test_hypothesis_random_chains_read_back_as_layers_of_traces_them(module):
+    """Both routes give the layers the modules declare (the old hook trace and the ONNX
+    reader disagreed on an average pool covering its whole input: global in one only)."""
     hw = (96, 80)
     try:
-        traced = layers_of(module, (1, 2, *hw))
+        written = _written(module, hw)
     except RuntimeError:  # the map vanished (a kernel larger than what is left)
         reject()
-    assert geometry(from_onnx(export(module, hw, channels=2))) == geometry(traced)
+    assert geometry(layers_of(module, (1, 2, *hw))) == written
+    assert geometry(from_onnx(export(module, hw, channels=2))) == written
+
+
+@pytest.mark.parametrize("pool", [nn.AvgPool2d, nn.MaxPool2d])
+def test_a_pool_covering_its_whole_input_is_global_on_both_routes(pool):
+    module = nn.Sequential(nn.Conv2d(2, 2, 3, 2), pool(5))  # 12 -> 5 -> 1: one window on all
+    assert geometry(layers_of(module, (1, 2, 12, 12)))[-1][-1] is True
+    assert geometry(from_onnx(export(module, (12, 12), channels=2)))[-1][-1] is True
+    assert receptive_field(layers_of(module, (1, 2, 12, 12)))[-1].global_
 
 
 # ---------------------------------------------------------------- issue 25: ops whose axis matters
