@@ -653,6 +653,7 @@ def from_onnx(data: bytes) -> list[Layer]:
     path = max(ends, key=lambda p: (p.field.global_, p.field.size[0] * p.field.size[1]))
     layers = _splice(path)  # type: ignore[arg-type]
     if not layers:
-        raise OnnxError("no_path", "the graph has no convolution or pooling on its widest path")
+        raise OnnxError("no_path", "the graph has no convolution or pooling on its widest path",
+                        detail="no_layer")
     assert receptive_field(layers)[-1] == path.field, "the spliced chain lost the field"
     return layers

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import nn
 
-from pyramidviz.onnxgraph import from_onnx
+from pyramidviz.onnxgraph import OnnxError, from_onnx
 from pyramidviz.receptive import Layer
 
 __all__ = ["layers_of", "module_name"]
@@ -148,7 +148,8 @@ def layers_of(module: nn.Module, input_shape: Sequence[int]) -> list[Layer]:
     -------
     list of Layer
         ``Layer.name`` is the qualified name of the module that ran the op (a Pad joins
-        the window after it, as a TF-"SAME" conv's padding does).
+        the window after it, as a TF-"SAME" conv's padding does). Empty for a module of
+        element-wise ops only (each output cell sees its own pixel).
 
     Raises
     ------
@@ -170,6 +171,11 @@ def layers_of(module: nn.Module, input_shape: Sequence[int]) -> list[Layer]:
         raise ValueError(f"input_shape must be (N, C, H, W) of positive ints, got {input_shape!r}")
     device, dtype = _placement(module)
     x = torch.zeros(tuple(int(v) for v in input_shape), device=device, dtype=dtype)
-    layers = from_onnx(_export(module, x))
+    try:
+        layers = from_onnx(_export(module, x))
+    except OnnxError as error:
+        if error.code == "no_path" and error.detail == "no_layer":
+            return []  # element-wise only: every output cell sees its own pixel
+        raise
     names = [name for name, _ in module.named_modules()]
     return [dataclasses.replace(layer, name=module_name(layer.name, names)) for layer in layers]

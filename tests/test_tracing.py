@@ -230,3 +230,27 @@ def test_receptive_alone_loads_neither_tracing_nor_torch() -> None:
                             text=True, timeout=120)
     assert result.stdout.split() == ["False", "False"], result.stderr
     assert not hasattr(receptive, "layers_of")  # one home: pyramidviz.tracing
+
+
+def test_layers_of_an_element_wise_module_is_empty_and_the_field_one_pixel() -> None:
+    assert layers_of(nn.Sequential(nn.ReLU(), nn.BatchNorm2d(3)), (1, 3, 8, 8)) == []
+    assert layers_of(nn.Identity(), (1, 3, 8, 8)) == []
+
+
+def test_layers_of_follows_the_graph_not_the_call_order() -> None:
+    """The strided 1x1 shortcut runs after the main path: the old hook trace appended it
+    and multiplied the stride again (9 / 16 / 4 for reference network 1, not 3 / 4 / 1)."""
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pad, self.l2 = nn.ZeroPad2d((1, 0, 1, 0)), nn.Conv2d(1, 1, 3, 2)
+            self.l3, self.l1 = nn.Conv2d(1, 1, 1, 2), nn.Conv2d(1, 1, 1, 4)
+
+        def forward(self, x):
+            return self.l3(self.l2(self.pad(x))) + self.l1(x)
+
+    layers = layers_of(Net(), (1, 1, 32, 32))
+    assert [x.name for x in layers] == ["l2", "l3"]
+    field = receptive_field(layers)[-1]
+    assert (field.size, field.stride, field.padding) == ((3, 3), (4, 4), (1, 1))
