@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pyramidviz.checks import CodedError
 from pyramidviz.receptive import FieldInfo, Layer, merge, receptive_field, step
 
-__all__ = ["MAX_NODES", "OnnxError", "from_onnx"]
+__all__ = ["MAX_NODES", "ONNX_REFUSED", "ONNX_SUPPORTED", "OnnxError", "from_onnx"]
 
 MAX_NODES = 5000
 """More nodes than this are refused before the walk (ResNet-152 has about 500)."""
@@ -60,6 +60,23 @@ _PASS = {
     "Reciprocal", "Split", "Where", "Softmax", "LogSoftmax", "QuantizeLinear",
     "DequantizeLinear", "Not", "Equal", "Greater", "Less", "Sign", "Floor", "Ceil", "Round",
 }
+
+
+ONNX_SUPPORTED = tuple(sorted({"Conv", "Pad", "Slice", *_POOLS, *_GLOBAL, *_HEAD, *_REDUCE,
+                                *_PASS}))
+"""Operators read on the image's path. Conv, the pools and Pad are layers; the global pools
+and the head (Flatten, Reshape, Gemm, MatMul) make the field global; the others pass it
+through or, where several inputs meet, merge it per axis. Concat, Split, Slice and Reduce*
+along height or width are read only where every cell still sees one field (see
+:class:`OnnxError`, code ``spatial``). Small constant shape arithmetic (Shape, Gather,
+Add ... on constants) is folded wherever it appears."""
+
+ONNX_REFUSED = ("If", "Loop", "Scan", "SequenceMap", "Resize", "Upsample", "ConvTranspose",
+                "MaxUnpool", "DepthToSpace", "SpaceToDepth", "Transpose", "GridSample",
+                "RoiAlign", "DeformConv", "Col2Im")
+"""Operators often met on an image path that are refused by name: control flow (the graph
+is not fixed), and ops that resample, move or rearrange pixels (an output cell's field is
+then no window with one stride). Any operator not in :data:`ONNX_SUPPORTED` is refused."""
 
 
 class OnnxError(CodedError):

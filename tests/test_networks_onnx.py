@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper
 from torch import nn
 
-from pyramidviz import netmodels, networks
+from pyramidviz import netmodels, networks, onnxgraph
 from pyramidviz.backbones import Conv2dSame
 from pyramidviz.onnxgraph import MAX_NODES, OnnxError, from_onnx
 from pyramidviz.receptive import Box, Layer, receptive_field
@@ -386,3 +386,16 @@ def test_torchvision_layout_resnets_through_layers_of_and_onnx(depth, expected):
                 expected[0], output_stride, expected[2])
         assert field == receptive_field(networks.network_layers(f"resnet{depth}" + (
             f"_os{output_stride}" if output_stride != 32 else "")))[-1]
+
+
+def test_the_supported_and_refused_lists_say_what_the_reader_does():
+    assert networks.ONNX_SUPPORTED is onnxgraph.ONNX_SUPPORTED
+    assert not set(networks.ONNX_SUPPORTED) & set(networks.ONNX_REFUSED)
+    assert {"Conv", "MaxPool", "Pad", "Add", "Concat", "Split", "Slice", "ReduceMean"} <= set(
+        networks.ONNX_SUPPORTED)
+    for op in networks.ONNX_REFUSED:
+        if op in onnxgraph._CONTROL:
+            continue
+        with pytest.raises(OnnxError, match=f"operator {op} is not understood") as info:
+            from_onnx(_graph([helper.make_node(op, ["x"], ["y"], name="n")]))
+        assert info.value.code == "unsupported"
