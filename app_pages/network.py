@@ -67,6 +67,10 @@ def network_ui(image_hw: tuple[int, int]) -> tuple[str, str, list, bool]:
         upload = st.file_uploader(t("network.upload"), key="net_onnx",
                                   help=t("network.upload_help"))
         st.caption(t("network.export_howto"))
+        with st.expander(t("network.ops_title")):
+            st.markdown(t("network.ops_read", ops=", ".join(networks.ONNX_SUPPORTED)))
+            st.markdown(t("network.ops_refused", ops=", ".join(networks.ONNX_REFUSED)))
+            st.caption(t("network.ops_why"))
         if upload is not None:
             from pyramidviz.filenames import safe_filename
             from pyramidviz.images import image_digest

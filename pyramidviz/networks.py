@@ -15,7 +15,9 @@ ResNet v1.5 puts the stride on the 3x3 conv of the first unit of a stage, Mobile
 Bring your own: :func:`parse_spec` / :func:`format_spec` (a typed spec, from
 :mod:`pyramidviz.specs`), :func:`from_onnx` (an ONNX file, from :mod:`pyramidviz.onnxgraph`,
 which imports the ``onnx`` package only when a file is read) and, from a notebook,
-:func:`pyramidviz.tracing.layers_of` on any ``torch.nn.Module``.
+:func:`pyramidviz.tracing.layers_of` on any ``torch.nn.Module`` (read through the same ONNX
+reader: :data:`ONNX_SUPPORTED` lists the operators it reads, :data:`ONNX_REFUSED` the usual
+ones it refuses; docs/networks.md says why).
 
 Published values (Araujo et al., Distill 2019, Table 1; the same numbers are in
 google-research/receptive_field, README.md and RECEPTIVE_FIELD_TABLE.md, for TF-Slim models
@@ -53,11 +55,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from pyramidviz.onnxgraph import OnnxError, from_onnx
+from pyramidviz.onnxgraph import ONNX_REFUSED, ONNX_SUPPORTED, OnnxError, from_onnx
 from pyramidviz.receptive import Layer
 from pyramidviz.specs import SpecError, format_spec, parse_spec
 
-__all__ = ["CATALOGUE", "TABLE_COLUMNS", "LayerRow", "OnnxError", "ResNetUnit", "SpecError",
+__all__ = ["CATALOGUE", "ONNX_REFUSED", "ONNX_SUPPORTED", "TABLE_COLUMNS", "LayerRow",
+           "OnnxError", "ResNetUnit", "SpecError",
            "alexnet", "catalogue", "feature_sizes", "format_spec", "from_onnx", "layer_csv",
            "layer_table",
            "mobilenet_v1", "mobilenet_v2", "network_layers", "parse_spec", "resnet_layers",

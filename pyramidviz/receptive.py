@@ -36,7 +36,7 @@ Pair = tuple[int, int]
 IntOrPair = int | Sequence[int]
 
 __all__ = [
-    "Box", "FieldInfo", "Layer", "image_box_to_cells", "receptive_field",
+    "Box", "FieldInfo", "Layer", "image_box_to_cells", "merge", "receptive_field", "step",
 ]
 
 
@@ -310,8 +310,22 @@ class FieldInfo:
         return box if image_size is None else box.clip(*image_size)
 
 
-def _step(field: FieldInfo, layer: Layer) -> FieldInfo:
-    """Apply one layer's formulas to the field before it."""
+def step(field: FieldInfo, layer: Layer) -> FieldInfo:
+    """The field after ``layer``, from the field of its input: one step of the recurrence.
+
+    ``r + (k_eff - 1) j``, ``j s``, ``P + p j`` per axis; a global pool makes it global.
+    The only place the recurrence is written: :func:`receptive_field`, the ONNX reader
+    (:mod:`pyramidviz.onnxgraph`) and everything else call it.
+
+    Examples
+    --------
+    >>> step(FieldInfo((3, 3), (2, 2), (1, 1)), Layer((1, 3), stride=2, padding=(0, 1)))
+    FieldInfo(size=(3, 7), stride=(4, 4), padding=(1, 3), global_=False)
+
+    References
+    ----------
+    Araujo et al., Distill 2019, "Single-path networks", Eq. (11)-(13).
+    """
     kh, kw = layer.effective_kernel
     (rh, rw), (jh, jw), (ph, pw) = field.size, field.stride, field.padding
     (sh, sw), (lh, lw) = layer.stride, layer.padding
@@ -321,6 +335,73 @@ def _step(field: FieldInfo, layer: Layer) -> FieldInfo:
         padding=(ph + lh * jh, pw + lw * jw),
         global_=field.global_ or layer.global_pool,
     )
+
+
+_AXES = ("height", "width")
+
+
+def _check_aligned(fields: Sequence[FieldInfo], name: str) -> None:
+    """Raise unless the local fields share, per axis, their effective stride and centre."""
+    local = [f for f in fields if not f.global_]
+    for axis, word in enumerate(_AXES):
+        strides = sorted({f.stride[axis] for f in local})
+        if len(strides) > 1:
+            raise ValueError(f"branches meeting at {name!r} are not aligned: their effective "
+                             f"strides along the {word} differ ({strides[0]} and "
+                             f"{strides[-1]} pixels)")
+        centres = sorted({(f.size[axis] - 1) / 2 - f.padding[axis] for f in local})
+        if len(centres) > 1:
+            raise ValueError(f"branches meeting at {name!r} are not aligned: cell 0 is "
+                             f"centred on pixel {centres[0]:g} along one branch and "
+                             f"{centres[-1]:g} along another ({word})")
+
+
+def merge(fields: Sequence[FieldInfo], *, name: str = "") -> FieldInfo:
+    """The field where branches meet (Add, Concat along channels, Mul ...), per axis.
+
+    A cell sees the union of what its branches see. For aligned branches (the same
+    effective stride and the same centres, per axis) the fields on each axis are nested
+    intervals, so the union is the largest: each axis takes the branch with the largest
+    field on it, which may be a different branch on each axis (1 x 7 and 5 x 1 give 5 x 7).
+    A global branch (every cell sees the whole input) wins on both axes.
+
+    Parameters
+    ----------
+    fields : sequence of FieldInfo
+        One per branch, at least one.
+    name : str
+        The node where they meet, for the error message.
+
+    Raises
+    ------
+    ValueError
+        Branches that are not aligned (google-research/receptive_field raises too), naming
+        ``name``: their union is no receptive field with one stride and centre.
+
+    Examples
+    --------
+    >>> a = FieldInfo(size=(1, 7), stride=(1, 1), padding=(0, 3))
+    >>> b = FieldInfo(size=(5, 1), stride=(1, 1), padding=(2, 0))
+    >>> merge([a, b])
+    FieldInfo(size=(5, 7), stride=(1, 1), padding=(2, 3), global_=False)
+    >>> merge([a, FieldInfo((3, 3), (2, 2), (1, 1))], name="add")
+    Traceback (most recent call last):
+    ...
+    ValueError: branches meeting at 'add' are not aligned: their effective strides along \
+the height differ (1 and 2 pixels)
+
+    References
+    ----------
+    Araujo et al., Distill 2019, "Arbitrary computation graphs".
+    """
+    if not fields or not all(isinstance(f, FieldInfo) for f in fields):
+        raise ValueError(f"fields must be one or more FieldInfo, got {fields!r}")
+    _check_aligned(fields, name)
+    picks = [max(fields, key=lambda f, a=axis: (f.global_, f.size[a])) for axis in (0, 1)]
+    return FieldInfo(size=(picks[0].size[0], picks[1].size[1]),
+                     stride=(picks[0].stride[0], picks[1].stride[1]),
+                     padding=(picks[0].padding[0], picks[1].padding[1]),
+                     global_=any(f.global_ for f in fields))
 
 
 def receptive_field(layers: Sequence[Layer]) -> list[FieldInfo]:
@@ -350,7 +431,7 @@ def receptive_field(layers: Sequence[Layer]) -> list[FieldInfo]:
     for layer in layers:
         if not isinstance(layer, Layer):
             raise ValueError(f"layers must be Layer objects, got {layer!r}")
-        field = _step(field, layer)
+        field = step(field, layer)
         fields.append(field)
     return fields
 

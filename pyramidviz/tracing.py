@@ -1,10 +1,15 @@
-"""Tracing a PyTorch module into the :class:`~pyramidviz.receptive.Layer` chain it runs.
+"""A PyTorch module's graph read as the :class:`~pyramidviz.receptive.Layer` chain of its field.
 
-:func:`layers_of` runs a module once on zeros with forward hooks on its convolution,
-pooling and padding modules and turns each recorded call into a ``Layer`` for the
-arithmetic in :mod:`pyramidviz.receptive`. Paddings are read for the actual input
-size, so TF "SAME" convolutions that pad inside ``forward`` (e.g.
-:class:`pyramidviz.backbones.Conv2dSame`) report their real, asymmetric padding.
+:func:`layers_of` exports the module to ONNX in memory at one input shape (torch's
+TorchScript exporter, ``torch.onnx.export(..., dynamo=False)``: offline, weights left out)
+and hands the bytes to :func:`pyramidviz.onnxgraph.from_onnx`, so a torch module and an
+uploaded ONNX file go through one graph traversal and one recurrence
+(:func:`pyramidviz.receptive.step`, :func:`pyramidviz.receptive.merge`). Reading the graph
+instead of the order of calls keeps branches apart: the strided 1 x 1 projection on a
+ResNet skip path is a branch beside the main path, not one more layer after it. Exporting
+at a fixed shape turns paddings computed from ``x.shape`` (TF "SAME" convolutions such as
+:class:`pyramidviz.backbones.Conv2dSame`, which ``torch.fx`` cannot trace) into constant
+Pad nodes with their real, asymmetric padding.
 
 This module imports torch and :mod:`pyramidviz.receptive` (never the other way round), so
 importing ``receptive`` alone does not load torch.
@@ -19,71 +24,56 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
+import warnings
 from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
 
-from pyramidviz.receptive import IntOrPair, Layer, Pair
+from pyramidviz.onnxgraph import OnnxError, from_onnx
+from pyramidviz.receptive import Layer
 
-__all__ = ["layers_of"]
-
-_HOOKED = (
-    nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d,
-    nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d,
-)
-_ADAPTIVE = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
-_PADS = (nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d)
+__all__ = ["layers_of", "module_name"]
 
 
-def _padding_before(module: nn.Module, input_hw: Pair) -> IntOrPair:
-    """Top/left padding of a conv or pooling module for an input of ``input_hw``."""
-    same_padding = getattr(module, "same_padding", None)
-    if callable(same_padding):
-        return tuple(same_padding(input_hw))
-    padding = module.padding
-    if padding == "valid":
-        return 0
-    if padding == "same":  # torch puts total // 2 before, the extra after
-        spans = Layer(module.kernel_size, dilation=module.dilation).effective_kernel
-        return tuple((span - 1) // 2 for span in spans)
-    return padding
+def _scope(qualified: str) -> str:
+    """The exporter's scope name of a module: its qualified name from the last atom that
+    is not a number (``layer1.0`` stays, ``seq.1.0`` is the scope of ``a.seq.1.0``)."""
+    atoms = qualified.split(".")
+    for i in range(len(atoms) - 1, -1, -1):
+        if not atoms[i].isnumeric():
+            return ".".join(atoms[i:])
+    return qualified
 
 
-def _widest_bin(size: int, bins: int) -> int:
-    """Widest adaptive-pooling window ``ceil((i+1)a/n) - floor(ia/n)`` over the bins."""
-    return max(-(-(i + 1) * size // bins) - i * size // bins for i in range(bins))
+def module_name(node_name: str, qualified: Sequence[str]) -> str:
+    """The qualified name of the module that ran a TorchScript-exported ONNX node.
 
+    The exporter names a node after the scopes of the modules whose ``forward`` it ran in
+    and its op (``/layer1/layer1.0/conv1/Conv``); each scope is a module's qualified name
+    from its last atom that is not a number. Each scope is looked up among ``qualified``
+    (the module's ``named_modules()`` names) below the one before it, so a module called
+    from a parent's other method (no scope for the parent) is still found. ``""`` is the
+    top module; a name in another form is kept.
 
-def _adaptive_layer(name: str, input_hw: Pair, output_hw: Pair) -> Layer:
-    """Uniform stand-in for adaptive pooling: exact when sizes divide, else widest bin."""
-    kernel = tuple(_widest_bin(i, o) for i, o in zip(input_hw, output_hw, strict=True))
-    stride = tuple(max(i // o, 1) for i, o in zip(input_hw, output_hw, strict=True))
-    whole = all(o == 1 or i == 1 for i, o in zip(input_hw, output_hw, strict=True))
-    return Layer(kernel, stride, 0, 1, name=name, global_pool=whole)
-
-
-def _conv_or_pool_layer(name: str, module: nn.Module, input_hw: Pair, output_hw: Pair) -> Layer:
-    """Layer for a Conv2d, MaxPool2d or AvgPool2d call with these spatial sizes."""
-    kernel = Layer(module.kernel_size).kernel
-    stride = module.stride if module.stride else kernel  # pools: stride None -> kernel
-    dilation = getattr(module, "dilation", 1)
-    layer = Layer(kernel, stride, _padding_before(module, input_hw), dilation, name=name)
-    if hasattr(module, "weight"):  # a convolution is never a global pool
-        return layer
-    sizes = zip(output_hw, layer.effective_kernel, input_hw, layer.padding, strict=True)
-    covers = all(o == 1 and k >= i + p for o, k, i, p in sizes)
-    return dataclasses.replace(layer, global_pool=covers)
-
-
-def _layer_from_call(name: str, module: nn.Module, input_hw: Pair, output_hw: Pair) -> Layer:
-    """Translate one recorded forward call into a Layer."""
-    if isinstance(module, _ADAPTIVE):
-        return _adaptive_layer(name, input_hw, output_hw)
-    if isinstance(module, _PADS):
-        left, _right, top, _bottom = module.padding
-        return Layer(1, 1, (top, left), 1, name=name)
-    return _conv_or_pool_layer(name, module, input_hw, output_hw)
+    Examples
+    --------
+    >>> names = ["", "layer1", "layer1.0", "layer1.0.conv1", "m", "m.seq", "m.seq.1"]
+    >>> module_name("/layer1/layer1.0/conv1/Conv", names), module_name("/Conv", names)
+    ('layer1.0.conv1', '')
+    >>> module_name("/seq.1/Pad [height]", names), module_name("c", names)
+    ('m.seq.1 [height]', 'c')
+    """
+    base, bracket, axis = node_name.partition(" [")
+    if not base.startswith("/"):
+        return node_name
+    name = ""
+    for scope in base.split("/")[1:-1]:
+        below = [q for q in qualified if _scope(q) == scope and (
+            not name or q.startswith(name + "."))]
+        name = min(below, key=len) if below else f"{name}.{scope}" if name else scope
+    return name + (f" [{axis}" if bracket else "")
 
 
 def _placement(module: nn.Module) -> tuple[torch.device, torch.dtype]:
@@ -95,60 +85,77 @@ def _placement(module: nn.Module) -> tuple[torch.device, torch.dtype]:
 
 
 @contextlib.contextmanager
-def _recording(module: nn.Module, recorded: list[Layer]) -> Iterator[None]:
-    """Hooks appending a Layer per hooked call, in eval mode; hooks and modes restored."""
-    def hook_for(name: str):
-        def hook(mod: nn.Module, inputs: tuple, output: object) -> None:
-            out = output[0] if isinstance(output, tuple) else output
-            in_hw, out_hw = tuple(inputs[0].shape[-2:]), tuple(out.shape[-2:])
-            recorded.append(_layer_from_call(name, mod, in_hw, out_hw))
-        return hook
-
-    handles = [
-        m.register_forward_hook(hook_for(n)) for n, m in module.named_modules()
-        if isinstance(m, _HOOKED)
-    ]
+def _eval_mode(module: nn.Module) -> Iterator[None]:
+    """Eval mode for the export; every submodule's mode restored after."""
     modes = [(m, m.training) for m in module.modules()]
     try:
         module.eval()
         yield
     finally:
-        for handle in handles:
-            handle.remove()
         for m, training in modes:
             m.training = training
 
 
-def layers_of(module: nn.Module, input_shape: Sequence[int]) -> list[Layer]:
-    """Record the conv, pooling and padding layers a module calls on one input.
+def _export(module: nn.Module, x: torch.Tensor) -> bytes:
+    buffer = io.BytesIO()
+    with _eval_mode(module), warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        try:
+            torch.onnx.export(module, (x,), buffer, dynamo=False, export_params=False,
+                              input_names=["image"], do_constant_folding=True)
+        except torch.onnx.errors.OnnxExporterError as error:
+            reason = str(error).split("[Caused by")[0].split("Please feel free")[0].strip()
+            raise ValueError(f"torch cannot export the module to ONNX at input shape "
+                             f"{tuple(x.shape)}: {reason}"[:400]) from None
+    return buffer.getvalue()
 
-    Runs ``module`` once on zeros of ``input_shape`` (no grad, eval mode, then restores
-    each submodule's mode) with forward hooks on every ``nn.Conv2d``, ``nn.MaxPool2d``,
-    ``nn.AvgPool2d``, adaptive pool and 2-D padding module, in call order. A module
-    with a method ``same_padding(input_hw) -> (pad_top, pad_left)`` (e.g. a TF-"SAME"
-    conv that pads inside ``forward``) reports its padding that way; otherwise
-    ``module.padding`` is used. Padding modules become 1x1 layers with their top/left
-    padding (reflection treated like zeros). Adaptive pools become their widest window
-    with stride ``floor(in / out)`` (exact when sizes divide) and ``global_pool=True``
-    when each output sees the whole input. Branches and skips are flattened in call
-    order, which is exact for single-path chains and for residual blocks whose main
-    path carries the largest field.
+
+def layers_of(module: nn.Module, input_shape: Sequence[int]) -> list[Layer]:
+    """The layer chain whose receptive field is the module's output's, read from its graph.
+
+    The module is exported to ONNX in memory at ``input_shape`` (TorchScript tracing: it
+    runs once on zeros, in eval mode, without gradients; each submodule's mode is
+    restored; weights are not copied) and read by :func:`pyramidviz.onnxgraph.from_onnx`.
+
+    Exact, as the reference implementation (google-research/receptive_field) is, for any
+    graph of convolutions, pools (max, average, Lp, global, adaptive to 1 x 1 or to sizes
+    that divide), padding (``nn.ZeroPad2d`` and the like, ``F.pad``; reflection counted
+    like zeros), element-wise and normalisation ops, channel Concat and Split, Slice with
+    a step from row 0, and Reduce over one or both spatial axes: where branches meet the
+    field is the union of theirs, per axis (:func:`pyramidviz.receptive.merge`). So a
+    strided 1 x 1 shortcut (torchvision ResNet's ``downsample``) is a branch, not one more
+    layer. Paddings are the ones of this input shape (TF "SAME" depends on it). Where the
+    largest branch differs per axis, the list carries each branch's layers on its axis
+    alone (names ending ``[height]`` / ``[width]``); ``receptive_field(layers)[-1]`` is
+    then still the output's field, the rows before are per-axis partial fields.
+
+    Refused with a ``ValueError`` that says why (:class:`~pyramidviz.onnxgraph.OnnxError`
+    for what the ONNX reader refuses, with its ``code``): branches that meet misaligned
+    (different effective strides or centres), a Concat, Split or Slice that shifts or joins
+    maps along height or width, a window larger than its padded input (no output cell),
+    operators the reader does not understand (upsampling and transposed convolutions,
+    ``Resize``, ``Transpose``, control flow: see ``networks.ONNX_SUPPORTED``), and modules
+    torch cannot export (e.g. adaptive pooling to a size that does not divide the input).
 
     Parameters
     ----------
     module : nn.Module
+        Called as ``module(x)`` with ``x`` of ``input_shape``; several outputs: the one
+        with the largest field.
     input_shape : (N, C, H, W)
 
     Returns
     -------
     list of Layer
-        ``Layer.name`` is the module's qualified name inside ``module``.
+        ``Layer.name`` is the qualified name of the module that ran the op (a Pad joins
+        the window after it, as a TF-"SAME" conv's padding does). Empty for a module of
+        element-wise ops only (each output cell sees its own pixel).
 
     Raises
     ------
     ValueError
-        If ``input_shape`` is not four positive ints. Errors of the forward pass
-        propagate (the hooks are removed first).
+        If ``input_shape`` is not four positive ints, or as above. Errors of the forward
+        pass propagate.
 
     Examples
     --------
@@ -158,12 +165,17 @@ def layers_of(module: nn.Module, input_shape: Sequence[int]) -> list[Layer]:
 
     References
     ----------
-    Araujo et al., Distill 2019, "Single-path networks".
+    Araujo et al., Distill 2019, "Arbitrary computation graphs".
     """
     if len(input_shape) != 4 or min(input_shape) < 1:
         raise ValueError(f"input_shape must be (N, C, H, W) of positive ints, got {input_shape!r}")
-    recorded: list[Layer] = []
     device, dtype = _placement(module)
-    with _recording(module, recorded), torch.no_grad():
-        module(torch.zeros(tuple(input_shape), device=device, dtype=dtype))
-    return recorded
+    x = torch.zeros(tuple(int(v) for v in input_shape), device=device, dtype=dtype)
+    try:
+        layers = from_onnx(_export(module, x))
+    except OnnxError as error:
+        if error.code == "no_path" and error.detail == "no_layer":
+            return []  # element-wise only: every output cell sees its own pixel
+        raise
+    names = [name for name, _ in module.named_modules()]
+    return [dataclasses.replace(layer, name=module_name(layer.name, names)) for layer in layers]

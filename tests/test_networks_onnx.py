@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper
 from torch import nn
 
-from pyramidviz import netmodels, networks
+from pyramidviz import netmodels, networks, onnxgraph
 from pyramidviz.backbones import Conv2dSame
 from pyramidviz.onnxgraph import MAX_NODES, OnnxError, from_onnx
-from pyramidviz.receptive import Layer, receptive_field
+from pyramidviz.receptive import Box, Layer, receptive_field
 from pyramidviz.tracing import layers_of
 
 
@@ -220,12 +220,182 @@ def _torch_chain(draw):
     return nn.Sequential(*modules)
 
 
+def _written(module: nn.Sequential, hw: tuple[int, int]) -> list[tuple]:
+    """The geometry each conv or pool of the chain declares, by hand: a pool whose one
+    window covers its whole input is global on both routes."""
+    out, x = [], torch.zeros(1, 2, *hw)
+    for m in module:
+        y = m(x)
+        if isinstance(m, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+            k, s, p = (Layer(m.kernel_size).kernel, Layer(1, stride=m.stride).stride,
+                       Layer(1, padding=m.padding).padding)
+            d = Layer(1, dilation=getattr(m, "dilation", 1)).dilation
+            spans = Layer(k, dilation=d).effective_kernel
+            covers = not isinstance(m, nn.Conv2d) and tuple(y.shape[-2:]) == (1, 1) and all(
+                e - q >= i for e, q, i in zip(spans, p, x.shape[-2:], strict=True))
+            out.append((k, s, p, d, covers))
+        x = y
+    return out
+
+
 @given(_torch_chain())
 @settings(max_examples=10, deadline=None)
 def test_hypothesis_random_chains_read_back_as_layers_of_traces_them(module):
+    """Both routes give the layers the modules declare (the old hook trace and the ONNX
+    reader disagreed on an average pool covering its whole input: global in one only)."""
     hw = (96, 80)
     try:
-        traced = layers_of(module, (1, 2, *hw))
+        written = _written(module, hw)
     except RuntimeError:  # the map vanished (a kernel larger than what is left)
         reject()
-    assert geometry(from_onnx(export(module, hw, channels=2))) == geometry(traced)
+    assert geometry(layers_of(module, (1, 2, *hw))) == written
+    assert geometry(from_onnx(export(module, hw, channels=2))) == written
+
+
+@pytest.mark.parametrize("pool", [nn.AvgPool2d, nn.MaxPool2d])
+def test_a_pool_covering_its_whole_input_is_global_on_both_routes(pool):
+    module = nn.Sequential(nn.Conv2d(2, 2, 3, 2), pool(5))  # 12 -> 5 -> 1: one window on all
+    assert geometry(layers_of(module, (1, 2, 12, 12)))[-1][-1] is True
+    assert geometry(from_onnx(export(module, (12, 12), channels=2)))[-1][-1] is True
+    assert receptive_field(layers_of(module, (1, 2, 12, 12)))[-1].global_
+
+
+# ---------------------------------------------------------------- issue 25: ops whose axis matters
+
+
+def _measure(module: nn.Module, hw: tuple[int, int], cell=None):
+    """Gradient box of an output cell (positive weights, average pools) and the map size."""
+    return netmodels.measured_box(netmodels.randomize_(module), hw, cell, in_channels=1)
+
+
+def _conv(k, s=1, p=0) -> nn.Conv2d:
+    return nn.Conv2d(1, 1, k, s, p)
+
+
+class _Branches(nn.Module):
+    """``join(a(x), b(x))`` with a torch function for the join."""
+
+    def __init__(self, a: nn.Module, b: nn.Module, join) -> None:
+        super().__init__()
+        self.a, self.b, self.join = a, b, join
+
+    def forward(self, x):
+        return self.join(self.a(x), self.b(x))
+
+
+class _Apply(nn.Module):
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+def test_branches_of_1x7_and_5x1_meet_per_axis_as_the_gradient_shows():
+    module = _Branches(_conv((1, 7), 1, (0, 3)), _conv((5, 1), 1, (2, 0)), torch.add)
+    field = receptive_field(from_onnx(export(module, (32, 32), channels=1)))[-1]
+    assert (field.size, field.stride, field.padding) == ((5, 7), (1, 1), (2, 3))
+    assert receptive_field(layers_of(module, (1, 1, 32, 32)))[-1] == field
+    box, _ = _measure(module, (32, 32), (10, 20))
+    assert box == field.cell_box(10, 20)
+
+
+def test_misaligned_branches_are_refused_naming_the_node():
+    module = _Branches(_conv(3, 1, 1), nn.Sequential(nn.ZeroPad2d((2, 0, 2, 0)), _conv(3)),
+                       torch.add)  # the same size, cells centred one pixel apart
+    with pytest.raises(OnnxError, match="branches meeting at '/Add' are not aligned") as info:
+        from_onnx(export(module, (32, 32), channels=1))
+    assert info.value.code == "misaligned" and "[" not in str(info.value)
+
+
+@pytest.mark.parametrize("axis", [2, 3])
+def test_a_split_along_height_or_width_keeps_the_first_part_and_refuses_the_shifted_one(axis):
+    first = _Apply(lambda x: torch.split(x, 8, dim=axis)[0])
+    second = _Apply(lambda x: torch.split(x, 8, dim=axis)[1])
+    conv = _conv(3, 1, 1)
+    module = nn.Sequential(conv, first)
+    field = receptive_field(from_onnx(export(module, (16, 16), channels=1)))[-1]
+    assert (field.size, field.padding) == ((3, 3), (1, 1))  # row u still reads rows u-1..u+1
+    box, _ = _measure(module, (16, 16), (4, 4))
+    assert box == field.cell_box(4, 4)
+    with pytest.raises(OnnxError, match="Split node .* splits the height or width") as info:
+        from_onnx(export(nn.Sequential(_conv(3, 1, 1), second), (16, 16), channels=1))
+    assert info.value.code == "spatial"  # the old reader gave padding 1 where it is -7
+
+
+def test_a_slice_with_a_step_from_row_0_is_a_strided_layer_and_a_shifted_one_is_refused():
+    module = nn.Sequential(_conv(3, 1, 1), _Apply(lambda x: x[:, :, ::2, :]))
+    field = receptive_field(from_onnx(export(module, (16, 16), channels=1)))[-1]
+    assert (field.size, field.stride, field.padding) == ((3, 3), (2, 1), (1, 1))
+    box, size = _measure(module, (16, 16), (3, 5))
+    assert size == (8, 16) and box == field.cell_box(3, 5)
+    with pytest.raises(OnnxError, match="starts at 7") as info:
+        from_onnx(export(nn.Sequential(_conv(3), _Apply(lambda x: x[:, :, 7:])), (16, 16),
+                         channels=1))
+    assert info.value.code == "spatial"
+
+
+def test_a_concat_along_height_is_refused_and_along_channels_merges():
+    rows = _Branches(_conv(3, 1, 1), _conv(5, 1, 2), lambda a, b: torch.cat([a, b], 2))
+    with pytest.raises(OnnxError, match="joins maps along the height or width") as info:
+        from_onnx(export(rows, (16, 16), channels=1))
+    assert info.value.code == "spatial"
+    channels = _Branches(_conv(3, 1, 1), _conv(5, 1, 2), lambda a, b: torch.cat([a, b], 1))
+    field = receptive_field(from_onnx(export(channels, (16, 16), channels=1)))[-1]
+    assert (field.size, field.padding) == ((5, 5), (2, 2))
+
+
+def test_a_mean_over_the_height_only_is_global_on_rows_and_local_on_columns():
+    module = nn.Sequential(_conv(3, 1, 1), _Apply(lambda x: x.mean(2, keepdim=True)))
+    layers = from_onnx(export(module, (16, 18), channels=1))
+    field = receptive_field(layers)[-1]
+    assert not field.global_ and field.stride[1] == 1 and field.size[1] == 3
+    assert field.cell_box(0, 5, image_size=(16, 18)) == Box(0, 4, 16, 7)
+    box, size = _measure(module, (16, 18), (0, 5))
+    assert size == (1, 18) and box == Box(0, 4, 16, 7)  # each output sees 3 columns
+
+
+def test_a_window_larger_than_its_map_is_an_error_naming_the_layer():
+    node = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[50, 50], name="big")
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [3, 3, 50, 50], [0.0] * 22500)
+    with pytest.raises(OnnxError, match="node 'big'.*50 x 50 window.*16 x 16") as info:
+        from_onnx(_graph([node], hw=(16, 16), inits=[weight]))
+    assert info.value.code == "empty"
+
+
+def test_the_kernel_comes_from_a_weight_declared_as_a_graph_input():
+    image = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])
+    weight = helper.make_tensor_value_info("w", TensorProto.FLOAT, [3, 3, 5, 3])
+    node = helper.make_node("Conv", ["x", "w"], ["y"], strides=[2, 1])
+    graph = helper.make_graph([node], "g", [image, weight], [
+        helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    (layer,) = from_onnx(helper.make_model(graph).SerializeToString())
+    assert (layer.kernel, layer.stride) == ((5, 3), (2, 1))
+
+
+@pytest.mark.parametrize(("depth", "expected"), [(50, (427, 32, 213)), (101, (971, 32, 485))])
+def test_torchvision_layout_resnets_through_layers_of_and_onnx(depth, expected):
+    """The strided 1x1 ``downsample`` is a branch: the old call-order trace gave 1963/256/981
+    and 4139/256/2069."""
+    for output_stride in (32, 16, 8):
+        module = netmodels.resnet_module(depth, output_stride)
+        for layers in (layers_of(module, (1, 3, 224, 224)), from_onnx(export(module, (224, 224)))):
+            field = receptive_field(layers)[-1]
+            assert (field.size[0], field.stride[0], field.padding[0]) == (
+                expected[0], output_stride, expected[2])
+        assert field == receptive_field(networks.network_layers(f"resnet{depth}" + (
+            f"_os{output_stride}" if output_stride != 32 else "")))[-1]
+
+
+def test_the_supported_and_refused_lists_say_what_the_reader_does():
+    assert networks.ONNX_SUPPORTED is onnxgraph.ONNX_SUPPORTED
+    assert not set(networks.ONNX_SUPPORTED) & set(networks.ONNX_REFUSED)
+    assert {"Conv", "MaxPool", "Pad", "Add", "Concat", "Split", "Slice", "ReduceMean"} <= set(
+        networks.ONNX_SUPPORTED)
+    for op in networks.ONNX_REFUSED:
+        if op in onnxgraph._CONTROL:
+            continue
+        with pytest.raises(OnnxError, match=f"operator {op} is not understood") as info:
+            from_onnx(_graph([helper.make_node(op, ["x"], ["y"], name="n")]))
+        assert info.value.code == "unsupported"

@@ -139,3 +139,36 @@ def test_korean_messages_for_a_bad_spec_and_a_bad_file():
                                                 "application/octet-stream")).run()
     assert not at.exception
     assert "ONNX 모델이 아닙니다" in at.error[0].value
+
+
+@pytest.mark.parametrize(("lang", "source", "words"), [
+    ("English", "ONNX file", ("What an ONNX file may contain", "Read:", "Refused")),
+    ("한국어", "ONNX 파일", ("ONNX 파일에 들어 있어도 되는 것", "읽는 연산자", "거부하는 연산자"))])
+def test_the_onnx_source_folds_away_what_is_read_and_refused(lang, source, words):
+    at = open_network(lang=lang)
+    at.radio(key=f"net_src_{'en' if lang == 'English' else 'ko'}").set_value(source).run()
+    assert not at.exception
+    (folded,) = [e for e in at.expander if e.label == words[0]]
+    inside = "\n".join(str(m.value) for m in folded.markdown)
+    assert words[1] in inside and words[2] in inside
+    assert all(op in inside for op in networks.ONNX_SUPPORTED + networks.ONNX_REFUSED)
+    at.file_uploader(key="net_onnx").set_value(("s.onnx", _misaligned_onnx(),
+                                                "application/octet-stream")).run()
+    assert not at.exception and "/Add" in at.error[0].value
+    assert ("centred on different pixels" if lang == "English" else "중심") in at.error[0].value
+
+
+def _misaligned_onnx() -> bytes:
+    class Branches(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Conv2d(3, 2, 3, 1, 1), nn.Conv2d(3, 2, 3)
+
+        def forward(self, x):
+            return self.a(x) + nn.functional.pad(self.b(x), (2, 0, 2, 0))
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Branches().eval(), (torch.zeros(1, 3, 32, 32),), buffer, dynamo=False)
+    return buffer.getvalue()

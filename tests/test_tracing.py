@@ -55,9 +55,8 @@ def test_layers_of_equals_hand_typed_list() -> None:
         nn.AvgPool2d(2, stride=1, padding=1),
         nn.AdaptiveAvgPool2d(1),
     )
-    assert layers_of(net, (2, 3, 40, 50)) == [
-        Layer(1, padding=(3, 1), name="0"),
-        Layer((3, 5), stride=2, padding=(1, 2), dilation=(1, 2), name="1"),
+    assert layers_of(net, (2, 3, 40, 50)) == [  # the pad joins the conv after it
+        Layer((3, 5), stride=2, padding=(1 + 3, 2 + 1), dilation=(1, 2), name="1"),
         Layer(4, padding=1, name="2.0"),  # torch "same": total 3, 1 before
         Layer(3, stride=3, name="3"),
         Layer(2, padding=1, name="4"),
@@ -65,11 +64,13 @@ def test_layers_of_equals_hand_typed_list() -> None:
     ]
 
 
-def test_layers_of_adaptive_pool_uses_widest_window() -> None:
-    layers = layers_of(nn.AdaptiveMaxPool2d((3, 2)), (1, 1, 5, 8))
-    # bins of 5 into 3: [0,2) [1,4) [3,5) -> widest 3; 8 into 2: exact 4
-    assert layers == [Layer((3, 4), stride=(1, 4), name="")]
-    assert not layers[0].global_pool
+def test_layers_of_adaptive_pool_exact_where_sizes_divide_and_refused_elsewhere() -> None:
+    layers = layers_of(nn.AdaptiveMaxPool2d((3, 2)), (1, 1, 6, 8))
+    assert layers == [Layer((2, 4), stride=(2, 4), name="")]  # bins of 2 rows, 4 columns
+    # 5 rows into 3 bins: [0,2) [1,4) [3,5) have no one stride; no field describes them
+    with pytest.raises(ValueError, match=r"torch cannot export .* \(1, 1, 5, 8\)") as info:
+        layers_of(nn.AdaptiveMaxPool2d((3, 2)), (1, 1, 5, 8))
+    assert "[" not in str(info.value) and len(str(info.value)) < 400
 
 
 def test_layers_of_uses_same_padding_protocol() -> None:
@@ -229,3 +230,27 @@ def test_receptive_alone_loads_neither_tracing_nor_torch() -> None:
                             text=True, timeout=120)
     assert result.stdout.split() == ["False", "False"], result.stderr
     assert not hasattr(receptive, "layers_of")  # one home: pyramidviz.tracing
+
+
+def test_layers_of_an_element_wise_module_is_empty_and_the_field_one_pixel() -> None:
+    assert layers_of(nn.Sequential(nn.ReLU(), nn.BatchNorm2d(3)), (1, 3, 8, 8)) == []
+    assert layers_of(nn.Identity(), (1, 3, 8, 8)) == []
+
+
+def test_layers_of_follows_the_graph_not_the_call_order() -> None:
+    """The strided 1x1 shortcut runs after the main path: the old hook trace appended it
+    and multiplied the stride again (9 / 16 / 4 for reference network 1, not 3 / 4 / 1)."""
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pad, self.l2 = nn.ZeroPad2d((1, 0, 1, 0)), nn.Conv2d(1, 1, 3, 2)
+            self.l3, self.l1 = nn.Conv2d(1, 1, 1, 2), nn.Conv2d(1, 1, 1, 4)
+
+        def forward(self, x):
+            return self.l3(self.l2(self.pad(x))) + self.l1(x)
+
+    layers = layers_of(Net(), (1, 1, 32, 32))
+    assert [x.name for x in layers] == ["l2", "l3"]
+    field = receptive_field(layers)[-1]
+    assert (field.size, field.stride, field.padding) == ((3, 3), (4, 4), (1, 1))
