@@ -20,7 +20,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
 
-from pyramidviz.figures import style
+from pyramidviz import style
 
 MAX_IMAGE_SIDE = 640
 """Longest side of an image layer sent to the browser (larger photos are downsampled)."""

@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from pyramidviz.figures import base, style
+from pyramidviz import style
+from pyramidviz.bins import bin_edges, paper_rule_report
+from pyramidviz.figures import base
 from pyramidviz.figures import spp_spec as spec
-from pyramidviz.spp import bin_edges, paper_rule_report
 
 __all__ = ["rules_figure", "rules_height"]
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 
 import plotly.graph_objects as go
 
-from pyramidviz.figures import base, style
+from pyramidviz import style
+from pyramidviz.figures import base
 
 __all__ = ["PHOTO_SIDE", "boxes", "figure", "on", "panel_title", "panels", "photo", "traced",
            "xy"]
