@@ -239,7 +239,7 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
                                  format_func=lambda s: t(f"aspp.erf_scale_{s}"),
                                  help=t("aspp.erf_scale_help")) or "common"
     figures = panel_figs.one_per_panel(panel_figs.erf_figure, branches,
-                                       image_size=image.array.shape[:2],
+                                       photo_hw=image.array.shape[:2],
                                        radius_label=t("aspp.erf_radius"), width_px=_width(1.0),
                                        columns=len(branches), common=scale == "common")
     _panel_columns(figures, key="aspp_erf_fig", name="aspp-effective-field")

@@ -64,6 +64,14 @@ def fixed_inputs(digest: str, _photo: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return crop_and_warp(_photo, FIXED)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def sizes_figure(key: str, title: str, stride: int, level: int | None, width: int,
+                 _photo: np.ndarray):
+    """One photo of the sizes section with its cells (and bins): ``key`` names the photo."""
+    return sizes_figs.sizes_figure([_photo], [title], stride=stride, bins=[level],
+                                   width_px=width)
+
+
 def width_px() -> int:
     return PRESENT_WIDTH if ui.presenting() else WIDTH
 
@@ -265,13 +273,13 @@ def sizes_section(choice, tap, channels, stride, levels) -> None:
               *(t(f"spp.{kind}_title", s=FIXED, fh=fixed_hw[0], fw=fixed_hw[1])
                 for kind in ("crop", "warp"))]
     photos = [photo, *fixed_inputs(choice.digest, choice.array)]
+    keys = [digest, f"{choice.digest}:crop", f"{choice.digest}:warp"]
     widths = [p.shape[1] for p in photos]
     # one figure per photo in columns as wide as the photos: one pixel scale side by side,
     # stacked on a phone (so the titles never collide)
     for i, column in enumerate(st.columns(widths)):
-        fig = sizes_figs.sizes_figure([photos[i]], [titles[i]], stride=stride,
-                                      bins=[[levels[0], None, None][i]],
-                                      width_px=int(width_px() * widths[i] / sum(widths)))
+        fig = sizes_figure(keys[i], titles[i], stride, [levels[0], None, None][i],
+                           int(width_px() * widths[i] / sum(widths)), photos[i])
         with column:
             ui.plotly(fig, key=f"spp_sizes_fig_{i}", name=f"spp-sizes-{i + 1}")
     left, middle, right = st.columns(3)

@@ -74,6 +74,9 @@ MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 GRID_WIDTH = 1.5
 FIGURE_PHOTO_SIDE = 480
 """Longest side (px) of a photo layer inside a Plotly figure: half a projector wide."""
+SPP_PHOTO_SIDE = 400
+"""Longest side (px) of a photo in the SPP page's figures: a 256-colour PNG of a noisy 400 px
+photo is ~150 KB of JSON, so three photos side by side (the sizes figure) stay under 300 KB."""
 VIEW_PHOTO_SIDE = 720
 """Longest side (px) of the photo a browser view shows (a JPEG of ~30-80 KB)."""
 

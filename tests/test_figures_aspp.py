@@ -92,7 +92,7 @@ def test_erf_figure_draws_the_theoretical_box_and_radius_circles():
     grad = np.zeros((40, 60), np.float32)
     grad[18:23, 27:34] = 1.0
     erf = erf_map(grad, (20.0, 30.0), Box(5, 10, 35, 50))
-    fig = panels.erf_figure([("1x1", erf), ("rate 6", erf)], image_size=(40, 60),
+    fig = panels.erf_figure([("1x1", erf), ("rate 6", erf)], photo_hw=(40, 60),
                           radius_label="r50 {r50:.0f} · r90 {r90:.0f}")
     boxes = [tr for tr in fig.data if tr.type == "scatter" and tr.fill is None
              and tr.line.color != "white"]

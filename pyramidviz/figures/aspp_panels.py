@@ -96,7 +96,7 @@ def _circle_trace(center: tuple[float, float], radius: float, dash: str) -> go.S
                       line={"color": "white", "width": 1.5, "dash": dash})
 
 
-def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int, int],
+def erf_figure(branches: Sequence[tuple[str, object]], *, photo_hw: tuple[int, int],
                radius_label: str, width_px: int = 900, title: str | None = None,
                common: bool = True) -> go.Figure:
     """Effective receptive fields side by side, each with its theoretical box and radii.
@@ -117,7 +117,7 @@ def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int,
     """
     from pyramidviz.erf import common_scale
 
-    H, W = image_size
+    H, W = photo_hw
     shown = common_scale(dict(enumerate(m for _, m in branches))) if common else {
         i: m.map for i, (_, m) in enumerate(branches)}
     panels = []
