@@ -205,7 +205,7 @@ def grids_note(mode: str, channels: int) -> None:
 def pyramid_section(vector, channels, levels, mode) -> None:
     length = t("common.vector_length", c=channels, bins=bins.bin_count(levels),
                n=bins.vector_length(channels, levels))
-    st.metric(t("bins.vector_length"), length)
+    st.metric(t("spp.vector_length"), length)
     levels_text = "-".join(map(str, levels))
     offer(vector, name=f"spp-vector-{levels_text}", key="spp_vec",
           header=t("spp.csv_vector", levels=levels_text, mode=t(f"spp.mode_{mode}"),
@@ -285,7 +285,7 @@ def sizes_section(choice, tap, channels, stride, levels) -> None:
     left, middle, right = st.columns(3)
     left.metric(t("spp.metric_photo"), f"{size[1]} × {size[0]} px")
     middle.metric(t("spp.metric_map"), f"{fh} × {fw}")
-    right.metric(t("bins.vector_length"), t("common.vector_length", c=channels,
+    right.metric(t("spp.vector_length"), t("common.vector_length", c=channels,
                                            bins=bins.bin_count(levels),
                                            n=bins.vector_length(channels, levels)))
     rows = sizes.size_table(choice.photo_hw, SCALES, fixed=FIXED, channels=channels,
