@@ -60,6 +60,9 @@ BRANCH_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "
 """Line dashes of the branches, so lines differ without colour too."""
 SEQUENTIAL = "Viridis"
 """Colour scale of feature maps and heatmaps."""
+SEQUENTIAL_STOPS = ((68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
+                    (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37))
+""":data:`SEQUENTIAL` as 9 evenly spaced RGB stops, for colouring maps without Plotly."""
 GRID_COLOR = "rgba(255, 255, 255, 0.9)"
 GRID_SHADOW = "rgba(0, 0, 0, 0.55)"
 

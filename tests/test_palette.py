@@ -57,3 +57,28 @@ def test_the_browser_views_draw_every_marker_shape():
     text = open(source, encoding="utf-8").read()
     for shape in style.BRANCH_MARKERS[1:]:  # circle is the default branch of marker()
         assert f'shape === "{shape}"' in text, shape
+
+
+def test_one_style_block_hands_the_views_what_the_figures_use():
+    """``style.for_views()`` is the views' payload part: the same colours as the figures."""
+    handed = style.for_views()
+    json.dumps(handed)
+    assert {k: v for k, v in handed.items() if k in views.colours()} == views.colours()
+    assert handed["branches"] == [[c, m] for c, m in zip(style.BRANCH_COLORS,
+                                                         style.BRANCH_MARKERS, strict=True)]
+    assert (handed["current"], handed["winner"], handed["field"]) == (
+        style.HIGHLIGHT, style.WINNER, style.FIELD_BOX)
+    assert handed["phone_width"] == 620 and handed["photo_side"] == views.PHOTO_SIDE
+    assert "#cc79a7" not in {c for c, _ in handed["branches"]}  # dropped for deuteranopes
+
+
+def test_the_sequential_stops_are_viridis():
+    import re
+
+    import plotly.colors
+
+    stops = np.array(style.SEQUENTIAL_STOPS, np.float64)
+    plotly_rgb = [[float(v) for v in re.findall(r"[\d.]+", c)] for c in
+                  plotly.colors.sample_colorscale(style.SEQUENTIAL, list(np.linspace(0, 1, 9)))]
+    assert np.abs(stops - np.array(plotly_rgb)).max() <= 8  # the same scale, sampled twice
+    np.testing.assert_array_equal(stops, views._SEQUENTIAL)  # until views reads it from here
