@@ -114,7 +114,7 @@ def image_ui() -> None:
         choice = ui.image_choice(sample, ui.sample_bytes(sample), is_upload=False)
     upload_marker(choice)
     st.session_state["_image"] = choice
-    w, h = choice.size
+    h, w = choice.photo_hw
     key = "common.using_upload" if choice.is_upload else "common.using_sample"
     sidebar.caption(ui.t(key, name=ui.escape_md(choice.name), w=w, h=h))
     if choice.resized:
@@ -137,7 +137,9 @@ def main() -> None:
              for name, icon in ui.PAGE_ICONS.items()]
     page = st.navigation(pages)
     image_ui()
-    st.sidebar.caption(ui.t("common.device", device=ui.device_text()))
+    if page not in [p for p, name in zip(pages, ui.PAGE_ICONS, strict=True)
+                    if name in ui.TENSOR_FREE_PAGES]:  # naming the device imports torch
+        st.sidebar.caption(ui.t("common.device", device=ui.device_text()))
     replica = os.environ.get("PYRAMIDVIZ_REPLICA", "")
     if replica.isalnum():  # deployments name their replicas (deploy/); shown to the teacher
         st.sidebar.caption(ui.t("common.replica", name=replica))

@@ -31,6 +31,9 @@ PAGES_DIR = "app_pages"
 PAGE_ICONS = {"home": ":material/home:", "spp": ":material/grid_view:",
               "aspp": ":material/blur_on:", "compare": ":material/compare:",
               "network": ":material/account_tree:", "slides": ":material/slideshow:"}
+TENSOR_FREE_PAGES = ("home",)
+"""Pages that compute no tensor: they never import torch (Home is up within the cold-start
+budget), so the sidebar does not name the compute device there."""
 PRESENT_PAGE = "slides"
 """The page presentation mode opens on (the root URL shows it while ``?present=true``)."""
 APP_ICON = ":material/filter_center_focus:"
@@ -125,9 +128,9 @@ class ImageChoice:
     resized: bool
 
     @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) in pixels of the working image."""
-        return self.array.shape[1], self.array.shape[0]
+    def photo_hw(self) -> tuple[int, int]:
+        """(height, width) in pixels of the working image (every (h, w) pair is ``*_hw``)."""
+        return self.array.shape[0], self.array.shape[1]
 
 
 def decode_image(digest: str, _data: bytes) -> tuple[np.ndarray, tuple[int, int], bool]:
@@ -190,7 +193,10 @@ def backbone(output_stride: int):
 
 @st.cache_resource(show_spinner=False)
 def device_text() -> str:
-    """Which device the package computes on, in words."""
+    """Which device the package computes on, in words (asking torch: imports it, ~2 s).
+
+    Pages without tensors (:data:`TENSOR_FREE_PAGES`) do not show it.
+    """
     from pyramidviz.device import describe_device, pick_device
 
     return describe_device(pick_device())
@@ -506,8 +512,10 @@ FIXED_SIDE, PICTURE_STRIDE, PICTURE_LEVEL = 224, 32, 4
 def _fixed_input_figure(digest: str, titles: tuple[str, str, str], width_px: int,
                         _photo: np.ndarray):
     from pyramidviz.figures.spp_sizes import fixed_input_figure
+    from pyramidviz.images import crop_and_warp
 
-    return fixed_input_figure(_photo, titles, size=FIXED_SIDE, stride=PICTURE_STRIDE,
+    crop, warp = crop_and_warp(_photo, FIXED_SIDE)
+    return fixed_input_figure(_photo, crop, warp, titles, stride=PICTURE_STRIDE,
                               level=PICTURE_LEVEL, width_px=width_px)
 
 

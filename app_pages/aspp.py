@@ -14,10 +14,11 @@ import numpy as np
 import streamlit as st
 
 import ui
-from pyramidviz import aspp, atrous
+from pyramidviz import aspp, atrous, style
+from pyramidviz.compare import aspp_shapes
 from pyramidviz.figures import aspp_dilation as dilation_figs
 from pyramidviz.figures import aspp_panels as panel_figs
-from pyramidviz.figures import style
+from pyramidviz.sizes import conv_output_size
 from ui import t
 
 OS_OPTIONS = ["8", "16", "32"]
@@ -238,7 +239,7 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
                                  format_func=lambda s: t(f"aspp.erf_scale_{s}"),
                                  help=t("aspp.erf_scale_help")) or "common"
     figures = panel_figs.one_per_panel(panel_figs.erf_figure, branches,
-                                       image_size=image.array.shape[:2],
+                                       photo_hw=image.array.shape[:2],
                                        radius_label=t("aspp.erf_radius"), width_px=_width(1.0),
                                        columns=len(branches), common=scale == "common")
     _panel_columns(figures, key="aspp_erf_fig", name="aspp-effective-field")
@@ -316,10 +317,11 @@ def shapes_table(channels: int, size: tuple[int, int], settings: Settings) -> No
     steps = {"input": t("aspp.shape_input"), "1x1": t("aspp.shape_1x1"),
              "image pool": t("aspp.shape_pool"), "concat": t("aspp.shape_concat"),
              "project": t("aspp.shape_project")}
-    rows = panel_figs.shape_rows(channels, size, rates, out_channels=OUT_CHANNELS)
+    rows = aspp_shapes(channels, size, rates, out_channels=OUT_CHANNELS)
     st.table({t("aspp.shape_step"): [steps.get(s) or t("aspp.shape_rate", k=k, r=s.split()[-1])
                                      for s, _ in rows],
-              t("aspp.shape_shape"): [shape for _, shape in rows]}, hide_index=True)
+              t("aspp.shape_shape"): [" × ".join(map(str, shape)) for _, shape in rows]},
+             hide_index=True)
     params = aspp.aspp_parameter_count(channels, OUT_CHANNELS, rates, kernel=k)
     macs = aspp.aspp_macs(channels, OUT_CHANNELS, rates, size, kernel=k)
     real = aspp.aspp_macs_on_map(channels, OUT_CHANNELS, rates, size, kernel=k)
@@ -409,7 +411,7 @@ def animation_section(settings: Settings) -> None:
                                     bind="query-params"))
     i, d, p, s = values
     k = settings.kernel
-    out = atrous.conv_output_size(i, k, padding=p, stride=s, dilation=d)
+    out = conv_output_size(i, k, padding=p, stride=s, dilation=d)
     st.markdown(t("aspp.anim_formula", i=i, p=p, d=d, k=k, s=s, o=out))
     if out < 1:
         st.warning(t("aspp.anim_nofit", k=k, d=d, span=atrous.effective_kernel_size(k, d),

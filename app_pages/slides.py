@@ -13,12 +13,14 @@ import numpy as np
 import streamlit as st
 
 import ui
-from pyramidviz import atrous, channel_views, spp
+from pyramidviz import atrous, bins, channel_views
 from pyramidviz.aspp import rates_for_output_stride
-from pyramidviz.compare import aspp_preview_grid, feature_size
+from pyramidviz.compare import aspp_preview_grid
 from pyramidviz.figures import aspp_dilation as dilation_figs
 from pyramidviz.figures import compare as compare_figs
 from pyramidviz.figures import spp_sizes as sizes_figs
+from pyramidviz.images import resize_photo
+from pyramidviz.sizes import backbone_map_hw, scaled_photo_sizes
 from ui import t
 
 SLIDES = ("problem", "bins", "vector", "sizes", "taps", "field", "valid", "versus")
@@ -168,19 +170,19 @@ def slide_bins(image) -> None:
 
 def slide_vector(image) -> None:
     c = ui.tap_geometry(SPP_TAP, OUTPUT_STRIDE, *image.array.shape[:2]).channels
-    body("slides.vector_body", c=c, bins=spp.bin_count(SPP_LEVELS),
-         n=f"{spp.vector_length(c, SPP_LEVELS):,}")
+    body("slides.vector_body", c=c, bins=bins.bin_count(SPP_LEVELS),
+         n=f"{bins.vector_length(c, SPP_LEVELS):,}")
     _spp_view(image, key="slide_vector_view", state={"level": SPP_LEVELS[1], "bin": 0})
 
 
 def slide_sizes(image) -> None:
     geo = ui.tap_geometry(SPP_TAP, OUTPUT_STRIDE, *image.array.shape[:2])
-    n = f"{spp.vector_length(geo.channels, SPP_LEVELS):,}"
-    sizes = [sizes_figs.scaled_size(image.array.shape[:2], scale) for scale in SCALES]
-    maps = [feature_size(size, geo.stride) for size in sizes]
+    n = f"{bins.vector_length(geo.channels, SPP_LEVELS):,}"
+    sizes = scaled_photo_sizes(image.photo_hw, SCALES)
+    maps = [backbone_map_hw(size, geo.stride) for size in sizes]
     body("slides.sizes_body", maps=", ".join(f"{a} × {b}" for a, b in maps),
          levels="-".join(map(str, SPP_LEVELS)), n=n)
-    photos = [sizes_figs.resize_photo(image.array, size) for size in sizes]
+    photos = [resize_photo(image.array, size) for size in sizes]
     titles = [t("slides.size_panel", w=size[1], h=size[0], fh=m[0], fw=m[1], n=n)
               for size, m in zip(sizes, maps, strict=True)]
     fig = sizes_figs.sizes_figure(photos, titles, stride=geo.stride,
@@ -212,7 +214,7 @@ def slide_field(image) -> None:
     h, w = geo.feature_size
     boxes = [(name, atrous.branch_taps(geo.field, (h, w), (h // 2, w // 2), rate=rate or 1,
                                        kernel=KERNEL if rate else 1,
-                                       image_size=(H, W)).field)
+                                       photo_hw=(H, W)).field)
              for name, rate in [("1×1", 0), *((t("aspp.prev_rate", r=r), r)
                                            for r in rates_for_output_stride(OUTPUT_STRIDE))]]
     sizes = ", ".join(t("slides.field_sizes", name=name, w=box.right - box.left,

@@ -13,11 +13,11 @@ import numpy as np
 import streamlit as st
 
 import ui
-from pyramidviz import channel_views, spp
+from pyramidviz import bins, channel_views, sizes
 from pyramidviz.backbones import TAPS
-from pyramidviz.compare import feature_size
 from pyramidviz.figures import spp_rules as rules_figs
 from pyramidviz.figures import spp_sizes as sizes_figs
+from pyramidviz.images import crop_and_warp, resize_photo
 from pyramidviz.papers import FIXED_INPUT
 from ui import t
 
@@ -55,13 +55,21 @@ def ranked_channels(digest: str, tap: str, _features: np.ndarray) -> tuple[int, 
 @st.cache_data(max_entries=32, show_spinner=False)
 def scaled_photo(digest: str, size_hw: tuple[int, int], _photo: np.ndarray) -> np.ndarray:
     """The photo resized to ``size_hw`` (cached per digest and size)."""
-    return sizes_figs.resize_photo(_photo, size_hw)
+    return resize_photo(_photo, size_hw)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def fixed_inputs(digest: str, _photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The 224 x 224 centre crop and warp a fixed-input CNN would need."""
-    return sizes_figs.crop_and_warp(_photo, FIXED)
+    return crop_and_warp(_photo, FIXED)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sizes_figure(key: str, title: str, stride: int, level: int | None, width: int,
+                 _photo: np.ndarray):
+    """One photo of the sizes section with its cells (and bins): ``key`` names the photo."""
+    return sizes_figs.sizes_figure([_photo], [title], stride=stride, bins=[level],
+                                   width_px=width)
 
 
 def width_px() -> int:
@@ -92,13 +100,13 @@ def levels_ui(container) -> tuple[int, ...]:
         return levels
     text = container.text_input(t("spp.custom"), value="5, 3, 1", key="spp_custom",
                                 bind="query-params", max_chars=60, help=t("spp.custom_help",
-                                                                     max_level=spp.MAX_LEVEL))
+                                                                     max_level=bins.MAX_LEVEL))
     try:
-        levels = spp.parse_levels(text)
-    except spp.LevelsError as error:
+        levels = bins.parse_levels(text)
+    except bins.LevelsError as error:
         fallback = st.session_state.get("_spp_levels", DEFAULT_LEVELS)
         reason = t(f"spp.err_{error.code}", value=ui.escape_md(str(error.value)),
-                   max_count=spp.MAX_LEVEL_COUNT, max_level=spp.MAX_LEVEL)
+                   max_count=bins.MAX_LEVEL_COUNT, max_level=bins.MAX_LEVEL)
         container.error(t("spp.bad_levels", text=ui.escape_md(text), reason=reason,
                           levels="-".join(map(str, fallback))), icon=":material/block:")
         return fallback
@@ -166,7 +174,7 @@ def bins_view(choice, tap: str, features: np.ndarray, levels: tuple[int, ...], m
     names = shown_channels(features, top)
     payload = bins_payload(choice.digest, tap, levels, mode, names, features, choice.array,
                            geometry.field)
-    level = ui.url_int("spp_level", 1, spp.MAX_LEVEL, levels[0])
+    level = ui.url_int("spp_level", 1, bins.MAX_LEVEL, levels[0])
     if level not in levels:
         level = levels[0]
     bin_ = ui.url_int("spp_bin", 1, level * level, 1) - 1
@@ -195,8 +203,8 @@ def grids_note(mode: str, channels: int) -> None:
 
 
 def pyramid_section(vector, channels, levels, mode) -> None:
-    length = t("common.vector_length", c=channels, bins=spp.bin_count(levels),
-               n=spp.vector_length(channels, levels))
+    length = t("common.vector_length", c=channels, bins=bins.bin_count(levels),
+               n=bins.vector_length(channels, levels))
     st.metric(t("spp.vector_length"), length)
     levels_text = "-".join(map(str, levels))
     offer(vector, name=f"spp-vector-{levels_text}", key="spp_vec",
@@ -225,7 +233,7 @@ def view_section(slot, choice, tap: str, features: np.ndarray, levels: tuple[int
     vector = pyramid_pool(choice.digest, tap, levels, mode, features)
     bins_view(choice, tap, features, levels, mode, geometry)
     a, n = SHARE_EXAMPLE
-    edges = spp.bin_edges(a, n)
+    edges = bins.bin_edges(a, n)
     apart = next(i for i in range(n - 1) if edges[i][1] <= edges[i + 1][0])
     (s1, e1), (s2, e2) = edges[apart], edges[apart + 1]
     ui.explain("spp.bins_explain", a=a, n=n, s1=s1, e1=e1, s2=s2, e2=e2,
@@ -250,39 +258,42 @@ def sizes_section(choice, tap, channels, stride, levels) -> None:
     ui.check_param("spp_scale", SCALES)
     scale = st.select_slider(t("spp.scale"), SCALES, value="1", key="spp_scale",
                              bind="query-params") or "1"
-    size = sizes_figs.scaled_size(choice.array.shape[:2], float(scale))
-    if size == choice.array.shape[:2]:  # the page's own photo: reuse its cached feature map
+    if choice.resized:  # 1x is the photo the app works on, not the upload itself
+        (oh, ow), (h, w) = choice.original_hw, choice.photo_hw
+        st.caption(t("common.resized_note", ow=ow, oh=oh, w=w, h=h))
+    size = sizes.scaled_photo_sizes(choice.photo_hw, SCALES)[SCALES.index(scale)]
+    if size == choice.photo_hw:  # the page's own photo: reuse its cached feature map
         digest, photo = choice.digest, choice.array
     else:
         digest = f"{choice.digest}@{size[0]}x{size[1]}"
         photo = scaled_photo(choice.digest, size, choice.array)
     features = ui.feature_map(digest, tap, OUTPUT_STRIDE, photo)
-    (fh, fw), fixed_hw = features.shape[1:], feature_size((FIXED, FIXED), stride)
+    (fh, fw), fixed_hw = features.shape[1:], sizes.backbone_map_hw((FIXED, FIXED), stride)
     titles = [t("spp.size_title", scale=scale, w=size[1], h=size[0], fh=fh, fw=fw),
               *(t(f"spp.{kind}_title", s=FIXED, fh=fixed_hw[0], fw=fixed_hw[1])
                 for kind in ("crop", "warp"))]
     photos = [photo, *fixed_inputs(choice.digest, choice.array)]
+    keys = [digest, f"{choice.digest}:crop", f"{choice.digest}:warp"]
     widths = [p.shape[1] for p in photos]
     # one figure per photo in columns as wide as the photos: one pixel scale side by side,
     # stacked on a phone (so the titles never collide)
     for i, column in enumerate(st.columns(widths)):
-        fig = sizes_figs.sizes_figure([photos[i]], [titles[i]], stride=stride,
-                                      bins=[[levels[0], None, None][i]],
-                                      width_px=int(width_px() * widths[i] / sum(widths)))
+        fig = sizes_figure(keys[i], titles[i], stride, [levels[0], None, None][i],
+                           int(width_px() * widths[i] / sum(widths)), photos[i])
         with column:
             ui.plotly(fig, key=f"spp_sizes_fig_{i}", name=f"spp-sizes-{i + 1}")
     left, middle, right = st.columns(3)
     left.metric(t("spp.metric_photo"), f"{size[1]} × {size[0]} px")
     middle.metric(t("spp.metric_map"), f"{fh} × {fw}")
     right.metric(t("spp.vector_length"), t("common.vector_length", c=channels,
-                                           bins=spp.bin_count(levels),
-                                           n=spp.vector_length(channels, levels)))
-    rows = sizes_figs.size_table(choice.array.shape[:2], SCALES, fixed=FIXED,
-                                 channels=channels, stride=stride, levels=levels)
+                                           bins=bins.bin_count(levels),
+                                           n=bins.vector_length(channels, levels)))
+    rows = sizes.size_table(choice.photo_hw, SCALES, fixed=FIXED, channels=channels,
+                            stride=stride, levels=levels)
     st.dataframe([size_row(row, scale) for row in rows], hide_index=True, width="stretch")
 
 
-def size_row(row: sizes_figs.SizeRow, selected: str) -> dict[str, str]:
+def size_row(row: sizes.SizeRow, selected: str) -> dict[str, str]:
     """One row of the sizes table, translated (◀ marks the scale shown above)."""
     name = (f"{row.scale}×{' ◀' if row.scale == selected else ''}" if row.kind == "scaled"
             else t(f"spp.{row.kind}", s=FIXED))
@@ -292,25 +303,25 @@ def size_row(row: sizes_figs.SizeRow, selected: str) -> dict[str, str]:
             t("spp.col_spp"): f"{row.spp:,}" if row.spp else t("spp.col_fc")}
 
 
-def rules_section(feature_hw, levels) -> None:
+def rules_section(map_hw, levels) -> None:
     st.subheader(t("spp.rules_title"))
     ui.explain("spp.rules_explain")
     a, n = RULE_EXAMPLE
-    first, end = spp.bin_edges(a, n)[0]
+    first, end = bins.bin_edges(a, n)[0]
     st.info(t("spp.rule_used", a=a, n=n, first=first, last=end - 1), icon=":material/info:")
     labels = {k: t(f"spp.rule_{k}") for k in ("rows", "cols", "adaptive", "paper", "wrong",
                                               "uncovered", "zero", "count", "left")}
     height = rules_figs.rules_height(len(levels), scale=1.3 if ui.presenting() else 1.0)
-    ui.plotly(rules_figs.rules_figure(feature_hw, levels, labels=labels, height=height),
+    ui.plotly(rules_figs.rules_figure(map_hw, levels, labels=labels, height=height),
               key="spp_rules_fig", name="spp-rules")
-    limit = min(max(*feature_hw, 16), 40)
-    failures = spp.paper_rule_failures(limit, levels)
+    limit = min(max(*map_hw, 16), 40)
+    failures = bins.paper_rule_failures(limit, levels)
     st.markdown(t("spp.failures_title", limit=limit, count=len(failures)))
     st.dataframe([{
         "a": r.size, "n": r.bins, t("spp.col_window"): r.window, t("spp.col_stride"): r.stride,
         t("spp.col_windows"): r.n_windows,
         t("spp.col_uncovered"): ", ".join(map(str, r.uncovered)) or "—",
-        t("spp.col_here"): "◀" if r.size in feature_hw else "",
+        t("spp.col_here"): "◀" if r.size in map_hw else "",
     } for r in failures], hide_index=True, width="stretch", height=260)
 
 
@@ -328,7 +339,7 @@ def main() -> None:
     geometry = ui.tap_geometry(tap, OUTPUT_STRIDE, *choice.array.shape[:2])
     features = ui.feature_map(choice.digest, tap, OUTPUT_STRIDE, choice.array)
     channels, fh, fw = features.shape
-    for n, short in spp.oversized_levels(levels, (fh, fw)).items():
+    for n, short in bins.oversized_levels(levels, (fh, fw)).items():
         st.warning(t("spp.level_too_big", n=n, short=short, h=fh, w=fw),
                    icon=":material/grid_off:")
     view_section(view_slot, choice, tap, features, levels, geometry)

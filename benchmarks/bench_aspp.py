@@ -1,7 +1,7 @@
 """Server time of the ASPP page's interactions, the effective-field cost, and figure sizes.
 
 Part 1 calls the same pure functions as ``app_pages/aspp.py`` with the cached parts ready (the
-tap geometry, the feature map; the photo's palette PNG is memoised by ``figures.base``): a
+tap geometry, the feature map): a
 point move or a rate change on the taps figure must cost under 150 ms, JSON encoding (what
 Streamlit sends) included.
 

@@ -30,11 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 from timing import REPEATS, send, timed  # noqa: E402
 
+from pyramidviz import bins, views  # noqa: E402
 from pyramidviz import channel_views as spp_pyramid  # noqa: E402
-from pyramidviz import spp, views  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
 from pyramidviz.figures import spp_rules, spp_sizes  # noqa: E402
+from pyramidviz.images import crop_and_warp, resize_photo  # noqa: E402
 from pyramidviz.samples import DATA_DIR  # noqa: E402
+from pyramidviz.sizes import scaled_photo_hw  # noqa: E402
 
 RULE_LABELS = {k: k for k in ("rows", "cols", "adaptive", "paper", "wrong", "uncovered",
                               "zero")} | {"count": "{got} ({n})", "left": ", {k} left",
@@ -61,7 +63,7 @@ def sizes_part(photo, scaled, crop, warp, levels) -> int:
 
 def rules_part(feature_hw, levels) -> int:
     fig = spp_rules.rules_figure(feature_hw, levels, labels=RULE_LABELS)
-    spp.paper_rule_failures(min(max(*feature_hw, 16), 40), levels)
+    bins.paper_rule_failures(min(max(*feature_hw, 16), 40), levels)
     return send(fig)
 
 
@@ -73,8 +75,8 @@ def bench(sample: str, model) -> None:
     forward = (time.perf_counter() - start) * 1000
     field = tap_info(model, "stage7", (h, w)).field
     levels, mode = (4, 2, 1), "max"
-    crop, warp = spp_sizes.crop_and_warp(photo)
-    scaled = spp_sizes.resize_photo(photo, spp_sizes.scaled_size((h, w), 0.75))
+    crop, warp = crop_and_warp(photo)
+    scaled = resize_photo(photo, scaled_photo_hw((h, w), 0.75))
     print(f"\n{sample}: photo {w}x{h}, stage7 map {features.shape}, "
           f"backbone forward {forward:.0f} ms (once per image and tap; cached)")
 

@@ -3,11 +3,13 @@
 Submodules, one concept each (import the one you need; nothing heavy loads on
 ``import pyramidviz``):
 
-- :mod:`pyramidviz.spp`: SPP bin windows (adaptive and paper rules), the pooling itself.
+- :mod:`pyramidviz.bins`: SPP's bin windows (adaptive and paper rules), counts, levels (no torch).
+- :mod:`pyramidviz.sizes`: conv and TF-SAME output sizes, scaled photos, size tables (no torch).
+- :mod:`pyramidviz.spp`: the pooling itself (torch) over :mod:`pyramidviz.bins`' windows.
 - :mod:`pyramidviz.channel_views`: the channel views of a map and their pooled grids.
 - :mod:`pyramidviz.receptive`: receptive-field arithmetic and image <-> feature mapping.
 - :mod:`pyramidviz.tracing`: the conv/pool layer chain a PyTorch module runs (``layers_of``).
-- :mod:`pyramidviz.atrous`: dilated-kernel geometry, valid weights, gridding, HDC check.
+- :mod:`pyramidviz.atrous`: dilated-kernel taps, valid weights, gridding, HDC check (no torch).
 - :mod:`pyramidviz.aspp`: DeepLab v3's ASPP module, its rates, cost and branch previews.
 - :mod:`pyramidviz.compare`: SPP vs ASPP shapes, cost, and output size against image size.
 - :mod:`pyramidviz.backbones`: EfficientNet-Lite0 with offline ImageNet weights, feature taps.
@@ -26,7 +28,7 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.device`: choice of CUDA, MPS or CPU.
 - :mod:`pyramidviz.checks`: argument validation shared by the public functions.
 - :mod:`pyramidviz.papers`: the numbers the papers state and the prose quotes (no torch).
-- :mod:`pyramidviz.palette`: colour-blind-safe branch colours, markers, a deuteranopia check.
+- :mod:`pyramidviz.style`: the one style block (colours, fonts, sizes, breakpoints, timings).
 - :mod:`pyramidviz.serving`: byte-bounded shared cache and one pool for heavy calls.
 - :mod:`pyramidviz.views`: the JSON payloads the app's browser views draw (computed once).
 - :mod:`pyramidviz.bundle`: the browser views' ES modules (``pyramidviz/web``) joined into one.
@@ -41,10 +43,10 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "aspp", "atrous", "backbones", "bundle", "channel_views", "checks", "compare", "device", "erf",
-    "figures", "filenames", "i18n", "imagenet", "images", "netmodels", "networks", "onnxgraph",
-    "palette", "papers", "preprocessing", "receptive", "rgb", "samples", "serving", "sniffing",
-    "specs", "spp", "tracing", "views",
+    "aspp", "atrous", "backbones", "bins", "bundle", "channel_views", "checks", "compare",
+    "device", "erf", "figures", "filenames", "i18n", "imagenet", "images", "netmodels", "networks",
+    "onnxgraph", "papers", "preprocessing", "receptive", "rgb", "samples", "serving", "sizes",
+    "sniffing", "specs", "spp", "style", "tracing", "views",
 )
 
 

@@ -2,8 +2,8 @@
 
 A ``k x k`` kernel at rate ``r`` puts ``r - 1`` gaps between its taps: it spans
 ``r (k - 1) + 1`` cells with still ``k * k`` weights. With padding ``r (k // 2)`` the output
-keeps the input's size. :func:`branch_taps` places the taps on the photo through a
-backbone's receptive field. Pure numpy, no torch.
+keeps the input's size (:func:`pyramidviz.sizes.conv_output_size`). :func:`branch_taps`
+places the taps on the photo through a backbone's receptive field. Pure numpy, no torch.
 
 References
 ----------
@@ -25,11 +25,12 @@ import numpy as np
 
 from pyramidviz.checks import odd_kernel, positive_int, positive_ints
 from pyramidviz.receptive import Box, FieldInfo
+from pyramidviz.sizes import conv_output_size
 
 __all__ = [
-    "BranchTaps", "Coverage", "HDCReport", "ValidWeights", "branch_taps", "conv_output_size",
-    "effective_kernel_size", "hdc_check", "sliding_taps", "stack_coverage", "tap_cells",
-    "tap_offsets", "taps_on_map", "valid_weight_counts", "valid_weights_table",
+    "BranchTaps", "Coverage", "HDCReport", "ValidWeights", "branch_taps", "effective_kernel_size",
+    "hdc_check", "sliding_taps", "stack_coverage", "tap_cells", "tap_offsets", "taps_on_map",
+    "valid_weight_counts", "valid_weights_table",
 ]
 
 
@@ -42,24 +43,6 @@ def effective_kernel_size(kernel: int, rate: int) -> int:
     13
     """
     return positive_int(rate, "rate") * (positive_int(kernel, "kernel") - 1) + 1
-
-
-def conv_output_size(size: int, kernel: int, *, padding: int = 0, stride: int = 1,
-                     dilation: int = 1) -> int:
-    """Output length ``floor((i + 2p - d(k - 1) - 1) / s) + 1`` of a convolution.
-
-    May be zero or negative when the dilated kernel does not fit the padded input.
-
-    Examples
-    --------
-    >>> conv_output_size(9, 3, padding=1, stride=1, dilation=2)
-    7
-
-    References
-    ----------
-    Dumoulin & Visin (2016), relationship 15; ``torch.nn.Conv2d`` documentation.
-    """
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def tap_offsets(kernel: int, rate: int) -> np.ndarray:
@@ -85,7 +68,7 @@ def tap_offsets(kernel: int, rate: int) -> np.ndarray:
     return np.stack([dy.ravel(), dx.ravel()], axis=1)
 
 
-def tap_cells(feature_size: tuple[int, int], point: tuple[int, int], *, rate: int,
+def tap_cells(map_hw: tuple[int, int], point: tuple[int, int], *, rate: int,
               kernel: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Cells read by a kernel centred on ``point``, and which of them lie on the map.
 
@@ -106,9 +89,9 @@ def tap_cells(feature_size: tuple[int, int], point: tuple[int, int], *, rate: in
     >>> cells[inside].tolist()
     [[0, 0], [0, 2], [2, 0], [2, 2]]
     """
-    (h, w), (row, col) = feature_size, point
+    (h, w), (row, col) = map_hw, point
     if not (0 <= row < h and 0 <= col < w):
-        raise ValueError(f"point must be a cell of the {feature_size!r} map, got {point!r}")
+        raise ValueError(f"point must be a cell of the {map_hw!r} map, got {point!r}")
     cells = tap_offsets(kernel, rate) + np.array([row, col])
     inside = (cells[:, 0] >= 0) & (cells[:, 0] < h) & (cells[:, 1] >= 0) & (cells[:, 1] < w)
     return cells, inside
@@ -122,7 +105,7 @@ def _axis_valid_taps(size: int, rate: int, kernel: int) -> np.ndarray:
 
 
 def valid_weight_counts(
-    feature_size: int | tuple[int, int], rate: int, kernel: int = 3
+    map_hw: int | tuple[int, int], rate: int, kernel: int = 3
 ) -> dict[int, float]:
     """How many of a dilated kernel's weights land on the map, over all output positions.
 
@@ -145,15 +128,15 @@ def valid_weight_counts(
     Chen et al. (2017), Fig. 4: on a 65 x 65 map the share of positions with all 9 weights
     valid falls as the rate grows; at large rates only the centre weight is valid.
     """
-    h, w = (feature_size, feature_size) if not isinstance(feature_size, tuple) else feature_size
-    h, w = positive_int(h, "feature_size"), positive_int(w, "feature_size")
+    h, w = (map_hw, map_hw) if not isinstance(map_hw, tuple) else map_hw
+    h, w = positive_int(h, "map_hw"), positive_int(w, "map_hw")
     kernel, rate = odd_kernel(kernel), positive_int(rate, "rate")
     counts = np.outer(_axis_valid_taps(h, rate, kernel), _axis_valid_taps(w, rate, kernel))
     values, freq = np.unique(counts, return_counts=True)
     return {int(v): float(f) / (h * w) for v, f in zip(values, freq, strict=True)}
 
 
-def taps_on_map(feature_size: int | tuple[int, int], rate: int, kernel: int = 3) -> int:
+def taps_on_map(map_hw: int | tuple[int, int], rate: int, kernel: int = 3) -> int:
     """Taps that read the map (not its zero padding), summed over every output position.
 
     A same-size dilated conv makes ``k * k * h * w`` taps; only these touch real features,
@@ -167,8 +150,8 @@ def taps_on_map(feature_size: int | tuple[int, int], rate: int, kernel: int = 3)
     >>> taps_on_map(5, 1, kernel=1)
     25
     """
-    h, w = (feature_size, feature_size) if not isinstance(feature_size, tuple) else feature_size
-    h, w = positive_int(h, "feature_size"), positive_int(w, "feature_size")
+    h, w = (map_hw, map_hw) if not isinstance(map_hw, tuple) else map_hw
+    h, w = positive_int(h, "map_hw"), positive_int(w, "map_hw")
     kernel, rate = odd_kernel(kernel), positive_int(rate, "rate")
     return int(_axis_valid_taps(h, rate, kernel).sum() * _axis_valid_taps(w, rate, kernel).sum())
 
@@ -194,7 +177,7 @@ class ValidWeights:
     share: np.ndarray
 
 
-def valid_weights_table(feature_size: tuple[int, int], *, kernel: int = 3,
+def valid_weights_table(map_hw: tuple[int, int], *, kernel: int = 3,
                         max_rate: int | None = None) -> ValidWeights:
     """Valid-weight shares for rates ``1 .. max_rate`` (default ``max(h, w) + 2``).
 
@@ -204,7 +187,7 @@ def valid_weights_table(feature_size: tuple[int, int], *, kernel: int = 3,
     >>> t.counts[-1], round(float(t.share[0, -1]), 4), float(t.share[64, 0])
     (9, 0.9394, 1.0)
     """
-    h, w = feature_size
+    h, w = map_hw
     max_rate = max(h, w) + 2 if max_rate is None else max_rate
     rates = np.arange(1, max_rate + 1)
     rows = [valid_weight_counts((h, w), int(r), kernel) for r in rates]
@@ -331,12 +314,12 @@ class BranchTaps:
         Feature cells ``(row, col)`` read by the taps (may lie off the map).
     pixels : ndarray of float, shape (k * k, 2)
         Their centres ``(y, x)`` in image pixels, ``FieldInfo.center``: taps are
-        ``rate * jump`` pixels apart.
+        ``rate * stride`` pixels apart.
     inside : ndarray of bool, shape (k * k,)
         True for taps on the map (the others read zero padding).
     field : Box
         Theoretical receptive field: union of the fields of the taps on the map, clipped
-        to the image (the backbone field grown by ``(k - 1) * rate * jump`` when all fit).
+        to the image (the backbone field grown by ``(k - 1) * rate * stride`` when all fit).
     """
 
     rate: int
@@ -346,22 +329,22 @@ class BranchTaps:
     field: Box
 
 
-def branch_taps(field: FieldInfo, feature_size: tuple[int, int], point: tuple[int, int], *,
-                rate: int, kernel: int = 3, image_size: tuple[int, int]) -> BranchTaps:
+def branch_taps(field: FieldInfo, map_hw: tuple[int, int], point: tuple[int, int], *,
+                rate: int, kernel: int = 3, photo_hw: tuple[int, int]) -> BranchTaps:
     """Taps of a ``kernel x kernel`` conv at ``rate`` centred on ``point``.
 
     Examples
     --------
     >>> f = FieldInfo(size=(3, 3), stride=(16, 16), padding=(0, 0))
-    >>> t = branch_taps(f, (4, 4), (0, 0), rate=2, image_size=(64, 64))
+    >>> t = branch_taps(f, (4, 4), (0, 0), rate=2, photo_hw=(64, 64))
     >>> t.pixels[4].tolist(), t.pixels[5].tolist(), int(t.inside.sum()), t.field
     ([1.0, 1.0], [1.0, 33.0], 4, Box(top=0, left=0, bottom=35, right=35))
     """
-    cells, inside = tap_cells(feature_size, point, rate=rate, kernel=kernel)
+    cells, inside = tap_cells(map_hw, point, rate=rate, kernel=kernel)
     pixels = np.column_stack(field.center(cells[:, 0], cells[:, 1])).astype(float)
     on = cells[inside]
     box = field.block_box((int(on[:, 0].min()), int(on[:, 0].max()) + 1),
-                          (int(on[:, 1].min()), int(on[:, 1].max()) + 1), image_size=image_size)
+                          (int(on[:, 1].min()), int(on[:, 1].max()) + 1), image_size=photo_hw)
     return BranchTaps(int(rate), cells, pixels, inside, box)
 
 

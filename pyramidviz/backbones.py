@@ -21,7 +21,6 @@ References
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +32,7 @@ from torch import Tensor, nn
 from pyramidviz.device import pick_device
 from pyramidviz.preprocessing import preprocess
 from pyramidviz.receptive import FieldInfo, Layer, receptive_field
+from pyramidviz.sizes import same_output_size, same_padding_total
 
 __all__ = [
     "TAPS", "EfficientNetLite0", "TapInfo", "backbone_layers", "extract", "load_backbone",
@@ -45,11 +45,6 @@ STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3)
           (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))
 _REMOVED_STRIDES = {32: (), 16: (5,), 8: (3, 5)}  # stage indices whose stride becomes dilation
 _BN = functools.partial(nn.BatchNorm2d, eps=1e-3, momentum=0.01)
-
-
-def _same_total(size: int, kernel: int, stride: int, dilation: int) -> int:
-    """TF "SAME" total padding ``max((ceil(i/s) - 1)*s + k_eff - i, 0)``."""
-    return max((math.ceil(size / stride) - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
 
 
 class Conv2dSame(nn.Conv2d):
@@ -69,7 +64,7 @@ class Conv2dSame(nn.Conv2d):
 
     def _totals(self, input_hw: tuple[int, int]) -> list[int]:
         dims = zip(input_hw, self.kernel_size, self.stride, self.dilation, strict=True)
-        return [_same_total(i, k, s, d) for i, k, s, d in dims]
+        return [same_padding_total(i, k, s, d) for i, k, s, d in dims]
 
     def same_padding(self, input_hw: tuple[int, int]) -> tuple[int, int]:
         """Padding ``(top, left)`` for an input of ``input_hw``."""
@@ -373,8 +368,8 @@ class TapInfo:
 def _same_layer(name: str, size: tuple[int, int], kernel: int, stride: int, dilation: int
                 ) -> tuple[Layer, tuple[int, int]]:
     """The :class:`Layer` of a TF-"SAME" conv on an input of ``size``, and its output size."""
-    pad = tuple(_same_total(i, kernel, stride, dilation) // 2 for i in size)
-    out = tuple(-(-i // stride) for i in size)
+    pad = tuple(same_padding_total(i, kernel, stride, dilation) // 2 for i in size)
+    out = tuple(same_output_size(i, stride) for i in size)
     return Layer(kernel, stride, pad, dilation, name=name), out  # type: ignore[return-value]
 
 
@@ -440,7 +435,7 @@ def _tap_info(output_stride: int, tap: str, height: int, width: int) -> TapInfo:
     layers = backbone_layers(output_stride, tap, (height, width))
     field, size = receptive_field(layers)[-1], (height, width)
     for layer in layers:  # TF "SAME": every layer maps i to ceil(i / s)
-        size = (-(-size[0] // layer.stride[0]), -(-size[1] // layer.stride[1]))
+        size = tuple(same_output_size(i, s) for i, s in zip(size, layer.stride, strict=True))
     return TapInfo(tap, field.stride[0], _tap_channels(tap), field, size)
 
 

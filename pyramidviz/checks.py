@@ -121,7 +121,7 @@ def parse_int_list(text: str, *, what: str, low: int, high: int, min_count: int 
                    max_count: int, distinct: bool = True) -> tuple[int, ...]:
     """Whole numbers typed by a person, e.g. ``"6, 12, 18"`` or ``"4 2 1"``, in typed order.
 
-    The one parser behind ``spp.parse_levels`` and ``aspp.parse_rates``: tokens are
+    The one parser behind ``bins.parse_levels`` and ``aspp.parse_rates``: tokens are
     separated by commas, semicolons or white space; each must be an ASCII whole number of at
     most six digits (an optional sign, so ``-1`` is out of range rather than not a number).
 

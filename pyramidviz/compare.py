@@ -1,7 +1,8 @@
 """SPP and ASPP side by side: shapes, cost and how the output grows with the image.
 
-Plain arithmetic over the other modules (:mod:`pyramidviz.spp`, :mod:`pyramidviz.aspp`), so the
-Compare page and a notebook show the same numbers.
+Plain arithmetic over the other modules (:mod:`pyramidviz.bins`, :mod:`pyramidviz.sizes`,
+:mod:`pyramidviz.aspp`), so the Compare page and a notebook show the same numbers. Importing it
+loads no torch: :mod:`pyramidviz.aspp` is imported where its counts are needed.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pyramidviz.aspp import aspp_macs, aspp_macs_on_map, aspp_parameter_count, branch_previews
+from pyramidviz.bins import bin_edges, vector_length
 from pyramidviz.papers import SPPNET_FC6, VOC_CLASSES, deeplab_head_parameter_count
-from pyramidviz.spp import bin_edges, vector_length
+from pyramidviz.sizes import backbone_map_hw
 
-__all__ = ["SPPNET_FC6", "ModuleCost", "aspp_cost", "feature_size", "output_lengths",
+__all__ = ["ModuleCost", "aspp_cost", "aspp_preview_grid", "aspp_shapes", "output_lengths",
            "spp_cost"]
 
 
@@ -65,7 +66,7 @@ class ModuleCost:
         return total
 
 
-def spp_cost(channels: int, feature_hw: tuple[int, int], levels: Sequence[int]) -> ModuleCost:
+def spp_cost(channels: int, map_hw: tuple[int, int], levels: Sequence[int]) -> ModuleCost:
     """Shapes and cost of SPP (adaptive bins) on a ``channels x h x w`` map.
 
     Examples
@@ -74,7 +75,7 @@ def spp_cost(channels: int, feature_hw: tuple[int, int], levels: Sequence[int]) 
     >>> cost.output_shape, cost.parameters, cost.next_layer_parameters
     ((5376,), 0, 22020096)
     """
-    h, w = feature_hw
+    h, w = map_hw
     comparisons = 0
     for n in levels:
         rows = [end - start for start, end in bin_edges(h, n)]
@@ -85,7 +86,7 @@ def spp_cost(channels: int, feature_hw: tuple[int, int], levels: Sequence[int]) 
                       length * SPPNET_FC6, comparisons * channels)
 
 
-def aspp_cost(channels: int, feature_hw: tuple[int, int], rates: Sequence[int], *,
+def aspp_cost(channels: int, map_hw: tuple[int, int], rates: Sequence[int], *,
               out_channels: int = 256) -> ModuleCost:
     """Shapes and cost of DeepLab v3's ASPP (torchvision layout) on a ``channels x h x w`` map.
 
@@ -97,7 +98,9 @@ def aspp_cost(channels: int, feature_hw: tuple[int, int], rates: Sequence[int], 
     >>> cost.next_layer_parameters  # DeepLab v3 head: 3x3 conv + BN + 1x1 classifier
     595733
     """
-    h, w = feature_hw
+    from pyramidviz.aspp import aspp_macs, aspp_macs_on_map, aspp_parameter_count
+
+    h, w = map_hw
     return ModuleCost(
         "ASPP", (channels, h, w), (out_channels, h, w),
         aspp_parameter_count(channels, out_channels, rates),
@@ -106,18 +109,24 @@ def aspp_cost(channels: int, feature_hw: tuple[int, int], rates: Sequence[int], 
         aspp_macs_on_map(channels, out_channels, rates, (h, w)))
 
 
-def feature_size(image_hw: tuple[int, int], output_stride: int) -> tuple[int, int]:
-    """Feature-map size of a TF-"SAME" backbone: ``ceil(H / OS) x ceil(W / OS)``.
+def aspp_shapes(channels: int, map_hw: tuple[int, int], rates: Sequence[int], *,
+                out_channels: int = 256) -> list[tuple[str, tuple[int, int, int]]]:
+    """``(step, (C, h, w))`` through ASPP: input, each branch, concatenation, projection.
 
-    Every stride-2 layer with SAME padding maps ``i`` to ``ceil(i / 2)``, and nested ceilings
-    of halvings equal one ceiling of the product.
+    Steps are ``"input"``, ``"1x1"``, ``"rate r"`` per rate, ``"image pool"``, ``"concat"``
+    and ``"project"`` (DeepLab v3, Sec. 3.3; torchvision's layout): every branch keeps the
+    map's ``h x w``, the concatenation has ``(R + 2) O`` channels.
 
     Examples
     --------
-    >>> feature_size((400, 600), 16)
-    (25, 38)
+    >>> aspp_shapes(320, (19, 29), (6,))[-2:]
+    [('concat', (768, 19, 29)), ('project', (256, 19, 29))]
     """
-    return tuple(-(-side // output_stride) for side in image_hw)  # type: ignore[return-value]
+    (h, w), o = map_hw, out_channels
+    rows = [("input", (channels, h, w)), ("1x1", (o, h, w))]
+    rows += [(f"rate {r}", (o, h, w)) for r in rates]
+    return rows + [("image pool", (o, h, w)), ("concat", ((len(rates) + 2) * o, h, w)),
+                   ("project", (o, h, w))]
 
 
 def output_lengths(image_sides: Sequence[int], *, aspect: float, output_stride: int,
@@ -138,7 +147,7 @@ def output_lengths(image_sides: Sequence[int], *, aspect: float, output_stride: 
     spp_len = vector_length(channels, levels)
     rows: dict[str, list[int]] = {"side": [], "spp": [], "aspp": []}
     for side in image_sides:
-        h, w = feature_size((max(1, round(side / aspect)), side), output_stride)
+        h, w = backbone_map_hw((max(1, round(side / aspect)), side), output_stride)
         rows["side"].append(side)
         rows["spp"].append(spp_len)
         rows["aspp"].append(out_channels * h * w)
@@ -169,6 +178,8 @@ def aspp_preview_grid(features: np.ndarray, rates: Sequence[int], *, kernel: int
     (3, 4)
     """
     import torch
+
+    from pyramidviz.aspp import branch_previews
 
     x = torch.from_numpy(np.array(features, np.float32))[None]  # a copy: inputs are shared
     previews = branch_previews(x, rates, kernel=kernel)

@@ -32,11 +32,13 @@ from PIL import Image
 from pyramidviz.checks import CodedError
 from pyramidviz.filenames import safe_filename
 from pyramidviz.rgb import flatten_to_rgb
+from pyramidviz.sizes import centre_crop
 from pyramidviz.sniffing import sniff
 
 __all__ = [  # safe_filename is re-exported from pyramidviz.filenames (app.py imports it here)
     "ALLOWED_FORMATS", "ERROR_CODES", "ImageLoadError", "LoadedImage", "fit_within",
-    "image_digest", "load_image", "resize_to", "safe_filename", "to_array",
+    "crop_and_warp", "image_digest", "load_image", "resize_photo", "resize_to", "safe_filename",
+    "to_array",
 ]
 
 ERROR_CODES = (
@@ -362,3 +364,30 @@ def image_digest(data: bytes) -> str:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ValueError(f"data must be bytes, got {type(data).__name__}")
     return hashlib.sha256(data).hexdigest()
+
+
+def resize_photo(photo: np.ndarray, photo_hw: tuple[int, int]) -> np.ndarray:
+    """``photo`` resized (bilinear, aspect not kept) to ``photo_hw`` = ``(h, w)``.
+
+    Examples
+    --------
+    >>> resize_photo(np.zeros((300, 451, 3), np.uint8), (150, 226)).shape
+    (150, 226, 3)
+    """
+    image = Image.fromarray(np.ascontiguousarray(photo))
+    return np.asarray(image.resize((photo_hw[1], photo_hw[0]), Image.Resampling.BILINEAR))
+
+
+def crop_and_warp(photo: np.ndarray, side: int = 224) -> tuple[np.ndarray, np.ndarray]:
+    """What a fixed-input CNN does: short side to ``side`` + centre crop, or warp to a square.
+
+    The crop is :func:`pyramidviz.sizes.centre_crop`'s (He et al. 2015, Fig. 1).
+
+    Examples
+    --------
+    >>> [a.shape for a in crop_and_warp(np.zeros((300, 451, 3), np.uint8))]
+    [(224, 224, 3), (224, 224, 3)]
+    """
+    resized_hw, (top, left) = centre_crop(photo.shape[:2], side)
+    crop = resize_photo(photo, resized_hw)[top:top + side, left:left + side]
+    return np.ascontiguousarray(crop), resize_photo(photo, (side, side))

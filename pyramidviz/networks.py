@@ -57,6 +57,7 @@ from dataclasses import dataclass
 
 from pyramidviz.onnxgraph import ONNX_REFUSED, ONNX_SUPPORTED, OnnxError, from_onnx
 from pyramidviz.receptive import Layer
+from pyramidviz.sizes import conv_output_size, same_output_size
 from pyramidviz.specs import SpecError, format_spec, parse_spec
 
 __all__ = ["CATALOGUE", "ONNX_REFUSED", "ONNX_SUPPORTED", "TABLE_COLUMNS", "LayerRow",
@@ -335,11 +336,11 @@ def feature_sizes(layers: list[Layer], input_hw: tuple[int, int], *, tf_same: bo
         if layer.global_pool and h > 0 and w > 0:
             h = w = 1
         elif tf_same:
-            h, w = (-(-i // s) if i > 0 else 0 for i, s in zip((h, w), layer.stride,
-                                                                strict=True))
+            h, w = (same_output_size(i, s) for i, s in zip((h, w), layer.stride, strict=True))
         else:
-            h, w = (max((i + 2 * p - k) // s + 1, 0) if i > 0 else 0 for i, p, k, s in zip(
-                (h, w), layer.padding, layer.effective_kernel, layer.stride, strict=True))
+            h, w = (max(conv_output_size(i, k, padding=p, stride=s), 0) if i > 0 else 0
+                    for i, p, k, s in zip((h, w), layer.padding, layer.effective_kernel,
+                                          layer.stride, strict=True))
         sizes.append((h, w))
     return sizes
 

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from functools import cache
 from types import MappingProxyType
 
+from pyramidviz.bins import bin_count
+
 FIXED_INPUT = 224
 """Side of the fixed crop or warp classic CNNs need (SPP-net's single-size training)."""
 CONV5_CHANNELS = 256
@@ -48,21 +50,6 @@ VOC_CLASSES = 21
 LITE0_LAST_CHANNELS = 320
 """Channels of EfficientNet-Lite0's last stage (stage7), the map this app pools
 (``tests/test_papers.py`` checks it against :data:`pyramidviz.backbones.STAGES`)."""
-
-
-def bins(levels: Sequence[int]) -> int:
-    """Bins of a pyramid, ``sum(n * n)``.
-
-    Examples
-    --------
-    >>> bins(SPPNET_LEVELS), bins(FIG3_LEVELS), bins(EXAMPLE_LEVELS)
-    (50, 21, 14)
-    """
-    levels = tuple(levels)
-    if not levels or any(isinstance(n, bool) or not isinstance(n, int) or n < 1
-                         for n in levels):
-        raise ValueError(f"pyramid levels must be positive integers, got {levels!r}")
-    return sum(n * n for n in levels)
 
 
 def classifier_parameter_count(channels: int = DEEPLAB_CHANNELS,
@@ -133,16 +120,16 @@ def facts() -> MappingProxyType:
         "fixed": FIXED_INPUT,
         "conv5_c": CONV5_CHANNELS,
         "fig3_levels": _dashes(FIG3_LEVELS),
-        "fig3_bins": bins(FIG3_LEVELS),
-        "fig3_len": CONV5_CHANNELS * bins(FIG3_LEVELS),
+        "fig3_bins": bin_count(FIG3_LEVELS),
+        "fig3_len": CONV5_CHANNELS * bin_count(FIG3_LEVELS),
         "sppnet_levels": _dashes(SPPNET_LEVELS),
-        "sppnet_bins": bins(SPPNET_LEVELS),
-        "sppnet_len": CONV5_CHANNELS * bins(SPPNET_LEVELS),
+        "sppnet_bins": bin_count(SPPNET_LEVELS),
+        "sppnet_len": CONV5_CHANNELS * bin_count(SPPNET_LEVELS),
         "example_levels": _dashes(EXAMPLE_LEVELS),
         "example_map": EXAMPLE_MAP,
         "fc6": SPPNET_FC6,
         "app_c": LITE0_LAST_CHANNELS,
-        "app_len": LITE0_LAST_CHANNELS * bins(FIG3_LEVELS),
+        "app_len": LITE0_LAST_CHANNELS * bin_count(FIG3_LEVELS),
         "v3_rates16": _commas(DEEPLAB_V3_RATES[16]),
         "v3_rates8": _commas(DEEPLAB_V3_RATES[8]),
         "aspp_c": DEEPLAB_CHANNELS,

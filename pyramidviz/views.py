@@ -28,10 +28,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from PIL import Image
 
-from pyramidviz import palette
-from pyramidviz.atrous import conv_output_size, stack_coverage, tap_cells
+from pyramidviz import style as palette  # the views helper moves to style.for_views()
+from pyramidviz.atrous import stack_coverage, tap_cells
+from pyramidviz.bins import bin_edges
 from pyramidviz.receptive import Box, FieldInfo
-from pyramidviz.spp import bin_edges
+from pyramidviz.sizes import conv_output_size
 
 __all__ = ["PHOTO_SIDE", "bin_of", "expected_taps", "field_picture", "gridding_payload",
            "kernel_payload", "payload_bytes", "photo_payload", "spp_geometry_payload",

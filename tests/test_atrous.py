@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyramidviz.atrous import (
-    conv_output_size,
     effective_kernel_size,
     hdc_check,
     stack_coverage,
@@ -19,6 +18,7 @@ from pyramidviz.atrous import (
     tap_offsets,
     valid_weight_counts,
 )
+from pyramidviz.sizes import conv_output_size
 
 # ---------------------------------------------------------------- kernel geometry
 
@@ -127,7 +127,7 @@ def test_share_of_full_filters_falls_with_rate_on_65x65() -> None:
 
 
 def test_valid_weight_counts_validates() -> None:
-    with pytest.raises(ValueError, match="feature_size"):
+    with pytest.raises(ValueError, match="map_hw"):
         valid_weight_counts(0, 1)
     with pytest.raises(ValueError, match="rate"):
         valid_weight_counts(5, 0)

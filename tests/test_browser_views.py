@@ -17,10 +17,11 @@ import pytest
 import torch
 from PIL import Image
 
-from pyramidviz import views
+from pyramidviz import sizes, views
 from pyramidviz.backbones import extract, load_backbone, tap_info
+from pyramidviz.bins import bin_edges
 from pyramidviz.samples import sample_path
-from pyramidviz.spp import bin_edges, spatial_pyramid_pool
+from pyramidviz.spp import spatial_pyramid_pool
 
 from browser import Frames, exceptions_on_screen, open_page, wait_idle
 
@@ -286,7 +287,7 @@ def test_the_sliding_kernel_and_the_gridding_run_in_the_browser(page, server_url
     frames = Frames(page)
     start = frames.count
     kernel.focus()
-    out = atrous.conv_output_size(9, 3, padding=1, stride=2, dilation=2)
+    out = sizes.conv_output_size(9, 3, padding=1, stride=2, dilation=2)
     for key, position in (("ArrowRight", (0, 1)), ("ArrowDown", (1, 1)), ("End", (3, 3)),
                           ("Home", (0, 0)), ("ArrowLeft", (out - 1, out - 1))):
         page.keyboard.press(key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -13,9 +12,10 @@ from hypothesis import strategies as st
 
 from pyramidviz import compare, views
 from pyramidviz.aspp import ASPP
+from pyramidviz.bins import bin_edges
 from pyramidviz.figures import base
 from pyramidviz.figures import compare as figs
-from pyramidviz.spp import bin_edges, spatial_pyramid_pool
+from pyramidviz.spp import spatial_pyramid_pool
 
 
 def test_spp_cost_matches_the_paper_and_the_pooling():
@@ -42,21 +42,6 @@ def test_aspp_cost_equals_the_real_module():
         out = module.eval()(torch.randn(1, 320, 25, 38))
     assert cost.output_shape == tuple(out.shape[1:]) == (256, 25, 38)
     assert cost.keeps_resolution
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.integers(1, 2000), st.integers(1, 2000), st.sampled_from([8, 16, 32]))
-def test_feature_size_is_the_ceiling(h, w, stride):
-    assert compare.feature_size((h, w), stride) == (math.ceil(h / stride), math.ceil(w / stride))
-
-
-def test_feature_size_matches_the_backbone():
-    from pyramidviz.backbones import EfficientNetLite0, tap_info
-
-    for stride in (32, 16, 8):
-        model = EfficientNetLite0(output_stride=stride)
-        for hw in ((300, 451), (97, 131)):
-            assert tap_info(model, "stage7", hw).feature_size == compare.feature_size(hw, stride)
 
 
 def test_output_lengths_spp_constant_aspp_grows():
@@ -88,3 +73,12 @@ def test_figures_are_compact():
         spec = json.loads(out.to_json())
         assert spec["data"][0]["source"].startswith("data:image/png;base64,")
         assert spec["layout"]["title"]["text"] in ("a", "b")
+
+
+def test_aspp_shapes_follow_deeplab_v3():
+    rows = dict(compare.aspp_shapes(320, (19, 29), (6, 12, 18)))
+    assert rows["input"] == (320, 19, 29)
+    assert rows["rate 12"] == rows["1x1"] == rows["image pool"] == (256, 19, 29)
+    assert rows["concat"] == (1280, 19, 29) and rows["project"] == (256, 19, 29)
+    assert list(rows) == ["input", "1x1", "rate 6", "rate 12", "rate 18", "image pool",
+                          "concat", "project"]

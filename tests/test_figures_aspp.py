@@ -31,7 +31,7 @@ def stage7_os16():
 
 def test_branch_field_is_the_cell_field_grown_by_k_minus_1_rate_jump():
     field = FieldInfo(size=(11, 11), stride=(4, 4), padding=(5, 5))
-    taps = atrous.branch_taps(field, (40, 40), (20, 20), rate=3, kernel=5, image_size=(160, 160))
+    taps = atrous.branch_taps(field, (40, 40), (20, 20), rate=3, kernel=5, photo_hw=(160, 160))
     assert taps.field.height == 11 + (5 - 1) * 3 * 4
     own = field.cell_box(20, 20)
     assert (taps.field.top, taps.field.left) == (own.top - 2 * 3 * 4, own.left - 2 * 3 * 4)
@@ -40,11 +40,11 @@ def test_branch_field_is_the_cell_field_grown_by_k_minus_1_rate_jump():
 
 def test_branch_field_only_counts_taps_on_the_map():
     field = FieldInfo(size=(3, 3), stride=(2, 2), padding=(1, 1))
-    taps = atrous.branch_taps(field, (5, 5), (0, 0), rate=4, image_size=(10, 10))
+    taps = atrous.branch_taps(field, (5, 5), (0, 0), rate=4, photo_hw=(10, 10))
     assert int(taps.inside.sum()) == 4  # (0,0) (0,4) (4,0) (4,4)
     assert taps.field == field.block_box((0, 5), (0, 5), image_size=(10, 10))
     with pytest.raises(ValueError, match="point"):
-        atrous.branch_taps(field, (5, 5), (5, 0), rate=1, image_size=(10, 10))
+        atrous.branch_taps(field, (5, 5), (5, 0), rate=1, photo_hw=(10, 10))
 
 
 @settings(max_examples=60, deadline=None)
@@ -55,7 +55,7 @@ def test_tap_pixels_are_rate_jump_apart_for_any_geometry(jump, pad, size, rate, 
                                                          col):
     field = FieldInfo(size=(size, size), stride=(jump, jump), padding=(pad, pad))
     taps = atrous.branch_taps(field, (10, 10), (row, col), rate=rate, kernel=kernel,
-                            image_size=(320, 320))
+                            photo_hw=(320, 320))
     grid = taps.pixels.reshape(kernel, kernel, 2)
     if kernel > 1:
         assert np.all(np.diff(grid[..., 0], axis=0) == rate * jump)
@@ -66,11 +66,6 @@ def test_tap_pixels_are_rate_jump_apart_for_any_geometry(jump, pad, size, rate, 
 # ---------------------------------------------------------------- panels
 
 
-def test_shape_rows_follow_deeplab_v3():
-    rows = dict(panels.shape_rows(320, (19, 29), (6, 12, 18)))
-    assert rows["input"] == "320 × 19 × 29"
-    assert rows["rate 12"] == rows["1x1"] == rows["image pool"] == "256 × 19 × 29"
-    assert rows["concat"] == "1280 × 19 × 29" and rows["project"] == "256 × 19 × 29"
 
 
 def test_previews_figure_keeps_h_by_w_and_shares_the_colour_range():
@@ -97,7 +92,7 @@ def test_erf_figure_draws_the_theoretical_box_and_radius_circles():
     grad = np.zeros((40, 60), np.float32)
     grad[18:23, 27:34] = 1.0
     erf = erf_map(grad, (20.0, 30.0), Box(5, 10, 35, 50))
-    fig = panels.erf_figure([("1x1", erf), ("rate 6", erf)], image_size=(40, 60),
+    fig = panels.erf_figure([("1x1", erf), ("rate 6", erf)], photo_hw=(40, 60),
                           radius_label="r50 {r50:.0f} · r90 {r90:.0f}")
     boxes = [tr for tr in fig.data if tr.type == "scatter" and tr.fill is None
              and tr.line.color != "white"]

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from pyramidviz import atrous, views
+from pyramidviz import atrous, sizes, views
 from pyramidviz.figures import aspp_dilation as figs
 from pyramidviz.figures.base import figure_bytes
 
@@ -99,7 +99,7 @@ def test_sliding_taps_by_hand():
 @given(size=st.integers(5, 11), kernel=st.sampled_from([1, 3, 5, 7]), rate=st.integers(1, 4),
        padding=st.integers(0, 4), stride=st.integers(1, 3))
 def test_every_position_reads_inside_the_padded_input(size, kernel, rate, padding, stride):
-    out = atrous.conv_output_size(size, kernel, padding=padding, stride=stride, dilation=rate)
+    out = sizes.conv_output_size(size, kernel, padding=padding, stride=stride, dilation=rate)
     if out < 1:
         return
     n = size + 2 * padding

@@ -7,15 +7,18 @@ import pytest
 import torch
 
 from pyramidviz.aspp import branch_previews
-from pyramidviz.compare import aspp_preview_grid, feature_size
-from pyramidviz.figures.spp_sizes import crop_and_warp, fixed_input_figure
-from pyramidviz.spp import bin_edges
+from pyramidviz.bins import bin_edges
+from pyramidviz.compare import aspp_preview_grid
+from pyramidviz.figures.spp_sizes import fixed_input_figure
+from pyramidviz.images import crop_and_warp
+from pyramidviz.sizes import backbone_map_hw
 
 PHOTO = np.random.default_rng(0).integers(0, 256, (300, 451, 3), dtype=np.uint8)
+CROP, WARP = crop_and_warp(PHOTO, 224)
 
 
 def test_panels_are_crop_warp_and_the_whole_photo_at_one_pixel_scale():
-    fig = fixed_input_figure(PHOTO, ["crop", "warp", "spp"], size=224, stride=32, level=4)
+    fig = fixed_input_figure(PHOTO, CROP, WARP, ["crop", "warp", "spp"], stride=32, level=4)
     images = [tr for tr in fig.data if tr.type == "image"]
     assert len(images) == 3
     assert [fig.layout[f"xaxis{s}"].range[1] for s in ("", "2", "3")] == [224, 224, 451]
@@ -29,13 +32,13 @@ def test_panels_are_crop_warp_and_the_whole_photo_at_one_pixel_scale():
 
 def test_only_the_whole_photo_carries_the_bins_of_its_feature_map():
     level, stride = 4, 32
-    fig = fixed_input_figure(PHOTO, ["a", "b", "c"], stride=stride, level=level)
+    fig = fixed_input_figure(PHOTO, CROP, WARP, ["a", "b", "c"], stride=stride, level=level)
     by_panel = {}
     for trace in fig.data:
         if trace.type == "scatter":
             by_panel.setdefault(trace.xaxis or "x", []).append(trace)
     assert [len(by_panel[p]) for p in ("x", "x2", "x3")] == [1, 1, 2]  # grid; grid + bins
-    fh, fw = feature_size((300, 451), stride)
+    fh, fw = backbone_map_hw((300, 451), stride)
     bins = by_panel["x3"][1]
     xs = {x for x in bins.x if x is not None}
     expected = {min(c * stride, 451) for edges in bin_edges(fw, level) for c in edges}
@@ -45,10 +48,12 @@ def test_only_the_whole_photo_carries_the_bins_of_its_feature_map():
 
 
 def test_the_crop_and_warp_panels_are_what_crop_and_warp_make():
-    crop, warp = crop_and_warp(PHOTO, 224)
-    assert crop.shape == warp.shape == (224, 224, 3)
+    fig = fixed_input_figure(PHOTO, CROP, WARP, ["a", "b", "c"])
+    images = [tr for tr in fig.data if tr.type == "image"]
+    assert [(tr.x0 * 2 / tr.dx, tr.y0 * 2 / tr.dy) for tr in images] == [(1.0, 1.0)] * 3
+    assert CROP.shape == WARP.shape == (224, 224, 3)
     with pytest.raises(ValueError, match="3 titles"):
-        fixed_input_figure(PHOTO, ["only one"])
+        fixed_input_figure(PHOTO, CROP, WARP, ["only one"])
 
 
 def test_aspp_grid_is_the_mean_of_every_branch_preview():

@@ -1,59 +1,13 @@
-"""Any size in, same length out (sizes, crop/warp, table, figure) and the binning-rules figure."""
+"""The sizes figure (photos side by side with cells and bins) and the binning-rules figure."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from figure_helpers import RULES, photo, rectangles
 
-from pyramidviz import spp
-from pyramidviz.compare import feature_size
+from pyramidviz.bins import bin_edges
 from pyramidviz.figures import spp_rules
 from pyramidviz.figures import spp_sizes as figs
-
-# ---------------------------------------------------------------- sizes
-
-
-def test_scaled_and_feature_sizes():
-    assert figs.scaled_size((300, 451), 1.5) == (450, 676)
-    assert figs.scaled_size((1000, 1500), 1.5) == (816, 1225)  # capped at 1 M pixels
-    assert figs.scaled_size((32, 40), 0.1) == (8, 8)
-    assert feature_size((450, 676), 32) == (15, 22)
-    with pytest.raises(ValueError, match="scale must be positive"):
-        figs.scaled_size((10, 10), 0)
-
-
-@pytest.mark.parametrize("tap,stride", [("stem", 2), ("stage3", 8), ("stage7", 32)])
-@pytest.mark.parametrize("hw", [(37, 61), (64, 64), (113, 90)])
-def test_feature_size_matches_the_real_backbone(tap, stride, hw):
-    from pyramidviz.backbones import EfficientNetLite0, extract
-
-    model = EfficientNetLite0().eval()
-    features = extract(model, np.zeros((*hw, 3), np.uint8), tap)
-    assert features.shape[1:] == feature_size(hw, stride)
-
-
-def test_crop_and_warp():
-    image = np.zeros((300, 600, 3), np.uint8)
-    image[:, 150:450] = 255  # the centre square survives the crop; the warp squeezes it
-    crop, warp = figs.crop_and_warp(image)
-    assert crop.shape == warp.shape == (224, 224, 3)
-    assert crop[112, 5].min() > 200 and crop[112, 218].min() > 200
-    assert warp[112, 20].max() < 50 and warp[112, 112].min() > 200
-
-
-def test_size_table_for_the_cat_at_stage7():
-    """451 x 300 px at stride 32; 320 channels; 4-2-1 pyramid (21 bins)."""
-    rows = figs.size_table((300, 451), ["0.5", "1", "1.5"], fixed=224, channels=320, stride=32,
-                           levels=(4, 2, 1))
-    assert [(r.kind, r.scale) for r in rows] == [("scaled", "0.5"), ("scaled", "1"),
-                                                 ("scaled", "1.5"), ("crop", None),
-                                                 ("warp", None)]
-    assert [r.photo_hw for r in rows] == [(150, 226), (300, 451), (450, 676), (224, 224),
-                                          (224, 224)]
-    assert [r.map_hw for r in rows] == [(5, 8), (10, 15), (15, 22), (7, 7), (7, 7)]
-    assert [r.flat for r in rows] == [320 * 40, 320 * 150, 320 * 330, 320 * 49, 320 * 49]
-    assert [r.spp for r in rows] == [6720] * 3 + [None, None]  # the length never changes
 
 
 def test_sizes_figure_shares_one_pixel_scale():
@@ -68,7 +22,7 @@ def test_sizes_figure_shares_one_pixel_scale():
     bins = [t for t in fig.data if t.type == "scatter" and t.xaxis == "x"][1]
     boxes = rectangles(bins)
     assert len(boxes) == 16
-    rows, cols = spp.bin_edges(8, 4), spp.bin_edges(11, 4)  # bins in cells, drawn in pixels
+    rows, cols = bin_edges(8, 4), bin_edges(11, 4)  # bins in cells, drawn in pixels
     assert boxes == [(r0 * 32, c0 * 32, min(r1 * 32, 225), min(c1 * 32, 338))
                      for r0, r1 in rows for c0, c1 in cols]
     assert [a.text for a in fig.layout.annotations] == ["a", "b", "c"]

@@ -186,8 +186,8 @@ def test_digit_check_fails_on_typed_facts():
 
 
 def test_fact_placeholders_are_filled_from_the_code():
+    from pyramidviz.bins import vector_length
     from pyramidviz.compare import aspp_cost
-    from pyramidviz.spp import vector_length
 
     text = i18n.translate("en", "home.spp_body")
     assert "{" not in text

@@ -364,10 +364,10 @@ def test_every_coded_error_shares_one_base_and_pickles_with_its_code() -> None:
     import pickle
 
     from pyramidviz.aspp import RatesError
+    from pyramidviz.bins import LevelsError
     from pyramidviz.checks import CodedError
     from pyramidviz.onnxgraph import OnnxError
     from pyramidviz.specs import SpecError
-    from pyramidviz.spp import LevelsError
 
     errors = [ImageLoadError("empty file", code="empty"), RatesError("bad", code="syntax"),
               LevelsError("range", "too big", value=40), SpecError("unknown", "x", token="x",

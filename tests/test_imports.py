@@ -92,3 +92,37 @@ def test_no_module_hides_a_re_export_behind_getattr():
                  if "def __getattr__" in path.read_text(encoding="utf-8")
                  and path.name != "__init__.py"]
     assert offenders == []
+
+
+TORCH_FREE = ("pyramidviz.bins", "pyramidviz.sizes", "pyramidviz.atrous", "pyramidviz.receptive",
+              "pyramidviz.compare", "pyramidviz.papers", "pyramidviz.style", "pyramidviz.images",
+              "pyramidviz.views", "pyramidviz.figures.base", "pyramidviz.figures.spp_sizes",
+              "pyramidviz.figures.spp_rules", "pyramidviz.figures.spp_spec",
+              "pyramidviz.figures.compare", "pyramidviz.figures.aspp_dilation",
+              "pyramidviz.figures.aspp_panels", "ui")
+"""The geometry core, the figures, the payload module and ui: none of them needs a tensor."""
+
+
+def test_the_geometry_core_and_homes_modules_load_without_torch():
+    code = ("import importlib, sys\n"
+            f"for name in {TORCH_FREE!r}:\n"
+            "    importlib.import_module(name)\n"
+            "    assert 'torch' not in sys.modules, name + ' imported torch'\n"
+            "print('ok')\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_home_renders_without_importing_torch():
+    """A whole run of app.py on Home (sidebar, sample photo, opening picture): no torch."""
+    code = ("import sys\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            "at = AppTest.from_file('app.py', default_timeout=120)\n"
+            "at.run()\n"
+            "assert not at.exception, [e.message for e in at.exception]\n"
+            "assert at.get('plotly_chart'), 'the opening picture is missing'\n"
+            "print('torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.stdout.strip() == "False", result.stderr[-2000:]

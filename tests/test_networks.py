@@ -319,7 +319,7 @@ def test_geometry_only_spp_payload_matches_the_real_one_where_it_can():
     import numpy as np
 
     from pyramidviz import views
-    from pyramidviz.spp import bin_edges
+    from pyramidviz.bins import bin_edges
 
     photo = np.zeros((300, 451, 3), np.uint8)
     field = receptive_field(networks.catalogue()["resnet50"])[-1]

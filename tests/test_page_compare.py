@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pyramidviz.spp import bin_edges
+from pyramidviz.bins import bin_edges
 
 from apptest import figures, open_page, view_data
 

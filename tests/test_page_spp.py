@@ -233,3 +233,42 @@ def test_a_level_larger_than_the_map_is_explained():
     assert "Level 12" in warning and "only 10 cells" in warning and "10 × 15" in warning
     at = open_spp(spp_levels="custom", spp_custom="10, 4, 1")
     assert not any("Level" in w.value for w in at.warning)  # 10 bins on 10 rows: all distinct
+
+
+def _png(w: int, h: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    ramp = np.linspace(0, 255, w * h, dtype=np.float64).reshape(h, w).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(np.stack([ramp, ramp[::-1], ramp], axis=-1)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def size_rows(at: AppTest) -> list[tuple[str, str]]:
+    """(input, photo w x h) of each row of the sizes table."""
+    table = next(df.value for df in at.dataframe if "photo (w × h)" in df.value.columns)
+    return list(zip(table["input"], table["photo (w × h)"], strict=True))
+
+
+def test_a_1600_by_1200_upload_gets_four_different_sizes():
+    """Issue 22.5: copies capped at 1 MP made 0.75x, 1x and 1.5x all 1155 x 866 px."""
+    at = open_spp()
+    at.file_uploader(key="upload").set_value(("big.png", _png(1600, 1200), "image/png")).run()
+    assert not at.exception
+    assert size_rows(at)[:4] == [("0.5×", "800 × 600"), ("0.75×", "1200 × 900"),
+                                 ("1× ◀", "1600 × 1200"), ("1.5×", "2400 × 1800")]
+    assert "1600 × 1200 px" in metrics(at)  # the photo the sidebar names, not a copy
+    assert "1600 × 1200 px" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_a_shrunk_upload_says_what_1x_is():
+    """A 3000 x 2000 upload is shrunk to 2 MP: the sizes section says 1x is the shrunk photo."""
+    at = open_spp()
+    at.file_uploader(key="upload").set_value(("huge.png", _png(3000, 2000), "image/png")).run()
+    assert not at.exception
+    shown = dict(size_rows(at))["1× ◀"]
+    w, h = (int(v) for v in shown.split(" × "))
+    assert w * h <= 2_000_000 and abs(w / h - 1.5) < 0.01
+    assert f"Your photo was 3000 × 2000 px; it was shrunk to {shown} px" in text(at)

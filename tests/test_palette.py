@@ -8,47 +8,46 @@ import json
 import numpy as np
 import pytest
 
-from pyramidviz import palette, views
+from pyramidviz import style, views
 from pyramidviz.aspp import MAX_RATES
-from pyramidviz.figures import style
 
 MIN_DELTA_E = 20.0
 
 
 def test_every_pair_of_branch_colours_stays_distinguishable_under_deuteranopia():
-    colours = palette.BRANCH_COLORS
+    colours = style.BRANCH_COLORS
     assert len(colours) >= MAX_RATES + 1  # the 1x1 branch and up to MAX_RATES atrous ones
     for a, b in itertools.combinations(colours, 2):
-        seen = palette.delta_e(palette.simulate_deuteranopia(a), palette.simulate_deuteranopia(b))
+        seen = style.delta_e(style.simulate_deuteranopia(a), style.simulate_deuteranopia(b))
         assert seen > MIN_DELTA_E, (a, b, seen)
-        assert palette.delta_e(palette.hex_to_rgb(a), palette.hex_to_rgb(b)) > MIN_DELTA_E
+        assert style.delta_e(style.hex_to_rgb(a), style.hex_to_rgb(b)) > MIN_DELTA_E
 
 
 def test_the_old_palette_fails_the_check():
     """Red, green and orange branches (the palette before) become olive shades."""
     old = ("#ff375f", "#30d158", "#ff9f0a")
-    worst = min(palette.delta_e(palette.simulate_deuteranopia(a), palette.simulate_deuteranopia(b))
+    worst = min(style.delta_e(style.simulate_deuteranopia(a), style.simulate_deuteranopia(b))
                 for a, b in itertools.combinations(old, 2))
     assert worst < MIN_DELTA_E
 
 
 def test_simulation_matches_machado_on_primaries():
     """Deuteranopia keeps blue and white and maps red and green onto yellow-olive."""
-    red, green = palette.simulate_deuteranopia("#ff0000"), palette.simulate_deuteranopia("#00ff00")
+    red, green = style.simulate_deuteranopia("#ff0000"), style.simulate_deuteranopia("#00ff00")
     assert abs(red[0] - red[1]) < 0.25 and abs(green[0] - green[1]) < 0.25
-    np.testing.assert_allclose(palette.simulate_deuteranopia("#ffffff"), 1.0, atol=1e-3)
-    assert palette.simulate_deuteranopia("#0000ff")[2] > 0.9
+    np.testing.assert_allclose(style.simulate_deuteranopia("#ffffff"), 1.0, atol=1e-3)
+    assert style.simulate_deuteranopia("#0000ff")[2] > 0.9
     with pytest.raises(ValueError, match="rrggbb"):
-        palette.hex_to_rgb("red")
+        style.hex_to_rgb("red")
 
 
 def test_one_marker_per_branch_everywhere():
-    assert len(set(palette.BRANCH_MARKERS)) == len(palette.BRANCH_COLORS)
-    assert len(set(style.BRANCH_SYMBOLS)) == len(palette.BRANCH_COLORS)
-    assert len(set(style.BRANCH_DASHES[:-1])) == len(palette.BRANCH_COLORS) - 1
-    assert style.BRANCH_COLORS == palette.BRANCH_COLORS
+    assert len(set(style.BRANCH_MARKERS)) == len(style.BRANCH_COLORS)
+    assert len(set(style.BRANCH_SYMBOLS)) == len(style.BRANCH_COLORS)
+    assert len(set(style.BRANCH_DASHES[:-1])) == len(style.BRANCH_COLORS) - 1
+    assert style.BRANCH_COLORS == style.BRANCH_COLORS
     branches = views.colours()["branches"]
-    assert branches == [[c, m] for c, m in zip(palette.BRANCH_COLORS, palette.BRANCH_MARKERS,
+    assert branches == [[c, m] for c, m in zip(style.BRANCH_COLORS, style.BRANCH_MARKERS,
                                                strict=True)]
     json.dumps(views.colours())
 
@@ -56,5 +55,30 @@ def test_one_marker_per_branch_everywhere():
 def test_the_browser_views_draw_every_marker_shape():
     source = (views.__file__.rsplit("/pyramidviz/", 1)[0] + "/pyramidviz/web/taps.js")
     text = open(source, encoding="utf-8").read()
-    for shape in palette.BRANCH_MARKERS[1:]:  # circle is the default branch of marker()
+    for shape in style.BRANCH_MARKERS[1:]:  # circle is the default branch of marker()
         assert f'shape === "{shape}"' in text, shape
+
+
+def test_one_style_block_hands_the_views_what_the_figures_use():
+    """``style.for_views()`` is the views' payload part: the same colours as the figures."""
+    handed = style.for_views()
+    json.dumps(handed)
+    assert {k: v for k, v in handed.items() if k in views.colours()} == views.colours()
+    assert handed["branches"] == [[c, m] for c, m in zip(style.BRANCH_COLORS,
+                                                         style.BRANCH_MARKERS, strict=True)]
+    assert (handed["current"], handed["winner"], handed["field"]) == (
+        style.HIGHLIGHT, style.WINNER, style.FIELD_BOX)
+    assert handed["phone_width"] == 620 and handed["photo_side"] == views.PHOTO_SIDE
+    assert "#cc79a7" not in {c for c, _ in handed["branches"]}  # dropped for deuteranopes
+
+
+def test_the_sequential_stops_are_viridis():
+    import re
+
+    import plotly.colors
+
+    stops = np.array(style.SEQUENTIAL_STOPS, np.float64)
+    plotly_rgb = [[float(v) for v in re.findall(r"[\d.]+", c)] for c in
+                  plotly.colors.sample_colorscale(style.SEQUENTIAL, list(np.linspace(0, 1, 9)))]
+    assert np.abs(stops - np.array(plotly_rgb)).max() <= 8  # the same scale, sampled twice
+    np.testing.assert_array_equal(stops, views._SEQUENTIAL)  # until views reads it from here

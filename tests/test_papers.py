@@ -9,7 +9,7 @@ from torch import nn
 from pyramidviz import papers
 from pyramidviz.aspp import rates_for_output_stride
 from pyramidviz.backbones import STAGES
-from pyramidviz.spp import vector_length
+from pyramidviz.bins import bin_count, vector_length
 
 
 def _numel(module: nn.Module) -> int:
@@ -31,7 +31,7 @@ def test_deeplab_head_counts_the_modules_torchvision_builds():
 
 def test_sppnet_facts():
     f = papers.facts()
-    assert (f["sppnet_bins"], f["fig3_bins"], papers.bins(papers.EXAMPLE_LEVELS)) == (50, 21, 14)
+    assert (f["sppnet_bins"], f["fig3_bins"], bin_count(papers.EXAMPLE_LEVELS)) == (50, 21, 14)
     assert f["sppnet_len"] == vector_length(256, (6, 3, 2, 1)) == 12_800  # ZF-5's fc6 input
     assert f["fig3_len"] == vector_length(256, (4, 2, 1)) == 5_376
     assert f["app_len"] == vector_length(STAGES[-1][3], (4, 2, 1)) == 6_720
@@ -40,7 +40,7 @@ def test_sppnet_facts():
     assert f["v3_rates16"] == ", ".join(map(str, rates_for_output_stride(16)))
     assert f["v3_rates8"] == ", ".join(map(str, rates_for_output_stride(8)))
     with pytest.raises(ValueError, match="levels"):
-        papers.bins((4, 0))
+        bin_count((4, 0))
 
 
 def test_facts_are_read_only():

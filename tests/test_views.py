@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from pyramidviz import atrous, views
 from pyramidviz.backbones import tap_info
+from pyramidviz.bins import bin_edges
 from pyramidviz.receptive import FieldInfo
-from pyramidviz.spp import bin_edges, spatial_pyramid_pool
+from pyramidviz.spp import spatial_pyramid_pool
 
 
 def _spp(values: dict, levels=(4, 2, 1), mode="max", field=STAGE7, image=None, c=1):
@@ -147,7 +148,7 @@ def test_expected_taps_are_branch_taps(jump, pad, size, rate, kernel, row, col):
     taps = views.expected_taps(p, (row, col))
     assert len(taps) == 1 + kernel * kernel
     branch = atrous.branch_taps(field, (10, 12), (row, col), rate=rate, kernel=kernel,
-                                image_size=(64, 64))
+                                photo_hw=(64, 64))
     assert [(t["y"], t["x"]) for t in taps[1:]] == [tuple(p) for p in branch.pixels.tolist()]
     assert [t["on_map"] for t in taps[1:]] == branch.inside.tolist()
     assert (taps[0]["y"], taps[0]["x"]) == field.center(row, col) and taps[0]["on_map"]

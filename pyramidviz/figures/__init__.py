@@ -1,6 +1,6 @@
 """Pure Plotly figure builders (no streamlit): each returns a ``go.Figure`` from plain numbers.
 
-- :mod:`pyramidviz.figures.style`: every colour, font and size in one place.
+- :mod:`pyramidviz.style` (outside this package): every colour, font and size in one place.
 - :mod:`pyramidviz.figures.base`: PNG-encoded image layers, grids, boxes (shared by all pages).
 - ``spp_*``, ``aspp_*`` and :mod:`pyramidviz.figures.compare`: the Plotly figures of each page.
 

@@ -18,8 +18,9 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
+from pyramidviz import style
 from pyramidviz.atrous import ValidWeights
-from pyramidviz.figures import base, style
+from pyramidviz.figures import base
 from pyramidviz.figures.base import branch_color
 
 __all__ = ["valid_weights_figure"]

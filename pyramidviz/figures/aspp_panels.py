@@ -17,10 +17,10 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from pyramidviz.figures import base, style
+from pyramidviz import style
+from pyramidviz.figures import base
 
-__all__ = ["PANEL_SIDE", "Panel", "erf_figure", "panel_image", "panel_row", "previews_figure",
-           "shape_rows"]
+__all__ = ["PANEL_SIDE", "Panel", "erf_figure", "panel_image", "panel_row", "previews_figure"]
 
 PANEL_SIDE = 192
 """Longest side in pixels of one small panel image sent to the browser."""
@@ -96,7 +96,7 @@ def _circle_trace(center: tuple[float, float], radius: float, dash: str) -> go.S
                       line={"color": "white", "width": 1.5, "dash": dash})
 
 
-def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int, int],
+def erf_figure(branches: Sequence[tuple[str, object]], *, photo_hw: tuple[int, int],
                radius_label: str, width_px: int = 900, title: str | None = None,
                common: bool = True) -> go.Figure:
     """Effective receptive fields side by side, each with its theoretical box and radii.
@@ -117,7 +117,7 @@ def erf_figure(branches: Sequence[tuple[str, object]], *, image_size: tuple[int,
     """
     from pyramidviz.erf import common_scale
 
-    H, W = image_size
+    H, W = photo_hw
     shown = common_scale(dict(enumerate(m for _, m in branches))) if common else {
         i: m.map for i, (_, m) in enumerate(branches)}
     panels = []
@@ -239,22 +239,3 @@ def previews_figure(previews: Mapping[str, np.ndarray], *, titles: Mapping[str, 
     panels = [(titles[n], f"{h} × {w}", w, h, [panel_image(values, (w, h), vmin=lo, vmax=hi)])
               for n, values in zip(names, stack, strict=True)]
     return panel_row(panels, width_px=width_px, title=title)
-
-
-def shape_rows(channels: int, feature_size: tuple[int, int], rates: Sequence[int], *,
-               out_channels: int = 256) -> list[tuple[str, str]]:
-    """``(step, shape)`` through ASPP: input, each branch, concatenation, projection.
-
-    Examples
-    --------
-    >>> shape_rows(320, (19, 29), (6,))[-2:]
-    [('concat', '768 × 19 × 29'), ('project', '256 × 19 × 29')]
-    """
-    (h, w), o = feature_size, out_channels
-    rows = [("input", f"{channels} × {h} × {w}"), ("1x1", f"{o} × {h} × {w}")]
-    rows += [(f"rate {r}", f"{o} × {h} × {w}") for r in rates]
-    rows += [("image pool", f"{o} × {h} × {w}"),
-             ("concat", f"{(len(rates) + 2) * o} × {h} × {w}"), ("project", f"{o} × {h} × {w}")]
-    return rows
-
-

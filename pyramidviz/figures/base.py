@@ -9,10 +9,7 @@ few hundred KB) instead of JSON arrays of numbers. Coordinates are pixel *edges*
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -20,16 +17,11 @@ import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
 
-from pyramidviz.figures import style
+from pyramidviz import style
 
 MAX_IMAGE_SIDE = 640
 """Longest side of an image layer sent to the browser (larger photos are downsampled)."""
 
-PHOTO_SIDE = 480
-"""Longest side of a photo layer: enough for a figure half a projector wide."""
-
-_PHOTO_CACHE: OrderedDict[bytes, tuple[str, tuple[int, int]]] = OrderedDict()
-_PHOTO_LOCK = threading.Lock()  # sessions' threads share the cache
 
 
 def branch_color(index: int) -> str:
@@ -150,35 +142,30 @@ def image_trace(rgb: np.ndarray, *, extent: tuple[float, float] | None = None,
                     hoverinfo="skip")
 
 
-def photo_png_uri(rgb: np.ndarray, *, side: int = PHOTO_SIDE) -> tuple[str, tuple[int, int]]:
+def photo_png_uri(rgb: np.ndarray, *, side: int = style.FIGURE_PHOTO_SIDE
+                  ) -> tuple[str, tuple[int, int]]:
     """A photo as a 256-colour PNG data URI at most ``side`` px long, and its shown size.
 
     Full-colour PNGs of photos weigh 300-600 KB and take up to 0.5 s to encode; an adaptive
-    256-colour palette keeps them near 100 KB. Results are memoised (a figure redrawn for an
-    overlay change re-sends the same photo without encoding it again).
+    256-colour palette keeps them near 100 KB. Nothing is memoised here: the pages cache the
+    figures they build (``st.cache_data``), so an unchanged photo is not encoded again.
+
+    Examples
+    --------
+    >>> uri, shown = photo_png_uri(np.zeros((600, 900, 3), np.uint8))
+    >>> uri[:22], shown
+    ('data:image/png;base64,', (480, 320))
     """
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    key = hashlib.blake2b(rgb.tobytes() + repr((rgb.shape, side)).encode(),
-                          digest_size=16).digest()
-    with _PHOTO_LOCK:
-        hit = _PHOTO_CACHE.get(key)
-        if hit is not None:
-            _PHOTO_CACHE.move_to_end(key)
-            return hit
-    image = Image.fromarray(rgb).convert("RGB")  # encode outside the lock
+    image = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).convert("RGB")
     image.thumbnail((side, side), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     image.quantize(256, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG")
-    value = ("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
-             image.size)
-    with _PHOTO_LOCK:
-        _PHOTO_CACHE[key] = value
-        while len(_PHOTO_CACHE) > 32:
-            _PHOTO_CACHE.popitem(last=False)
-    return value
+    return ("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
+            image.size)
 
 
-def photo_trace(rgb: np.ndarray, *, side: int = PHOTO_SIDE, name: str = "photo") -> go.Image:
+def photo_trace(rgb: np.ndarray, *, side: int = style.FIGURE_PHOTO_SIDE,
+                name: str = "photo") -> go.Image:
     """A photo (palette PNG, see :func:`photo_png_uri`) over ``[0, W) x [0, H)`` pixels.
 
     Examples

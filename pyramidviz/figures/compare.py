@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from pyramidviz.figures import base, style
+from pyramidviz import style
+from pyramidviz.figures import base
 
 
 def vector_figure(vector: np.ndarray, *, title: str) -> go.Figure:

@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from pyramidviz.figures import base, style
+from pyramidviz import style
+from pyramidviz.bins import bin_edges, paper_rule_report
+from pyramidviz.figures import base
 from pyramidviz.figures import spp_spec as spec
-from pyramidviz.spp import bin_edges, paper_rule_report
 
 __all__ = ["rules_figure", "rules_height"]
 
@@ -92,13 +93,13 @@ def rules_height(n_levels: int, *, scale: float = 1.0) -> int:
     return round((2 * (44 * n_levels + 70) + 90) * scale)
 
 
-def rules_figure(size_hw: tuple[int, int], levels: Sequence[int], *,
+def rules_figure(map_hw: tuple[int, int], levels: Sequence[int], *,
                  labels: Mapping[str, str], height: int | None = None) -> go.Figure:
     """Adaptive vs paper windows along the height and the width of an ``(h, w)`` map.
 
     Parameters
     ----------
-    size_hw : (int, int)
+    map_hw : (int, int)
     levels : sequence of int
     labels : mapping
         ``rows``/``cols`` (panel titles with ``{a}``), ``adaptive``, ``paper``, ``wrong``,
@@ -128,7 +129,7 @@ def rules_figure(size_hw: tuple[int, int], levels: Sequence[int], *,
     names = [f"n={n} · {labels[rule]}" for n in levels for rule in ("adaptive", "paper")]
     data = []
     for panel, (size, key, y) in enumerate(
-            ((size_hw[0], "rows", (0.58, 1.0)), (size_hw[1], "cols", (0.0, 0.42))), start=1):
+            ((map_hw[0], "rows", (0.58, 1.0)), (map_hw[1], "cols", (0.0, 0.42))), start=1):
         layout.update(spec.panels([1], y=y, first=panel, square=False))
         suffix = "" if panel == 1 else "2"
         layout[f"xaxis{suffix}"].update(

@@ -1,8 +1,10 @@
-"""Any size in, same length out: the SPP page's photo sizes, crop/warp and sizes figure.
+"""Any size in, same length out: photos side by side with their feature cells and bins.
 
 A photo at several scales gives feature maps of several sizes (``ceil(H / S) x ceil(W / S)``,
-:func:`pyramidviz.compare.feature_size`), yet SPP's vector keeps ``C * sum(n * n)`` values;
+:func:`pyramidviz.sizes.backbone_map_hw`), yet SPP's vector keeps ``C * sum(n * n)`` values;
 a fixed fully connected layer would instead need every photo cropped or warped to 224 x 224.
+The sizes, cell lines and bin boxes come from :mod:`pyramidviz.sizes`; the crop and warp
+from :func:`pyramidviz.images.crop_and_warp`. This module only draws.
 
 References
 ----------
@@ -13,132 +15,32 @@ References
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
 
-from pyramidviz.compare import feature_size
-from pyramidviz.figures import base, style
+from pyramidviz import style
+from pyramidviz.figures import base
 from pyramidviz.figures import spp_spec as spec
-from pyramidviz.spp import bin_edges, vector_length
+from pyramidviz.sizes import bin_pixel_boxes, cell_lines
 
-__all__ = ["SizeRow", "crop_and_warp", "fixed_input_figure", "resize_photo", "scaled_size",
-           "size_table", "sizes_figure"]
-
-
-def scaled_size(size_hw: tuple[int, int], scale: float, *, max_pixels: int = 1_000_000,
-                min_side: int = 8) -> tuple[int, int]:
-    """``(h, w)`` of a photo scaled by ``scale``, capped at ``max_pixels``, sides >= min_side.
-
-    Examples
-    --------
-    >>> scaled_size((300, 451), 0.5)
-    (150, 226)
-    """
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale!r}")
-    h, w = size_hw
-    scale = min(scale, (max_pixels / (h * w)) ** 0.5)
-    return max(min_side, round(h * scale)), max(min_side, round(w * scale))
-
-
-def resize_photo(photo: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
-    """``photo`` resized (bilinear, aspect not kept) to ``(h, w)``.
-
-    Examples
-    --------
-    >>> resize_photo(np.zeros((300, 451, 3), np.uint8), (150, 226)).shape
-    (150, 226, 3)
-    """
-    image = Image.fromarray(np.ascontiguousarray(photo))
-    return np.asarray(image.resize((size_hw[1], size_hw[0]), Image.Resampling.BILINEAR))
-
-
-def crop_and_warp(photo: np.ndarray, size: int = 224) -> tuple[np.ndarray, np.ndarray]:
-    """What a fixed-input CNN does: short side to ``size`` + centre crop, or warp to a square.
-
-    Examples
-    --------
-    >>> [a.shape for a in crop_and_warp(np.zeros((300, 451, 3), np.uint8))]
-    [(224, 224, 3), (224, 224, 3)]
-    """
-    h, w = photo.shape[:2]
-    short = min(h, w)
-    resized = resize_photo(photo, (round(h * size / short), round(w * size / short)))
-    top, left = (resized.shape[0] - size) // 2, (resized.shape[1] - size) // 2
-    crop = resized[top:top + size, left:left + size]
-    return np.ascontiguousarray(crop), resize_photo(photo, (size, size))
-
-
-@dataclass(frozen=True)
-class SizeRow:
-    """One input of the sizes table.
-
-    Attributes
-    ----------
-    kind : {"scaled", "crop", "warp"}
-    scale : str or None
-        The scale as offered (e.g. ``"0.75"``) for ``"scaled"`` rows.
-    photo_hw, map_hw : (int, int)
-        Photo size in pixels and feature-map size in cells.
-    flat : int
-        ``C * h * w``: what flattening the map would give.
-    spp : int or None
-        SPP vector length ``C * sum(n * n)``; None for crop/warp (a fixed input needs none).
-    """
-
-    kind: str
-    scale: str | None
-    photo_hw: tuple[int, int]
-    map_hw: tuple[int, int]
-    flat: int
-    spp: int | None
-
-
-def size_table(size_hw: tuple[int, int], scales: Sequence[str], *, fixed: int, channels: int,
-               stride: int, levels: Sequence[int]) -> list[SizeRow]:
-    """One row per scale of the photo, then the ``fixed`` x ``fixed`` crop and warp.
-
-    Examples
-    --------
-    >>> rows = size_table((300, 451), ["0.5", "1"], fixed=224, channels=320, stride=32,
-    ...                   levels=(4, 2, 1))
-    >>> [(r.kind, r.map_hw, r.flat, r.spp) for r in rows]  # doctest: +NORMALIZE_WHITESPACE
-    [('scaled', (5, 8), 12800, 6720), ('scaled', (10, 15), 48000, 6720),
-     ('crop', (7, 7), 15680, None), ('warp', (7, 7), 15680, None)]
-    """
-    length = vector_length(channels, levels)
-    rows = []
-    for scale in scales:
-        photo_hw = scaled_size(size_hw, float(scale))
-        map_hw = feature_size(photo_hw, stride)
-        rows.append(SizeRow("scaled", scale, photo_hw, map_hw,
-                            channels * map_hw[0] * map_hw[1], length))
-    map_hw = feature_size((fixed, fixed), stride)
-    return rows + [SizeRow(kind, None, (fixed, fixed), map_hw, channels * map_hw[0] * map_hw[1],
-                           None) for kind in ("crop", "warp")]
+__all__ = ["fixed_input_figure", "sizes_figure"]
 
 
 # ---------------------------------------------------------------- figure "sizes"
 
 
-def _cell_grid(size_hw: tuple[int, int], stride: int, bins: int | None,
+def _cell_grid(photo_hw: tuple[int, int], stride: int, bins: int | None,
                panel: int) -> list[dict]:
     """Feature-cell lines (every ``stride`` px) and one level's bin boxes over a photo."""
-    (h, w), (fh, fw) = size_hw, feature_size(size_hw, stride)
     traces = []
     if stride >= 8:
-        grid = base.grid_trace([min(c * stride, w) for c in range(fw + 1)],
-                               [min(r * stride, h) for r in range(fh + 1)],
-                               color="rgba(255,255,255,0.55)", width=0.8)
+        xs, ys = cell_lines(photo_hw, stride)
+        grid = base.grid_trace(xs, ys, color="rgba(255,255,255,0.55)", width=0.8)
         traces.append(spec.traced(grid, panel))
     if bins:
-        boxes = [(min(r0 * stride, h), min(c0 * stride, w), min(r1 * stride, h),
-                  min(c1 * stride, w)) for r0, r1 in bin_edges(fh, bins)
-                 for c0, c1 in bin_edges(fw, bins)]
-        traces.append(spec.boxes(boxes, color=style.LEVEL_COLORS[0], width=2.5, panel=panel))
+        traces.append(spec.boxes(bin_pixel_boxes(photo_hw, stride, bins),
+                                 color=style.LEVEL_COLORS[0], width=2.5, panel=panel))
     return traces
 
 
@@ -181,22 +83,23 @@ def sizes_figure(photos: Sequence[np.ndarray], titles: Sequence[str], *, stride:
     return spec.figure(data, layout, title=None, height=height)
 
 
-def fixed_input_figure(photo: np.ndarray, titles: Sequence[str], *, size: int = 224,
-                       stride: int = 32, level: int = 4, width_px: int = 880) -> go.Figure:
+def fixed_input_figure(photo: np.ndarray, crop: np.ndarray, warp: np.ndarray,
+                       titles: Sequence[str], *, stride: int = 32, level: int = 4,
+                       width_px: int = 880) -> go.Figure:
     """The problem SPP solves, in one picture: crop, warp, and SPP's bins on the whole photo.
 
-    Panels, left to right: ``photo`` centre-cropped to ``size x size``, warped to
-    ``size x size`` (both as :func:`crop_and_warp` makes them, with their feature-cell
-    grid), and the whole photo with its cell grid and one SPP level's ``level x level`` bins
+    Panels, left to right: the photo's centre crop and its warp to a fixed square (as
+    :func:`pyramidviz.images.crop_and_warp` makes them, with their feature-cell grid), and
+    the whole photo with its cell grid and one SPP level's ``level x level`` bins
     (He et al. 2015, Fig. 1).
 
     Parameters
     ----------
     photo : ndarray, shape (H, W, 3), uint8
+    crop, warp : ndarray, shape (S, S, 3), uint8
+        The fixed inputs made from ``photo``.
     titles : sequence of 3 str
         Crop, warp and SPP panel titles.
-    size : int
-        Side of the fixed input.
     stride : int
         Total stride of the feature map the bins are drawn for.
     level : int
@@ -206,12 +109,12 @@ def fixed_input_figure(photo: np.ndarray, titles: Sequence[str], *, size: int = 
 
     Examples
     --------
-    >>> fig = fixed_input_figure(np.zeros((300, 451, 3), np.uint8), ["a", "b", "c"])
+    >>> square = np.zeros((224, 224, 3), np.uint8)
+    >>> fig = fixed_input_figure(np.zeros((300, 451, 3), np.uint8), square, square, "abc")
     >>> [fig.layout[f"xaxis{s}"].range[1] for s in ("", "2", "3")]
     [224, 224, 451]
     """
     if len(titles) != 3:
         raise ValueError(f"fixed_input_figure needs 3 titles, got {len(titles)}")
-    crop, warp = crop_and_warp(photo, size)
     return sizes_figure([crop, warp, photo], titles, stride=stride, bins=[None, None, level],
                         width_px=width_px)

@@ -14,14 +14,10 @@ from collections.abc import Iterable, Sequence
 
 import plotly.graph_objects as go
 
-from pyramidviz.figures import base, style
+from pyramidviz import style
+from pyramidviz.figures import base
 
-__all__ = ["PHOTO_SIDE", "boxes", "figure", "on", "panel_title", "panels", "photo", "traced",
-           "xy"]
-
-PHOTO_SIDE = 400
-"""Longest side of an SPP photo layer: a 256-colour PNG of a noisy 400 px photo is ~150 KB of
-JSON, so three photos side by side (the sizes figure) stay under the 300 KB budget."""
+__all__ = ["boxes", "figure", "on", "panel_title", "panels", "photo", "traced", "xy"]
 
 Rect = tuple[float, float, float, float]
 BLANK_AXIS = {"showgrid": False, "zeroline": False, "showticklabels": False, "ticks": "",
@@ -83,9 +79,9 @@ def traced(trace: go.BaseTraceType, panel: int) -> dict:
 
 
 def photo(rgb, *, panel: int) -> dict:
-    """A photo on ``panel`` over its own pixel coordinates (memoised 256-colour PNG,
-    :func:`pyramidviz.figures.base.photo_trace`, at most :data:`PHOTO_SIDE` px long)."""
-    return traced(base.photo_trace(rgb, side=PHOTO_SIDE), panel)
+    """A photo on ``panel`` over its own pixel coordinates (256-colour PNG,
+    :func:`pyramidviz.figures.base.photo_trace`, at most ``style.SPP_PHOTO_SIDE`` px long)."""
+    return traced(base.photo_trace(rgb, side=style.SPP_PHOTO_SIDE), panel)
 
 
 def panels(widths: Sequence[float], *, gap: float = 0.03, y: tuple[float, float] = (0, 1),
