@@ -197,3 +197,92 @@ def test_fact_placeholders_are_filled_from_the_code():
     assert f"{aspp_cost(320, (19, 29), (6, 12, 18)).next_layer_parameters:,}" in ko
     # a view's own placeholders stay for the browser to fill
     assert i18n.translate("en", "aspp.v_legend_rate") == "rate {r} ({valid}/{total} on the map)"
+
+
+# ---------------------------------------------------------------- Korean particles
+
+
+@pytest.mark.parametrize(("text", "pair", "form"), [
+    # hand-checked against how a Korean reader says the number or word
+    ("0–32", "을/를", "를"),  # 삼십이: ends in 이, a vowel
+    ("1/4", "은/는", "는"),  # ... 사
+    ("resnet50", "을/를", "을"),  # 오십: ends in ㅂ
+    ("1", "을/를", "을"), ("2", "을/를", "를"), ("3", "을/를", "을"), ("10", "을/를", "을"),
+    ("0", "이/가", "이"), ("5", "이/가", "가"), ("6", "이/가", "이"), ("9", "이/가", "가"),
+    ("100", "은/는", "은"), ("1,000", "은/는", "은"), ("20,000", "은/는", "은"),
+    ("1,024", "을/를", "를"), ("6,720", "을/를", "을"), ("2.5", "과/와", "와"),
+    ("7", "으로/로", "로"), ("8", "으로/로", "로"), ("3", "으로/로", "으로"),  # 칠, 팔: ㄹ
+    ("16", "으로/로", "으로"), ("12", "으로/로", "로"), ("4-2-1", "으로/로", "로"),
+    ("열", "으로/로", "로"), ("칸", "으로/로", "으로"), ("빈", "은/는", "은"),
+    ("레벨", "이/가", "이"),
+    ("가지", "과/와", "와"), ("stage7", "을/를", "을"), ("stage4", "을/를", "를"),
+    ("SPP", "과/와", "와"), ("ASPP", "을/를", "를"), ("ONNX", "을/를", "를"),
+    ("VGG-16", "을/를", "을"), ("DeepLab", "은/는", "은"), ("PyTorch", "은/는", "는"),
+    ("pool", "으로/로", "로"), ("32 px", "으로/로", "로"), ("75.1 %", "을/를", "를"),
+    ("20 MB", "이/가", "가"), ("“resnet50”", "은/는", "은"), ("(2, 2, 2)", "을/를", "를"),
+])
+def test_particle_follows_the_last_sound(text, pair, form):
+    assert i18n.particle(text, pair) == form
+
+
+def test_particle_specs_fill_in_translate_and_fill_facts():
+    assert i18n.fill("빈 {k}/{n:은/는} 열 {a}–{b:을/를}", k=1, n=4, a=0, b=32) \
+        == "빈 1/4는 열 0–32를"
+    assert i18n.fill("{n:,:을/를} {m:,:을/를}", n=1024, m=6720) == "1,024를 6,720을"
+    assert i18n.fill("{net:을/를} 씁니다", net="resnet50") == "resnet50을 씁니다"
+    assert i18n.fill_facts("{fc6:,:은/는} {x:이/가}") == "4,096은 {x:이/가}"  # 사천구십육
+    assert i18n.fill_facts("{app_c:을/를}") == "320을"  # 삼백이십
+    assert i18n.split_spec(".1f:으로/로") == (".1f", "으로/로")
+    assert i18n.particle("", "을/를") == "을(를)"  # nothing to read: both forms
+    with pytest.raises(ValueError, match="particle pair"):
+        i18n.particle("3", "를/을")
+
+
+def test_table_problems_reports_misused_particle_specs(tmp_path):
+    tables = {"en": {"a": "{n} bins", "b": "{n:을/를} x", "v_c": "{n}", "d": "{n}"},
+              "ko": {"a": "{n:,:을/를} 빈", "b": "{n:을/를}", "v_c": "{n:은/는}", "d": "{n:를/을}"}}
+    for lang, strings in tables.items():
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "s.json").write_text(json.dumps(strings), encoding="utf-8")
+    problems = i18n.table_problems(root=tmp_path)
+    assert not any("s.a" in p for p in problems)  # names are compared, not the particle
+    assert any(p.startswith("en: s.b uses a Korean particle") for p in problems)
+    assert any(p.startswith("ko: s.v_c is a view's string") for p in problems)
+    assert any(p.startswith("ko: s.d names an unknown particle pair") for p in problems)
+    assert len(problems) == 3
+
+
+FIXED_PARTICLE = re.compile(
+    r"\}[)\]]?[”’\"']?(?:\((?:을|를|은|는|이|가|과|와|으)\)"
+    r"|을|를|은|는|이(?![면어고며다라나에])|가(?!지)|과|와|으로|로)"
+    r"|(?:을|은|이|과)\((?:를|는|가|와)\)|\(으\)로")
+"""A particle typed right after a placeholder (or after its closing quote, or the ``)`` of a
+range ``[a, b)``), or both forms written out: the helper's job."""
+SLIDES_PENDING = {"slides.problem_body", "slides.panel_crop", "slides.panel_warp",
+                  "slides.home_caption"}
+"""Slide strings (the deck helper's) still typing a particle; remove each as it is fixed."""
+
+
+def fixed_particles(table: dict[str, str]) -> list[str]:
+    """Each typed particle; a particle after ``{col})`` closing a parenthesis that follows a
+    noun ("칸(행 {row}, 열 {col})이") belongs to that noun and is fine."""
+    found = []
+    for key, text in table.items():
+        for m in FIXED_PARTICLE.finditer(text):
+            before = text[:m.start()]
+            if m.group().startswith("})") and before.rfind("(") > before.rfind("["):
+                continue
+            found.append(f"{key}: “{m.group()}”")
+    return found
+
+
+def test_no_korean_string_types_a_particle_after_a_placeholder():
+    found = fixed_particles(dict(i18n.load_table.__wrapped__("ko")))
+    assert [p for p in found if p.split(":")[0] not in SLIDES_PENDING] == []
+
+
+def test_fixed_particle_check_fails_on_typed_particles():
+    found = fixed_particles({"a": "{n}을 본다", "b": "“{t}”은(는)",
+                             "c": "{r}이면 {k}가지, [{a})는, 칸({c})이", "d": "{s} 을(를)",
+                             "e": "{n:을/를} 본다", "f": "사진(으)로"})
+    assert [p.split(":")[0] for p in found] == ["a", "b", "c", "d", "f"]
