@@ -19,6 +19,7 @@ A Korean particle's form depends on the last sound of the word before it (을/�
 placeholder may end its format spec with a particle pair, consonant form first::
 
     {n:을/를}   {n:,:을/를}   {name:은/는}   {layer:이/가}   {r:과/와}   {stage:으로/로}
+    {os:이나/나}
 
 The spec is ``[format_spec:]pair``: everything before the last ``:`` is an ordinary
 ``str.format`` spec (``,``, ``.1f`` ...), applied first; :func:`translate` and
@@ -39,7 +40,7 @@ from types import MappingProxyType
 
 from pyramidviz.papers import facts
 
-PARTICLES = ("을/를", "은/는", "이/가", "과/와", "으로/로")
+PARTICLES = ("을/를", "은/는", "이/가", "과/와", "으로/로", "이나/나")
 """The particle pairs a Korean placeholder may name, consonant form first."""
 
 LANGUAGES = ("en", "ko")

@@ -55,6 +55,8 @@ DEEPLAB_V3_RATES: dict[int, tuple[int, int, int]] = {16: (6, 12, 18), 8: (12, 24
 """DeepLab v3's atrous rates per output stride (Sec. 3.3)."""
 DEEPLAB_V3_OUTPUT_STRIDE = 16
 """DeepLab v3's default output stride, the one its rates (6, 12, 18) are given for (Sec. 3.3)."""
+DEEPLAB_V3_DENSE_OUTPUT_STRIDE = 8
+"""DeepLab v3's denser output stride, where its rates double (Sec. 3.3)."""
 DEEPLAB_V2_RATES = (6, 12, 18, 24)
 """DeepLab v2's ASPP-L rates, at output stride 8, branches summed (v2, Sec. 3.1, Fig. 4)."""
 DEEPLAB_V2_OUTPUT_STRIDE = 8
@@ -67,6 +69,9 @@ DEEPLAB_CHANNELS = 256
 """Channels of every ASPP branch, of its projection and of the head's 3 x 3 conv."""
 VOC_CLASSES = 21
 """PASCAL VOC 2012's 20 classes plus background: DeepLab v3's classifier outputs."""
+LITE0_OUTPUT_STRIDE = 32
+"""Output stride of the plain EfficientNet-Lite0 backbone (five stride-2 layers; checked
+against :func:`pyramidviz.backbones.tap_info` in ``tests/test_papers.py``)."""
 LITE0_LAST_CHANNELS = 320
 """Channels of EfficientNet-Lite0's last stage (stage7), the map this app pools
 (``tests/test_papers.py`` checks it against :data:`pyramidviz.backbones.STAGES`)."""
@@ -168,6 +173,8 @@ def facts() -> MappingProxyType:
         "v3_rates16": _commas(DEEPLAB_V3_RATES[16]),
         "v3_rates8": _commas(DEEPLAB_V3_RATES[8]),
         "v3_os": DEEPLAB_V3_OUTPUT_STRIDE,
+        "v3_os_dense": DEEPLAB_V3_DENSE_OUTPUT_STRIDE,
+        "lite0_os": LITE0_OUTPUT_STRIDE,
         "v2_rates": _commas(DEEPLAB_V2_RATES),
         "v2_os": DEEPLAB_V2_OUTPUT_STRIDE,
         "fig4_map": FIG4_MAP,

@@ -252,6 +252,50 @@ def test_digit_check_fails_on_typed_facts():
     assert not any(": f types" in p for p in problems)
 
 
+TYPED = {
+    "a size": r"(?<![\d.])(?!([13]) ?× ?\1(?!\d))\d+ ?× ?\d+(?!\d)",  # 1 × 1, 3 × 3 are names
+    "a list of numbers": r"(?<![\d.])\d+, \d+, \d+",
+    "a file size": r"\d+ ?(?:[kMG]B)\b",
+    "a measured percentage": r"\d+\.\d+ ?%",
+    "an output stride": r"(?i)(?:output stride|출력 스트라이드|(?<![A-Za-z])OS)\s?\d+",
+    "a usual output stride": r"(?<![-\w.])(?:8|16|32)(?![\w.]| ?(?:px|×))",
+}
+"""Numbers that belong to the code (a map size, a rate list, a limit, a paper's figure, an
+output stride) typed as digits: each must be a placeholder (issue 24)."""
+TYPED_ALLOWED = {
+    "spp.custom_help": "e.g. 5, 3, 1: an example of what to type, not a fact",
+    "spp.err_empty": "for example 4, 2, 1: an example of what to type",
+    "network.spec_help": "pool2 = 2×2 pooling: the spec syntax itself",
+}
+
+
+def typed_problems(table: dict[str, str]) -> list[str]:
+    """Each number :data:`TYPED` finds in a string (placeholders taken out)."""
+    problems = []
+    for key, text in table.items():
+        if CITATIONS.match(key) or key in TYPED_ALLOWED:
+            continue
+        prose = re.sub(r"\{[^{}]*\}", "", text)
+        problems += [f"{key} types {what} “{m.group()}”" for what, pattern in TYPED.items()
+                     for m in re.finditer(pattern, prose)]
+    return problems
+
+
+def test_no_table_types_a_size_a_list_a_limit_or_an_output_stride():
+    for lang in i18n.LANGUAGES:
+        table = dict(i18n.load_table.__wrapped__(lang))
+        problems = [p for p in typed_problems(table) if not p.startswith("slides.")]
+        assert problems == [], lang  # slides.json: the deck helper's, checked after its merge
+
+
+def test_typed_number_check_fails_on_each_kind():
+    found = typed_problems({
+        "a": "on a 65 × 65 map", "b": "rates 2, 2, 2", "c": "up to 20 MB", "d": "top-1 75.1 %",
+        "e": "output stride 32", "f": "출력 스트라이드 16에서", "g": "reach 16 or 8 instead",
+        "h": "a 3 × 3 kernel, a 1×1 branch, VGG-16, 50 % of the mass, 32 px, {n} × {n}"})
+    assert sorted({p.split(" ")[0] for p in found}) == list("abcdefg")
+
+
 def test_fact_placeholders_are_filled_from_the_code():
     from pyramidviz.compare import aspp_cost
     from pyramidviz.spp import vector_length
@@ -321,7 +365,7 @@ def test_table_problems_reports_misused_particle_specs(tmp_path):
 
 FIXED_PARTICLE = re.compile(
     r"\}[)\]]?[”’\"']?(?:\((?:을|를|은|는|이|가|과|와|으)\)"
-    r"|을|를|은|는|이(?![면어고며다라나에므])|가(?!지)|과|와|으로|로)"
+    r"|을|를|은|는|이(?![면어고며다라에므])|가(?!지)|과|와|으로|로)"
     r"|(?:을|은|이|과)\((?:를|는|가|와)\)|\(으\)로")
 """A particle typed right after a placeholder (or after its closing quote, or the ``)`` of a
 range ``[a, b)``), or both forms written out: the helper's job."""

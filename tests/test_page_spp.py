@@ -59,7 +59,7 @@ def test_default_view_stage7_4_2_1_on_the_cat():
     assert len(figures(at)) == 4  # 3 sizes (photo, crop, warp) and rules; bins: a view
     # issue 12: the end of the adaptive rule is exclusive; neighbours need not share
     page = " ".join(str(e.value) for kind in ("info", "caption") for e in getattr(at, kind))
-    assert "a = 7, n = 4: bin 0 is cells 0–1" in page
+    assert "a = 7, n = 4: bin 0 is [0, 2), cells 0 to 1" in page
     assert "[2, 5) and [5, 8) share nothing" in page
     assert "SPP-net's classification and detection networks use 6-3-2-1 (50 bins)" in (
         at.selectbox(key="spp_levels").help)
