@@ -397,3 +397,30 @@ def test_fixed_particle_check_fails_on_typed_particles():
                              "c": "{r}이면 {k}가지, [{a})는, 칸({c})이", "d": "{s} 을(를)",
                              "e": "{n:을/를} 본다", "f": "사진(으)로"})
     assert [p.split(":")[0] for p in found] == ["a", "b", "c", "d", "f"]
+
+
+# ---------------------------------------------------------------- sources
+
+
+SOURCES = ROOT / "docs" / "sources.md"
+
+
+def source_rows(text: str) -> dict[str, str]:
+    """``{key: source}`` from the table rows of docs/sources.md (``| `key` | source |``)."""
+    return {m.group(1): m.group(2).strip() for m in
+            re.finditer(r"^\| `([a-z_]+\.[a-z0-9_]+)` \| (.+) \|$", text, re.MULTILINE)}
+
+
+def test_every_key_the_sources_table_names_exists():
+    rows = source_rows(SOURCES.read_text(encoding="utf-8"))
+    assert len(rows) > 60  # the pattern still reads the table
+    en = i18n.load_table("en")
+    assert sorted(key for key in rows if key not in en) == []
+    assert all(rows.values())
+    # the sentences the issue found false are all there
+    assert {"aspp.full_cells", "aspp.full_cells_none", "aspp.erf_explain", "home.spp_body",
+            "compare.out_spp", "compare.next_aspp", "home.aspp_body", "aspp.intro",
+            "compare.map_info", "spp.source_note", "spp.rule_used", "spp.level_too_big",
+            "aspp.grid_explain", "compare.pick_4", "home.row_params_aspp",
+            "network.measure_explain", "spp.source_help", "home.intro"} <= rows.keys()
+    assert source_rows("| `a.b` | He, Sec. 2 |\n| `x` | no |") == {"a.b": "He, Sec. 2"}
