@@ -424,3 +424,13 @@ def test_every_key_the_sources_table_names_exists():
             "aspp.grid_explain", "compare.pick_4", "home.row_params_aspp",
             "network.measure_explain", "spp.source_help", "home.intro"} <= rows.keys()
     assert source_rows("| `a.b` | He, Sec. 2 |\n| `x` | no |") == {"a.b": "He, Sec. 2"}
+
+
+def test_ranges_use_one_notation():
+    """Issue 24 item 19: an en dash between numbers meant “inclusive” in one string and “end
+    excluded” in the next. Ranges are ``[a, b)`` (end excluded) or “from a to b”."""
+    for lang in i18n.LANGUAGES:
+        table = i18n.load_table.__wrapped__(lang)
+        dashed = [key for key, text in table.items() if re.search(r"[\d}]\s?–\s?[\d{]", text)]
+        assert dashed == [], lang
+    assert i18n.translate("en", "spp.v_box") == "x [{x0}, {x1}), y [{y0}, {y1}) px"
