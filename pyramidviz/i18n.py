@@ -25,13 +25,14 @@ The spec is ``[format_spec:]pair``: everything before the last ``:`` is an ordin
 ``str.format`` spec (``,``, ``.1f`` ...), applied first; :func:`translate` and
 :func:`fill_facts` then append the form that fits the formatted text's last sound
 (:func:`particle`, :func:`last_sound`). Only the pairs in :data:`PARTICLES` are known, only
-Korean tables may use them, and a browser view's strings (``*.v_*``, filled in JavaScript) may
-not: :func:`table_problems` reports each of these.
+Korean tables may use them, and a browser view's strings (:data:`VIEW_KEYS`, filled in
+JavaScript) may not: :func:`table_problems` reports each of these.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import string
 from collections.abc import Mapping
 from functools import cache
@@ -42,6 +43,9 @@ from pyramidviz.papers import facts
 
 PARTICLES = ("을/를", "은/는", "이/가", "과/와", "으로/로", "이나/나")
 """The particle pairs a Korean placeholder may name, consonant form first."""
+VIEW_KEYS = re.compile(r"^[a-z]+\.(?:[vgk]_|counter$|keys$)")
+"""Keys of strings a browser view fills itself (``ui.labels("aspp.v_", ...)``, ``"aspp.g_"``,
+``"aspp.k_"``, the slides' counter): its ``fill`` knows no particle specs."""
 
 LANGUAGES = ("en", "ko")
 """Supported language codes, the first is the fallback."""
@@ -111,8 +115,9 @@ def table_problems(*, root: Path = I18N_DIR) -> list[str]:
 
     Reports missing or extra keys, placeholder names that differ between languages (names
     only: ``{n:,}`` in English matches ``{n:,:을/를}`` in Korean), a particle spec outside
-    the Korean tables, in a browser view's string (``*.v_*``: the view fills placeholders in
-    JavaScript, which knows no particles), or naming a pair not in :data:`PARTICLES`.
+    the Korean tables, in a browser view's string (:data:`VIEW_KEYS`: the view fills
+    placeholders in JavaScript, which knows no particles), or naming a pair not in
+    :data:`PARTICLES`.
 
     Returns
     -------
@@ -139,7 +144,7 @@ def table_problems(*, root: Path = I18N_DIR) -> list[str]:
                                         f"{{{name}:{spec}}} (known: {', '.join(PARTICLES)})")
                 elif lang != "ko":
                     problems.append(f"{lang}: {key} uses a Korean particle spec {{{name}:{spec}}}")
-                elif ".v_" in key:
+                elif VIEW_KEYS.match(key):
                     problems.append(f"{lang}: {key} is a view's string (filled in the browser) "
                                     f"but uses a particle spec {{{name}:{spec}}}")
     return problems

@@ -350,8 +350,9 @@ def test_particle_specs_fill_in_translate_and_fill_facts():
 
 
 def test_table_problems_reports_misused_particle_specs(tmp_path):
-    tables = {"en": {"a": "{n} bins", "b": "{n:을/를} x", "v_c": "{n}", "d": "{n}"},
-              "ko": {"a": "{n:,:을/를} 빈", "b": "{n:을/를}", "v_c": "{n:은/는}", "d": "{n:를/을}"}}
+    tables = {"en": {"a": "{n} bins", "b": "{n:을/를} x", "v_c": "{n}", "d": "{n}", "g_e": "{n}"},
+              "ko": {"a": "{n:,:을/를} 빈", "b": "{n:을/를}", "v_c": "{n:은/는}", "d": "{n:를/을}",
+                     "g_e": "{n:이/가}"}}
     for lang, strings in tables.items():
         (tmp_path / lang).mkdir()
         (tmp_path / lang / "s.json").write_text(json.dumps(strings), encoding="utf-8")
@@ -360,7 +361,8 @@ def test_table_problems_reports_misused_particle_specs(tmp_path):
     assert any(p.startswith("en: s.b uses a Korean particle") for p in problems)
     assert any(p.startswith("ko: s.v_c is a view's string") for p in problems)
     assert any(p.startswith("ko: s.d names an unknown particle pair") for p in problems)
-    assert len(problems) == 3
+    assert any(p.startswith("ko: s.g_e is a view's string") for p in problems)
+    assert len(problems) == 4
 
 
 FIXED_PARTICLE = re.compile(
