@@ -110,12 +110,24 @@ def _specs(text: str) -> list[tuple[str, str]]:
     return [(name, spec or "") for _, name, spec, _ in string.Formatter().parse(text) if name]
 
 
+def _formats(text: str) -> dict[str, set[str]]:
+    """The ``str.format`` spec of each placeholder, particle pair taken off (``{n:,:을/를}``
+    formats like ``{n:,}``)."""
+    formats: dict[str, set[str]] = {}
+    for name, spec in _specs(text):
+        head, _, tail = spec.rpartition(":")
+        hangul = any("\uac00" <= ch <= "\ud7a3" for ch in tail)  # a pair, known or not
+        formats.setdefault(name, set()).add(head if hangul else spec)
+    return formats
+
+
 def table_problems(*, root: Path = I18N_DIR) -> list[str]:
     """Differences between the language tables, and misused particle specs.
 
-    Reports missing or extra keys, placeholder names that differ between languages (names
-    only: ``{n:,}`` in English matches ``{n:,:을/를}`` in Korean), a particle spec outside
-    the Korean tables, in a browser view's string (:data:`VIEW_KEYS`: the view fills
+    Reports missing or extra keys, placeholder names that differ between languages, number
+    formats that differ (the particle pair aside: ``{n:,}`` in English matches
+    ``{n:,:을/를}`` in Korean, not ``{n:을/를}``, which would drop the comma), a particle
+    spec outside the Korean tables, in a browser view's string (:data:`VIEW_KEYS`: the view fills
     placeholders in JavaScript, which knows no particles), or naming a pair not in
     :data:`PARTICLES`.
 
@@ -135,6 +147,8 @@ def table_problems(*, root: Path = I18N_DIR) -> list[str]:
         for key in sorted(base.keys() & table.keys()):
             if placeholders(base[key]) != placeholders(table[key]):
                 problems.append(f"{lang}: placeholders of {key} differ from {base_lang}")
+            elif _formats(base[key]) != _formats(table[key]):
+                problems.append(f"{lang}: number formats of {key} differ from {base_lang}")
         for key, text in sorted(table.items()):
             for name, spec in _specs(text):
                 tail = spec.rpartition(":")[2]

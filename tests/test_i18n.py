@@ -350,9 +350,10 @@ def test_particle_specs_fill_in_translate_and_fill_facts():
 
 
 def test_table_problems_reports_misused_particle_specs(tmp_path):
-    tables = {"en": {"a": "{n} bins", "b": "{n:을/를} x", "v_c": "{n}", "d": "{n}", "g_e": "{n}"},
+    tables = {"en": {"a": "{n:,} bins", "b": "{n:을/를} x", "v_c": "{n}", "d": "{n}",
+                     "g_e": "{n}", "f": "{n:,} of {m}"},
               "ko": {"a": "{n:,:을/를} 빈", "b": "{n:을/를}", "v_c": "{n:은/는}", "d": "{n:를/을}",
-                     "g_e": "{n:이/가}"}}
+                     "g_e": "{n:이/가}", "f": "{m}개 중 {n:은/는}"}}
     for lang, strings in tables.items():
         (tmp_path / lang).mkdir()
         (tmp_path / lang / "s.json").write_text(json.dumps(strings), encoding="utf-8")
@@ -362,7 +363,8 @@ def test_table_problems_reports_misused_particle_specs(tmp_path):
     assert any(p.startswith("ko: s.v_c is a view's string") for p in problems)
     assert any(p.startswith("ko: s.d names an unknown particle pair") for p in problems)
     assert any(p.startswith("ko: s.g_e is a view's string") for p in problems)
-    assert len(problems) == 4
+    assert "ko: number formats of s.f differ from en" in problems  # the comma was lost
+    assert len(problems) == 5
 
 
 FIXED_PARTICLE = re.compile(
