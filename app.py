@@ -96,7 +96,8 @@ def image_ui() -> None:
     # No ``type=`` filter: the content is checked by load_image anyway, and Streamlit's own
     # name check raises outside our script (a name with a NUL byte breaks the run).
     upload = sidebar.file_uploader(ui.t("common.upload"), key="upload",
-                                   help=ui.t("common.upload_help"))
+                                   help=ui.t("common.upload_help",
+                                             mb=st.get_option("server.maxUploadSize")))
     choice = None
     if upload is not None:
         from pyramidviz.images import ImageLoadError, safe_filename

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from pyramidviz import aspp, atrous, style
+from pyramidviz import aspp, atrous, papers, style
 from pyramidviz.compare import aspp_shapes
 from pyramidviz.figures import aspp_dilation as dilation_figs
 from pyramidviz.figures import aspp_panels as panel_figs
@@ -27,7 +27,7 @@ TAPS = ["stage3", "stage4", "stage5", "stage6", "stage7"]
 DEFAULT_TAP = "stage4"  # on the default photo its branch fields nest by rate; stage7 sees it all
 DEFAULT_STACK = (1, 2, 9)
 GRID_EXAMPLE, HDC_EXAMPLE = (2, 2, 2), (1, 2, 5)  # gridding and Wang et al.'s HDC rates
-OUT_CHANNELS = 256
+OUT_CHANNELS = papers.DEEPLAB_CHANNELS
 RATE_LIMITS = {"min_count": 1, "max_count": aspp.MAX_RATES, "max_rate": aspp.MAX_RATE}
 STACK_LIMITS = {"min_count": 2, "max_count": 6, "max_rate": 32}
 
@@ -114,8 +114,10 @@ def settings_note(settings: Settings, geo, image_hw: tuple[int, int]) -> None:
                  h=h, w=w, j=geo.stride, fh=geo.field.size[0], fw=geo.field.size[1],
                  H=H, W=W))
     whole, total = geo.field.whole_image_cells((h, w), (H, W)), h * w
-    st.caption(t("aspp.full_cells_all" if whole == total else "aspp.full_cells", n=whole,
-                 total=total, rest=total - whole))
+    variant = "all" if whole == total else "none" if whole == 0 else "some"  # true by the numbers
+    st.caption(t({"all": "aspp.full_cells_all", "none": "aspp.full_cells_none",
+                  "some": "aspp.full_cells"}[variant], n=whole, total=total, rest=total - whole,
+                 fh=geo.field.size[0], fw=geo.field.size[1]))
 
 
 # ---------------------------------------------------------------- cached computations
@@ -374,7 +376,9 @@ def gridding_section(settings: Settings) -> None:
     st.subheader(t("aspp.grid_header"))
     text = st.text_input(t("aspp.stack"), value=_rates_text(DEFAULT_STACK), key="aspp_stack",
                          bind="query-params",
-                         help=t("aspp.stack_help", max=STACK_LIMITS["max_rate"]))
+                         help=t("aspp.stack_help", max=STACK_LIMITS["max_rate"],
+                                fewest=STACK_LIMITS["min_count"], most=STACK_LIMITS["max_count"],
+                                example=_rates_text(DEFAULT_STACK)))
     custom = _parsed(text, DEFAULT_STACK, message="aspp.bad_stack", limits=STACK_LIMITS,
                      distinct=False)
     reports = [atrous.hdc_check(rates, settings.kernel)
@@ -384,8 +388,11 @@ def gridding_section(settings: Settings) -> None:
             labels=ui.labels("aspp.g_", GRID_LABELS), state={},
             token=ui.view_token(payload["kernel"], [s["rates"] for s in payload["stacks"]]))
     lattice = atrous.stack_coverage(GRID_EXAMPLE, settings.kernel)
-    ui.explain("aspp.grid_explain", reached=lattice.span ** 2 - lattice.holes,
-               total=lattice.span ** 2)
+    # a 1 x 1 kernel has no taps to spread: the lattice sentence would be false there
+    ui.explain("aspp.grid_explain_k1" if settings.kernel == 1 else "aspp.grid_explain",
+               reached=lattice.span ** 2 - lattice.holes, total=lattice.span ** 2,
+               grid=_rates_text(GRID_EXAMPLE), hdc=_rates_text(HDC_EXAMPLE),
+               g=reports[0].common_factor)
     for report in reports:
         coverage = atrous.stack_coverage(report.rates, settings.kernel)
         st.markdown(t("aspp.hdc_line", rates=_rates_text(report.rates),

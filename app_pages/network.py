@@ -204,7 +204,7 @@ def views_section(choice, row, field, cell, label: str) -> None:
             state={"level": LEVELS[0], "bin": 0, "view": "cells"},
             token=ui.view_token(choice.digest, label, row.index, key))
     ui.explain("network.spp_explain", h=row.map_size[0], w=row.map_size[1],
-               n=bin_count(LEVELS))
+               n=bin_count(LEVELS), levels="-".join(map(str, LEVELS)))
     st.subheader(t("network.aspp_title"))
     rates = aspp_rates(field.stride[0])
     taps = taps_view_payload(choice.digest, row.map_size, key, rates, choice.array, field)

@@ -83,7 +83,8 @@ def source_ui(container) -> str:
     ui.check_param("spp_src", SOURCES)
     ui.shared_setting("tap", "spp_src", SOURCES)  # as chosen on the ASPP page
     tap = container.selectbox(t("spp.source"), SOURCES, index=SOURCES.index(DEFAULT_TAP),
-                              key="spp_src", bind="query-params", help=t("spp.source_help"))
+                              key="spp_src", bind="query-params",
+                              help=t("spp.source_help", os=OUTPUT_STRIDE))
     if tap != "image":
         ui.share_setting("tap", "spp_src", tap)
     return tap
@@ -308,7 +309,8 @@ def rules_section(map_hw, levels) -> None:
     ui.explain("spp.rules_explain")
     a, n = RULE_EXAMPLE
     first, end = bins.bin_edges(a, n)[0]
-    st.info(t("spp.rule_used", a=a, n=n, first=first, last=end - 1), icon=":material/info:")
+    st.info(t("spp.rule_used", a=a, n=n, first=first, end=end, last=end - 1),
+            icon=":material/info:")
     labels = {k: t(f"spp.rule_{k}") for k in ("rows", "cols", "adaptive", "paper", "wrong",
                                               "uncovered", "zero", "count", "left")}
     height = rules_figs.rules_height(len(levels), scale=1.3 if ui.presenting() else 1.0)

@@ -16,7 +16,19 @@ References
    Semantic Image Segmentation", arXiv:1706.05587, 2017 (DeepLab v3), Sec. 3.3: rates
    (6, 12, 18) at output stride 16, doubled at 8; 256 channels per branch; PASCAL VOC's 21
    classes. torchvision's ``DeepLabHead`` (``models/segmentation/deeplabv3.py``): ASPP, a
-   3 x 3 conv 256 -> 256 with batch norm and ReLU, then a 1 x 1 classifier with bias.
+   3 x 3 conv 256 -> 256 with batch norm and ReLU, then a 1 x 1 classifier with bias
+   (the paper itself feeds ASPP's projection straight to "the final 1 x 1 convolution which
+   generates the final logits", Sec. 3.3). Fig. 4: the share of valid weights of a 3 x 3
+   kernel on a 65 x 65 feature map, against the rate.
+.. [3] L.-C. Chen, G. Papandreou, I. Kokkinos, K. Murphy, A. L. Yuille, "DeepLab: Semantic
+   Image Segmentation with Deep Convolutional Nets, Atrous Convolution, and Fully Connected
+   CRFs", TPAMI 40(4), 2017 (arXiv:1606.00915; DeepLab v2), Sec. 3.1 and Fig. 4: ASPP is
+   introduced here, as four parallel 3 x 3 atrous branches at rates 6, 12, 18 and 24
+   (ASPP-L, output stride 8) whose outputs are summed.
+.. [4] M. Tan, Q. V. Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural
+   Networks", ICML 2019, and the TensorFlow EfficientNet-Lite release
+   (tensorflow/tpu, ``models/official/efficientnet/lite/README.md``): Lite0's ImageNet
+   top-1 accuracy, 75.1 %.
 """
 
 from __future__ import annotations
@@ -43,10 +55,25 @@ SPPNET_FC6 = 4096
 """Outputs of SPP-net's first fully connected layer (fc6), the layer SPP feeds."""
 DEEPLAB_V3_RATES: dict[int, tuple[int, int, int]] = {16: (6, 12, 18), 8: (12, 24, 36)}
 """DeepLab v3's atrous rates per output stride (Sec. 3.3)."""
+DEEPLAB_V3_OUTPUT_STRIDE = 16
+"""DeepLab v3's default output stride, the one its rates (6, 12, 18) are given for (Sec. 3.3)."""
+DEEPLAB_V3_DENSE_OUTPUT_STRIDE = 8
+"""DeepLab v3's denser output stride, where its rates double (Sec. 3.3)."""
+DEEPLAB_V2_RATES = (6, 12, 18, 24)
+"""DeepLab v2's ASPP-L rates, at output stride 8, branches summed (v2, Sec. 3.1, Fig. 4)."""
+DEEPLAB_V2_OUTPUT_STRIDE = 8
+"""The output stride of DeepLab v2 (v2, Sec. 3.1: the last two poolings no longer subsample)."""
+FIG4_MAP = 65
+"""Side of the feature map in DeepLab v3's Fig. 4 (valid weights of a 3 x 3 kernel vs rate)."""
+LITE0_TOP1 = "75.1"
+"""ImageNet top-1 accuracy (%) of EfficientNet-Lite0, as its TensorFlow release reports."""
 DEEPLAB_CHANNELS = 256
 """Channels of every ASPP branch, of its projection and of the head's 3 x 3 conv."""
 VOC_CLASSES = 21
 """PASCAL VOC 2012's 20 classes plus background: DeepLab v3's classifier outputs."""
+LITE0_OUTPUT_STRIDE = 32
+"""Output stride of the plain EfficientNet-Lite0 backbone (five stride-2 layers; checked
+against :func:`pyramidviz.backbones.tap_info` in ``tests/test_papers.py``)."""
 LITE0_LAST_CHANNELS = 320
 """Channels of EfficientNet-Lite0's last stage (stage7), the map this app pools
 (``tests/test_papers.py`` checks it against :data:`pyramidviz.backbones.STAGES`)."""
@@ -132,6 +159,13 @@ def facts() -> MappingProxyType:
         "app_len": LITE0_LAST_CHANNELS * bin_count(FIG3_LEVELS),
         "v3_rates16": _commas(DEEPLAB_V3_RATES[16]),
         "v3_rates8": _commas(DEEPLAB_V3_RATES[8]),
+        "v3_os": DEEPLAB_V3_OUTPUT_STRIDE,
+        "v3_os_dense": DEEPLAB_V3_DENSE_OUTPUT_STRIDE,
+        "lite0_os": LITE0_OUTPUT_STRIDE,
+        "v2_rates": _commas(DEEPLAB_V2_RATES),
+        "v2_os": DEEPLAB_V2_OUTPUT_STRIDE,
+        "fig4_map": FIG4_MAP,
+        "lite0_top1": LITE0_TOP1,
         "aspp_c": DEEPLAB_CHANNELS,
         "classes": VOC_CLASSES,
         "classifier_params": classifier_parameter_count(),

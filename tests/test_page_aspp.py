@@ -294,12 +294,14 @@ def test_statements_are_computed_from_the_geometry():
     info = tap_info(16, "stage7", (300, 451))
     whole = info.field.whole_image_cells(info.feature_size, (300, 451))
     assert (whole, 19 * 29) == (475, 551)
-    assert "475 of the 551 cells of this map see the whole photo" in page
+    assert "475 of the 551 cells of this map, those nearest the centre, see the whole photo" \
+        in page
     assert "2,706,432, of which 3,072 are batch-norm scales and shifts" in page
     assert "land on the map 44% of the time" in page
-    assert "quarter lattice (49 of 169 offsets)" in page
+    assert "for 2, 2, 2 (g = 2) that is 49 of 169 offsets" in page  # 7 x 7 of 13 x 13
     ko = text(open_aspp(lang="한국어"))
-    assert "이 맵의 칸 551개 중 475개는" in ko and "그중 3,072개는 배치 정규화" in ko
+    assert "이 맵의 칸 551개 중 가운데에 가까운 475개는" in ko
+    assert "그중 3,072개는 배치 정규화" in ko
 
 
 def test_an_output_stride_change_keeps_the_point_on_the_photo_and_carries_to_compare():
@@ -331,3 +333,41 @@ def _param(at: AppTest, key: str) -> str | None:
     """The URL's value for ``key`` after the run (AppTest keeps a list per key)."""
     value = at.query_params.get(key)
     return value[-1] if isinstance(value, list) else value
+
+
+def test_the_whole_photo_sentence_is_the_true_one_on_the_default_page():
+    """Issue 24 item 1: the sentence follows the count, on the app's own defaults (no pins):
+    never "0 of the ... cells see the whole photo; the other ..., nearer the borders"."""
+    from pyramidviz import i18n
+    from pyramidviz.backbones import tap_info
+    from pyramidviz.samples import load_sample
+
+    at = open_page("aspp", pinned=False)
+    assert not at.exception
+    tap, stride = at.selectbox(key="aspp_tap").value, int(at.radio(key="aspp_os").value)
+    hw = tuple(load_sample(at.selectbox(key="img").value).shape[:2])
+    info = tap_info(stride, tap, hw)
+    whole, total = info.field.whole_image_cells(info.feature_size, hw), \
+        info.feature_size[0] * info.feature_size[1]
+    key = ("aspp.full_cells_all" if whole == total else
+           "aspp.full_cells_none" if whole == 0 else "aspp.full_cells")
+    expected = i18n.translate("en", key, n=whole, total=total, rest=total - whole,
+                              fh=info.field.size[0], fw=info.field.size[1])
+    captions = [c.value for c in at.caption]
+    assert expected in captions
+    assert not any(c.startswith("0 of the") for c in captions)
+    # the same rule, pinned to a map where no cell sees the photo (stage4 on chelsea)
+    at = open_aspp(aspp_tap="stage4")
+    info = tap_info(16, "stage4", (300, 451))
+    assert info.field.whole_image_cells(info.feature_size, (300, 451)) == 0
+    assert any(c.value.startswith("No cell of this map sees the whole photo") for c in at.caption)
+
+
+def test_the_gridding_sentence_follows_the_kernel_size():
+    """Issue 24 item 13: with k = 1 there is no lattice to describe."""
+    at = open_aspp()
+    assert "for 2, 2, 2 (g = 2) that is 49 of 169 offsets" in text(at)
+    at.selectbox(key="aspp_k").set_value(1).run()
+    page = text(at)
+    assert "With a 1 × 1 kernel each layer reads only its own position" in page
+    assert "(g = 2) that is" not in page

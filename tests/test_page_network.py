@@ -61,7 +61,7 @@ def test_default_page_resnet50_in_both_languages(lang):
 
 def test_csv_has_translated_headers_and_every_layer():
     at = open_network(lang="한국어", net="vgg16")
-    import i18n
+    from pyramidviz import i18n
 
     assert at.get("download_button")[0].proto.label == i18n.translate("ko",
                                                                       "common.download_csv")
@@ -125,7 +125,7 @@ def test_cell_and_layer_choice_move_the_field():
     row_key = next(k for k in keys if k.startswith("net_row_"))
     at.number_input(key=row_key).set_value(0).run()
     assert not at.exception
-    assert "rows -2–9" in text(at)
+    assert "rows [-2, 9)" in text(at)
 
 
 def test_korean_messages_for_a_bad_spec_and_a_bad_file():

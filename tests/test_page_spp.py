@@ -59,7 +59,7 @@ def test_default_view_stage7_4_2_1_on_the_cat():
     assert len(figures(at)) == 4  # 3 sizes (photo, crop, warp) and rules; bins: a view
     # issue 12: the end of the adaptive rule is exclusive; neighbours need not share
     page = " ".join(str(e.value) for kind in ("info", "caption") for e in getattr(at, kind))
-    assert "a = 7, n = 4: bin 0 is cells 0–1" in page
+    assert "a = 7, n = 4: bin 0 is [0, 2), cells 0 to 1" in page
     assert "[2, 5) and [5, 8) share nothing" in page
     assert "SPP-net's classification and detection networks use 6-3-2-1 (50 bins)" in (
         at.selectbox(key="spp_levels").help)
@@ -207,7 +207,7 @@ def test_garbage_url_values_fall_back_with_a_notice(params):
 def test_korean_page_and_korean_error():
     at = open_spp(lang="한국어", spp_levels="custom", spp_custom="3,3")
     assert at.title[0].value.startswith("SPP: 어떤")
-    assert any("3 이(가) 두 번" in e.value and "같은 레벨은 한 번만" in e.value
+    assert any("3이 두 번" in e.value and "같은 레벨은 한 번만" in e.value
                for e in at.error)
     assert "특징 맵" in text(at)
     assert bins(at)["labels"]["level"] == "레벨"

@@ -59,3 +59,17 @@ def test_torch_is_not_needed_for_the_facts():
 
 
 del torch  # imported above only so a missing torch fails loudly here
+
+
+def test_output_strides_and_the_papers_other_numbers():
+    """Issue 24's facts: each against the code that computes it, or the paper's text."""
+    from pyramidviz.backbones import tap_info
+
+    f = papers.facts()
+    assert f["lite0_os"] == tap_info(32, "stage7", (512, 512)).stride == 32  # the plain net
+    assert f["v3_os"] == 16 and f["v3_os_dense"] == 8
+    assert set(papers.DEEPLAB_V3_RATES) == {f["v3_os"], f["v3_os_dense"]}
+    assert papers.DEEPLAB_V3_RATES[8] == tuple(2 * r for r in papers.DEEPLAB_V3_RATES[16])
+    assert f["v2_rates"] == "6, 12, 18, 24" and f["v2_os"] == 8  # DeepLab v2's ASPP-L
+    assert f["fig4_map"] == 65 and f["lite0_top1"] == "75.1"
+    assert tap_info(16, "stage7", (512, 512)).stride == f["v3_os"]
