@@ -52,6 +52,7 @@ _GLOBAL = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"}
 _HEAD = {"Flatten", "Reshape", "Gemm", "MatMul"}
 _REDUCE = {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceL2"}
 _NO_IMAGE = {"Shape", "Size", "Constant", "ConstantOfShape"}
+_AXIS_OPS = {"Concat", "Split", "Slice", *_REDUCE}
 _PASS = {
     "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish",
     "Tanh", "Softplus", "Softsign", "Mish", "Gelu", "Erf", "Clip", "BatchNormalization",
@@ -572,6 +573,8 @@ def _step(node, index: int, paths: dict, weights: dict, constants: dict) -> None
 
 def _outs(node, op: str, name: str, attrs: dict, weights: dict, constants: dict,
           inputs: list) -> list:
+    if op in _AXIS_OPS and all(p.field.global_ for p in inputs):  # past a global pool or the
+        return [_meet(node, name, inputs)]  # head the axes are no longer height and width
     if op == "Concat" and int(attrs.get("axis", 0)) % 4 in (2, 3):
         return [_Blocked(_spatial_error(node, name, "joins maps along the height or width"))]
     if op == "Split":

@@ -415,3 +415,17 @@ def test_hostile_attributes_of_the_new_ops_end_in_a_clear_message():
         codes.append(info.value.code)
         assert 10 < len(str(info.value)) < 400
     assert codes == ["bad_attribute", "spatial", "spatial", "spatial"]
+
+
+def test_past_the_head_a_concat_along_the_last_axis_is_no_spatial_join():
+    class Head(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, 2, 1)
+
+        def forward(self, x):
+            flat = torch.flatten(self.conv(x).mean((2, 3)), 1)
+            return torch.cat([flat, flat[:, :2]], -1)
+
+    field = receptive_field(from_onnx(export(Head(), (16, 16))))[-1]
+    assert field.global_ and receptive_field(layers_of(Head(), (1, 3, 16, 16)))[-1].global_
