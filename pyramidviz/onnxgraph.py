@@ -52,6 +52,7 @@ _GLOBAL = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"}
 _HEAD = {"Flatten", "Reshape", "Gemm", "MatMul"}
 _REDUCE = {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceL2"}
 _NO_IMAGE = {"Shape", "Size", "Constant", "ConstantOfShape"}
+_AXIS_OPS = {"Concat", "Split", "Slice", *_REDUCE}
 _PASS = {
     "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish",
     "Tanh", "Softplus", "Softsign", "Mish", "Gelu", "Erf", "Clip", "BatchNormalization",
@@ -546,24 +547,39 @@ def _step(node, index: int, paths: dict, weights: dict, constants: dict) -> None
     except (ValueError, TypeError, IndexError):  # a constant sub-graph we cannot fold
         pass
     inputs = [paths[i] for i in node.input if i in paths]
-    if op == "Shape" and inputs and isinstance(inputs[0], _Path):
-        _shape(node, attrs, inputs[0], constants)
-    elif op == "Gather" and len(node.input) > 1:
-        _gather_shape(node, constants)
+    try:
+        if op == "Shape" and inputs and isinstance(inputs[0], _Path):
+            _shape(node, attrs, inputs[0], constants)
+        elif op == "Gather" and len(node.input) > 1:
+            _gather_shape(node, constants)
+    except (ValueError, TypeError, IndexError):
+        pass
     if not inputs or op in _NO_IMAGE:
         return
     blocked = [p for p in inputs if isinstance(p, _Blocked)]
     if blocked:
         raise blocked[0].error
-    if op == "Concat" and int(attrs.get("axis", 0)) % 4 in (2, 3):
-        outs = [_Blocked(_spatial_error(node, name, "joins maps along the height or width"))]
-    elif op == "Split":
-        outs = _split(node, attrs, constants, _meet(node, name, inputs), name)
-    else:
-        outs = [_out(node, op, name, attrs, weights, constants, _meet(node, name, inputs))]
+    try:
+        outs = _outs(node, op, name, attrs, weights, constants, inputs)
+    except OnnxError:
+        raise
+    except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError) as error:
+        raise OnnxError("bad_attribute", f"{op} node {name!r}: its attributes or constant "
+                        f"inputs cannot be read ({type(error).__name__})", detail=op) from None
     for output, out in zip(node.output, outs * len(node.output) if len(outs) == 1 else outs,
                            strict=False):
         paths[output] = out
+
+
+def _outs(node, op: str, name: str, attrs: dict, weights: dict, constants: dict,
+          inputs: list) -> list:
+    if op in _AXIS_OPS and all(p.field.global_ for p in inputs):  # past a global pool or the
+        return [_meet(node, name, inputs)]  # head the axes are no longer height and width
+    if op == "Concat" and int(attrs.get("axis", 0)) % 4 in (2, 3):
+        return [_Blocked(_spatial_error(node, name, "joins maps along the height or width"))]
+    if op == "Split":
+        return _split(node, attrs, constants, _meet(node, name, inputs), name)
+    return [_out(node, op, name, attrs, weights, constants, _meet(node, name, inputs))]
 
 
 def _out(node, op: str, name: str, attrs: dict, weights: dict, constants: dict, path: _Path):

@@ -13,8 +13,9 @@ Output cell ``u`` is then centred on input pixel ``u * j - P + (r - 1) / 2`` and
 sees the half-open pixel range ``[u * j - P, u * j - P + r)``. ``p`` is the padding
 *before* the input (top/left), the only padding that moves positions.
 
-To get the layer chain of a real PyTorch module, trace it with
-:func:`pyramidviz.tracing.layers_of`.
+:func:`step` is that recurrence, the only place it is written; :func:`merge` is the rule
+where branches meet (per axis, the largest of aligned fields). To get the layer chain of a
+real PyTorch module, read its graph with :func:`pyramidviz.tracing.layers_of`.
 
 References
 ----------

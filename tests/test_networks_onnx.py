@@ -399,3 +399,33 @@ def test_the_supported_and_refused_lists_say_what_the_reader_does():
         with pytest.raises(OnnxError, match=f"operator {op} is not understood") as info:
             from_onnx(_graph([helper.make_node(op, ["x"], ["y"], name="n")]))
         assert info.value.code == "unsupported"
+
+
+def test_hostile_attributes_of_the_new_ops_end_in_a_clear_message():
+    cases = [
+        helper.make_node("Slice", ["x"], ["y"], starts=[0], ends=[4], axes=[2, 3]),
+        helper.make_node("Split", ["x"], ["a", "b"], axis=2, split=[40, 40]),
+        helper.make_node("ReduceMean", ["x"], ["y"], axes=[2], keepdims=0),
+        helper.make_node("Concat", ["x", "x"], ["y"], axis=-1),
+    ]
+    codes = []
+    for node in cases:
+        with pytest.raises(OnnxError) as info:
+            from_onnx(_graph([node, helper.make_node("Relu", [node.output[-1]], ["out"])]))
+        codes.append(info.value.code)
+        assert 10 < len(str(info.value)) < 400
+    assert codes == ["bad_attribute", "spatial", "spatial", "spatial"]
+
+
+def test_past_the_head_a_concat_along_the_last_axis_is_no_spatial_join():
+    class Head(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, 2, 1)
+
+        def forward(self, x):
+            flat = torch.flatten(self.conv(x).mean((2, 3)), 1)
+            return torch.cat([flat, flat[:, :2]], -1)
+
+    field = receptive_field(from_onnx(export(Head(), (16, 16))))[-1]
+    assert field.global_ and receptive_field(layers_of(Head(), (1, 3, 16, 16)))[-1].global_
