@@ -331,7 +331,7 @@ class _UpTo(torch.nn.Module):
         return self.model.features(x, (self.tap,))[self.tap]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(height=st.integers(1, 120), width=st.integers(1, 120), os_=st.sampled_from([32, 16, 8]),
        tap=st.sampled_from(B.TAPS))
 def test_backbone_layers_equal_the_hook_trace_of_a_private_model(height, width, os_, tap) -> None:
