@@ -22,7 +22,7 @@ from ui import t
 DECK_KEY = "deck"
 SLIDE_CSS = """
 <style>
-.block-container { padding-top: 3.1rem !important; padding-bottom: 1rem !important; }
+.block-container { padding: 3.1rem 1.5rem 1rem !important; max-width: 100% !important; }
 [data-testid="stMain"] { --pv-deck-top: 3.3rem; }
 [data-testid="stHeader"] { background: transparent; }
 </style>

@@ -590,7 +590,7 @@ def export_html(photo: np.ndarray | None = None, *, lang: str = "en", name: str 
     Examples
     --------
     >>> page = export_html(lang="ko")
-    >>> page.startswith("<!DOCTYPE html>"), '<html lang="ko">' in page, "http" in page
+    >>> page.startswith("<!DOCTYPE html>"), '<html lang="ko">' in page, "<link" in page
     (True, True, False)
     """
     from pyramidviz import bundle

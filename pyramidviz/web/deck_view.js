@@ -193,6 +193,17 @@ export function mount(container, payload, options = {}) {
     root.innerHTML = CHROME;
     container.appendChild(root);
     root.__deck = new Deck(root, options.css);
+    // A click on a slide must not move the focus (the page's main area would draw a focus
+    // frame across the slide after the next key); the deck's own buttons still take it.
+    // A click elsewhere on the deck hands the keys back to it: a sidebar input loses focus.
+    root.addEventListener("mousedown", (e) => {
+      if (e.target.closest && e.target.closest("button")) return;
+      e.preventDefault();
+      const active = document.activeElement;
+      const ours = active && (root.contains(active)
+        || (active.shadowRoot && active.shadowRoot.contains(root)));
+      if (active && active !== document.body && !ours && active.blur) active.blur();
+    });
     root.querySelectorAll("[data-do]").forEach((b) => b.addEventListener("click", (e) => {
       e.currentTarget.blur();
       root.__deck.act({ act: e.currentTarget.dataset.do });
