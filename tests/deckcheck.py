@@ -62,7 +62,8 @@ TEXT_LINES = """(root) => {
     const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, w: r.width, h: r.height}; });
   const area = slide.querySelector('.pv-deck-picture');
   const main = area && area.firstElementChild;
-  const a = area ? area.getBoundingClientRect() : null, m = main ? main.getBoundingClientRect() : null;
+  const a = area ? area.getBoundingClientRect() : null;
+  const m = main ? main.getBoundingClientRect() : null;
   const s = slide.getBoundingClientRect();
   return {lines: out, pictures: boxes, area: a && {w: a.width, h: a.height},
           main: m && {w: m.width, h: m.height, kind: main.className},

@@ -12,12 +12,12 @@ import statistics
 
 import numpy as np
 import pytest
+from deckcheck import DECK, TEXT_LINES, axe_serious, layout_problems, state
 from PIL import Image
 
 from pyramidviz import deck, i18n
 
 from browser import Frames, open_page, upload, wait_idle
-from deckcheck import DECK, TEXT_LINES, axe_serious, layout_problems, state
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ import pytest
 from pyramidviz import deck, i18n, papers
 from pyramidviz.backbones import tap_info
 from pyramidviz.compare import feature_size
-from pyramidviz.samples import load_sample
+from pyramidviz.samples import load_sample, sample_bytes
 
 
 def stub_features(photo: np.ndarray):
@@ -175,8 +175,7 @@ def test_the_exported_file_is_self_contained_and_small(tmp_path):
 
 def test_the_command_writes_the_deck(tmp_path):
     photo = tmp_path / "cat.png"
-    photo.write_bytes((deck.DECK_SAMPLE and __import__("pyramidviz.samples", fromlist=["x"])
-                       .sample_bytes("chelsea")))
+    photo.write_bytes(sample_bytes("chelsea"))
     out = tmp_path / "deck.html"
     assert deck.main([str(photo), "--lang", "ko", "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
