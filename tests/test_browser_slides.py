@@ -208,7 +208,7 @@ def test_the_presenter_window_follows_and_axe_finds_nothing_serious(browser, ser
     context, page = screen(browser)
     try:
         view = open_deck(page, f"{server_url}/slides?present=true&slide=2")
-        assert axe_serious(page, within="pv-deck") == []
+        assert axe_serious(page, shadow=DECK) == []
         with context.expect_page() as popup:
             page.keyboard.press("p")
         presenter = popup.value
