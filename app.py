@@ -15,7 +15,6 @@ import streamlit as st
 import ui
 from pyramidviz import i18n
 
-BOUND_PARAMS = ("lang", "present", "img")  # bound to the sidebar's widgets: they follow them
 LANG_OPTIONS = [i18n.LANGUAGE_NAMES[code] for code in i18n.LANGUAGES]  # URL shows these names
 # The running man in the top right re-renders five times a second for as long as a run lasts:
 # 30 waiting pages cost about a core (benchmarks/many_users.py). Its "Stop" and connection
@@ -65,8 +64,11 @@ def open_deck(page, pages: dict, present_link: bool) -> None:
     wanted = st.session_state.pop("_open_deck", False) or (
         first and present_link and page.url_path in ("", "home"))
     if wanted and page.url_path != ui.PRESENT_PAGE:
-        kept = {k: v for k, v in st.query_params.to_dict().items() if k not in BOUND_PARAMS}
-        st.switch_page(pages[ui.PRESENT_PAGE], query_params=kept)  # bound ones follow
+        # The sidebar's bound parameters (language, presentation, photo) follow their
+        # widgets; of the rest only the deck's slide and the upload mark mean anything there.
+        kept = {k: v for k, v in st.query_params.to_dict().items()
+                if k in ("slide", ui.UPLOAD_PARAM)}
+        st.switch_page(pages[ui.PRESENT_PAGE], query_params=kept)
 
 
 def presentation_ui() -> bool:

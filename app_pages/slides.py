@@ -36,15 +36,15 @@ def _deck_source() -> tuple[str, str]:
 
 
 def deck_image() -> tuple[ui.ImageChoice, bool]:
-    """The photo the deck shows, and whether it stands in for the sidebar's default sample.
+    """The photo the deck shows, and whether it stands in for the sidebar's sample.
 
-    The lecturer's upload, or a sample picked in the sidebar (it is in the URL), is used as
-    it is; the app's default sample is square, where crop and warp look alike, so the deck
-    opens on the wide :data:`pyramidviz.deck.DECK_SAMPLE` instead.
+    The lecturer's upload (any size, square too) and every wide sample are used as they are.
+    A square sample (the app's default astronaut, the camera), where crop and warp look
+    alike, gives way to the wide :data:`pyramidviz.deck.DECK_SAMPLE`; the page says so.
     """
     image = ui.current_image()
     h, w = image.array.shape[:2]
-    if image.is_upload or "img" in st.query_params or h != w:
+    if image.is_upload or h != w:
         return image, False
     name = deck.DECK_SAMPLE
     return ui.image_choice(name, ui.sample_bytes(name), is_upload=False), True
@@ -97,6 +97,7 @@ def main() -> None:
     st.html(SLIDE_CSS)
     image, stand_in = deck_image()
     payload = show_deck(image)
+    st.title(t("slides.page_title"))  # below the deck: the screen above is the slide
     st.markdown(t("slides.page_intro"))
     if stand_in:
         st.caption(t("slides.deck_photo_note", name=ui.escape_md(image.name)))

@@ -30,6 +30,12 @@ PAINT = """(root) => new Promise((done) => {
 })"""
 
 
+def frames_idle(page) -> bool:
+    """No rerun under way (a download button with on_click="ignore" reruns nothing)."""
+    return page.locator("[data-testid=stApp]").get_attribute(
+        "data-test-script-state") == "notRunning"
+
+
 def screen(browser, width=1920, height=1080):
     context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
     page = context.new_page()
@@ -132,7 +138,7 @@ def test_a_sidebar_input_keeps_its_keys_and_the_slide_survives_a_language_switch
         title = page.locator(".pv-deck-slide:not([hidden]) .pv-deck-title").inner_text()
         assert title == i18n.translate("ko", "slides.sizes_title")
         assert "slide=5" in page.url
-        page.keyboard.press("ArrowRight")  # the focus is on the language radio: its key
+        page.keyboard.press("PageDown")  # the focus is on the language radio: not the deck's
         assert state(view)["slide"] == 5
         page.locator(".pv-deck-slide:not([hidden]) .pv-deck-title").click()
         page.keyboard.press("ArrowRight")  # a click on the slide hands the keys back
@@ -141,6 +147,13 @@ def test_a_sidebar_input_keeps_its_keys_and_the_slide_survives_a_language_switch
         wait_idle(page)
         page.wait_for_timeout(800)
         assert state(view)["slide"] == 6
+        export = page.locator(".st-key-deck_export")
+        with page.expect_download() as download:  # the export, in the app's language
+            export.get_by_role("button", name=i18n.translate("ko", "slides.export_button")
+                               ).click()
+        text = open(download.value.path(), encoding="utf-8").read()
+        assert '<html lang="ko">' in text and "coffee (600 × 400 px)" in text
+        assert state(view)["slide"] == 6 and frames_idle(page)
     finally:
         context.close()
 
