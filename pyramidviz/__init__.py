@@ -10,6 +10,7 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.atrous`: dilated-kernel geometry, valid weights, gridding, HDC check.
 - :mod:`pyramidviz.aspp`: DeepLab v3's ASPP module, its rates, cost and branch previews.
 - :mod:`pyramidviz.compare`: SPP vs ASPP shapes, cost, and output size against image size.
+- :mod:`pyramidviz.deck`: the lecture deck's payload and its one-file HTML export.
 - :mod:`pyramidviz.backbones`: EfficientNet-Lite0 with offline ImageNet weights, feature taps.
 - :mod:`pyramidviz.imagenet`: ImageNet evaluation crop, class names, top-k classification.
 - :mod:`pyramidviz.preprocessing`: photo -> 8-bit RGB array -> network input scaling.
@@ -41,8 +42,9 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "aspp", "atrous", "backbones", "bundle", "channel_views", "checks", "compare", "device", "erf",
-    "figures", "filenames", "i18n", "imagenet", "images", "netmodels", "networks", "onnxgraph",
+    "aspp", "atrous", "backbones", "bundle", "channel_views", "checks", "compare", "deck",
+    "device", "erf", "figures", "filenames", "i18n", "imagenet", "images", "netmodels",
+    "networks", "onnxgraph",
     "palette", "papers", "preprocessing", "receptive", "rgb", "samples", "serving", "sniffing",
     "specs", "spp", "tracing", "views",
 )

@@ -2,7 +2,7 @@
 // any document (the audience page, the presenter window). Everything is placed by CSS and
 // by the numbers of deck_layout.js; no listener lives here, nothing reacts to the pointer.
 
-import { chartLayout, strokeWidth, fill } from "./deck_layout.js";
+import { chartLayout, strokeWidth, fillTemplate } from "./deck_layout.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -141,7 +141,7 @@ export function buildSlide(doc, payload, index) {
   const section = el(doc, "section", `pv-deck-slide pv-deck-s-${slide.id}`);
   section.setAttribute("data-slide", String(index + 1));
   section.setAttribute("aria-roledescription", "slide");
-  section.setAttribute("aria-label", `${fill(payload.labels.counter, { i: index + 1, n: count })}: ${slide.title}`);
+  section.setAttribute("aria-label", `${fillTemplate(payload.labels.counter, { i: index + 1, n: count })}: ${slide.title}`);
   el(doc, index === 0 ? "h1" : "h2", "pv-deck-title", slide.title, section);
   for (const line of slide.text) el(doc, "p", "pv-deck-text", line, section);
   const picture = slide.picture;
@@ -154,7 +154,7 @@ export function buildSlide(doc, payload, index) {
     for (const item of picture.items) el(doc, "li", null, item, list);
   }
   if (!after.childNodes.length) after.remove();
-  el(doc, "span", "pv-deck-count", fill(payload.labels.counter, { i: index + 1, n: count }),
+  el(doc, "span", "pv-deck-count", fillTemplate(payload.labels.counter, { i: index + 1, n: count }),
     section).setAttribute("aria-hidden", "true");
   return section;
 }

@@ -49,7 +49,7 @@ export function stateText(slide, count) {
 }
 
 /** Fill "{name}" placeholders of a template. */
-export function fill(template, values) {
+export function fillTemplate(template, values) {
   return String(template).replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
 }
 
@@ -60,7 +60,7 @@ export function presenterState(payload, slide) {
   return {
     slide, count, title: here.title, say: here.notes.say, ask: here.notes.ask,
     next: slide < count ? slide + 1 : null,
-    counter: fill(payload.labels.counter, { i: slide, n: count }),
+    counter: fillTemplate(payload.labels.counter, { i: slide, n: count }),
   };
 }
 

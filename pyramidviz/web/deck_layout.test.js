@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { keyAction, moved, slideParam, stateText, presenterState, clock, chartLayout,
-  strokeWidth, fill } from "./deck_layout.js";
+  strokeWidth, fillTemplate } from "./deck_layout.js";
 
 test("the clicker's keys step and jump, clamped to the deck", () => {
   assert.equal(moved(3, keyAction("PageDown"), 11), 4);
@@ -46,7 +46,7 @@ test("clock, fill and stroke widths", () => {
   assert.equal(clock(0), "0:00");
   assert.equal(clock(75.9), "1:15");
   assert.equal(clock(3725), "1:02:05");
-  assert.equal(fill("{i} / {n}", { i: 3, n: 11 }), "3 / 11");
+  assert.equal(fillTemplate("{i} / {n}", { i: 3, n: 11 }), "3 / 11");
   assert.equal(strokeWidth({ view: [0, 0, 1600, 1200] }, 5), 8);
   assert.equal(strokeWidth({ view: [0, 0, 4, 4] }, 30), 0.12);
 });
