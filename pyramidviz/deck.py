@@ -472,7 +472,7 @@ BUILDERS = {"title": _title, "problem": _problem, "bins": _bins, "vector": _vect
             "sizes": _sizes, "taps": _taps, "field": _field, "valid": _valid,
             "versus": _versus, "summary": _summary, "references": _references}
 UI_LABELS = ("counter", "presenter", "presenter_title", "this_slide", "next_slide", "notes",
-             "ask", "timer", "end", "blank", "fullscreen", "keys", "deck_label", "print_hint")
+             "ask", "timer", "end", "fullscreen", "deck_label")
 
 
 def deck_payload(photo: np.ndarray, *, lang: str = "en", name: str = "",
