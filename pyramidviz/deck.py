@@ -398,7 +398,9 @@ def _valid(d: _Deck, images: dict) -> dict:
              "y_ticks": [0, 0.25, 0.5, 0.75, 1.0],
              "y_tick_labels": ["0 %", "25 %", "50 %", "75 %", "100 %"],
              "mark_labels": [d.t("branch_rate", r=r) for r in rates]}
-    text = d.t("valid_body", h=h, w=w, k=KERNEL)
+    only_centre = series[1]["y"]
+    r1 = next((r for r, share in zip(x, only_centre, strict=True) if share == 1.0), x[-1])
+    text = d.t("valid_body", h=h, w=w, k=KERNEL, kk=full, r1=r1)
     return {"title": d.t("valid_title"), "text": [text], "picture": chart,
             "notes": d.notes("valid", h=h, w=w, os=ASPP_OS)}
 

@@ -116,3 +116,31 @@ def test_print_gives_one_slide_per_page(offline, tmp_path, payloads):
     assert shown == ["flex"] * 11
     pdf = page.pdf(landscape=True, print_background=True, width="1920px", height="1080px")
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 11
+
+
+@pytest.mark.parametrize("hw", [(1600, 200), (1200, 300), (250, 1600)])
+def test_captions_never_overlap_at_any_aspect_ratio(browser, tmp_path, hw):
+    """A tall or a wide photo, on three screens: no text over text or over a picture, every
+    line inside the slide (stub feature maps: only the geometry matters here)."""
+    import numpy as np
+    from test_deck import stub_features
+
+    h, w = hw
+    y, x = np.mgrid[0:h, 0:w]
+    photo = np.stack([x % 256, y % 256, (x + y) % 256], -1).astype(np.uint8)
+    path = tmp_path / "deck.html"
+    path.write_text(deck.export_html(photo, lang="ko", features=stub_features(photo)),
+                    encoding="utf-8")
+    problems = []
+    for width, height in ((1920, 1080), (1280, 720), (1024, 768)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(path.as_uri())
+        view = page.locator(DECK)
+        view.wait_for()
+        for index in range(1, len(deck.SLIDES) + 1):
+            problems += [f"{width}x{height} slide {index}: {p}" for p in
+                         layout_problems(view.evaluate(TEXT_LINES), min_height=None)]
+            page.keyboard.press("PageDown")
+        context.close()
+    assert problems == []

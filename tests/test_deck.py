@@ -139,6 +139,9 @@ def test_valid_weights_follow_deeplab_fig4(payload):
     assert chart["x"][0] == 1 and chart["marks"] == [6, 12, 18]
     assert all9["y"][0] == round(17 * 27 / (19 * 29), 4)  # rate 1: interior cells only
     assert centre["y"][chart["x"].index(29)] == 1.0  # rate >= 29: only the centre on the map
+    assert centre["y"][chart["x"].index(28)] < 1.0
+    assert i18n.translate(payload["lang"], "slides.valid_body", h=19, w=29, kk=9, r1=29,
+                          k=3) == slide(payload, "valid")["text"][0]
 
 
 def test_the_versus_slide_keeps_coarse_position_and_the_aspp_map(payload):
@@ -204,4 +207,4 @@ def test_slide_strings_type_no_count_of_slides():
             names = {n for _, n, _, _ in string.Formatter().parse(text) if n}
             assert names <= {*papers.facts(), "s", "w", "h", "n", "c", "bins", "len", "tap",
                              "stages", "os", "levels", "maps", "fh", "fw", "k", "r", "px", "kk",
-                             "k1", "f", "name", "rates", "i", "lang", "kb"}, key
+                             "k1", "f", "name", "rates", "i", "lang", "kb", "r1"}, key

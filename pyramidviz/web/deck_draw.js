@@ -78,6 +78,7 @@ function panels(doc, images, picture, area, after) {
   const row = el(doc, "div", "pv-deck-row" + (picture.align === "end" ? " pv-deck-end" : ""),
     null, area);
   row.style.setProperty("--aspect", String(picture.aspect));
+  row.style.setProperty("--gaps", String(picture.panels.length - 1));
   const captioned = picture.panels.some((p) => p.caption);
   if (!captioned) row.classList.add("pv-deck-bare");
   for (const panel of picture.panels) {
@@ -157,4 +158,27 @@ export function buildSlide(doc, payload, index) {
   el(doc, "span", "pv-deck-count", fillTemplate(payload.labels.counter, { i: index + 1, n: count }),
     section).setAttribute("aria-hidden", "true");
   return section;
+}
+
+/** Reserve under each row of panels the height its captions really take (they wrap more in
+ * narrow panels: a tall photo, a small window), so no caption runs into the next line or
+ * picture. Measures the shown slide; call it after a slide is shown or the window resized. */
+export function fitCaptions(section) {
+  for (const row of section.querySelectorAll(".pv-deck-row:not(.pv-deck-bare)")) {
+    const area = row.parentElement;
+    row.style.removeProperty("font-size");
+    for (let scale = 1; scale >= 0.7; scale -= 0.1) {  // last resort: smaller captions
+      if (scale < 1) row.style.fontSize = `${scale.toFixed(1)}em`;
+      let last = -1;
+      for (let pass = 0; pass < 4; pass++) {  // the row's width depends on the reserve
+        const caps = [...row.querySelectorAll("figcaption")];
+        const tallest = Math.ceil(Math.max(0, ...caps.map((c) => c.getBoundingClientRect().height
+          + parseFloat(getComputedStyle(c).marginTop || "0")))) + 2;
+        if (tallest === last) break;
+        row.style.setProperty("--cap", `${tallest}px`);
+        last = tallest;
+      }
+      if (row.getBoundingClientRect().height <= area.getBoundingClientRect().height + 1) break;
+    }
+  }
 }

@@ -5,7 +5,7 @@
 
 import { EDITABLE, keyAction, moved, slideParam, stateText, presenterState, clock }
   from "./deck_layout.js";
-import { buildSlide } from "./deck_draw.js";
+import { buildSlide, fitCaptions } from "./deck_draw.js";
 
 function writeSlide(slide) {
   try {
@@ -31,7 +31,11 @@ class Deck {
     this.stage = root.querySelector(".pv-deck-stage");
     this.blank = root.querySelector(".pv-deck-blank");
     this.onKey = (e) => this.key(e, false);
+    this.onResize = () => this.fit();
     window.addEventListener("keydown", this.onKey);
+    window.addEventListener("resize", this.onResize);
+    window.addEventListener("beforeprint", () => this.stage.querySelectorAll(".pv-deck-row")
+      .forEach((row) => row.style.removeProperty("--cap")));
   }
 
   load(payload) {
@@ -55,11 +59,17 @@ class Deck {
     for (const section of this.stage.children) {
       section.hidden = section.dataset.slide !== String(this.slide);
     }
+    this.fit();
     this.root.setAttribute("data-state", stateText(this.slide, count));
     const counter = this.root.querySelector(".pv-deck-counter");
     if (counter) counter.textContent = presenterState(this.payload, this.slide).counter;
     writeSlide(this.slide);
     if (this.presenter && !this.presenter.closed) this.drawPresenter(false);
+  }
+
+  fit() {
+    const shown = this.stage.querySelector(".pv-deck-slide:not([hidden])");
+    if (shown) fitCaptions(shown);
   }
 
   key(event, fromPresenter) {
@@ -161,7 +171,11 @@ class Deck {
     view.querySelector(".pv-presenter-ask").textContent = state.ask;
     const now = view.querySelector(".pv-now"), next = view.querySelector(".pv-next");
     now.replaceChildren(this.presenterSlides[state.slide - 1].cloneNode(true));
-    if (state.next) next.replaceChildren(this.presenterSlides[state.next - 1].cloneNode(true));
+    fitCaptions(now);
+    if (state.next) {
+      next.replaceChildren(this.presenterSlides[state.next - 1].cloneNode(true));
+      fitCaptions(next);
+    }
     else {
       const end = doc.createElement("p");
       end.className = "pv-presenter-end";
@@ -172,6 +186,7 @@ class Deck {
 
   destroy() {
     window.removeEventListener("keydown", this.onKey);
+    window.removeEventListener("resize", this.onResize);
     clearInterval(this.ticker);
   }
 }
