@@ -50,10 +50,31 @@ def language_ui() -> str:
     return code
 
 
+def _present_changed() -> None:
+    """Turning presentation mode on, from any page, opens the deck (:func:`open_deck`)."""
+    st.session_state["_open_deck"] = bool(st.session_state.get("present"))
+
+
+def open_deck(page, pages: dict, present_link: bool) -> None:
+    """Go to the slides when presentation mode was just turned on, or when a session opens
+    the root URL with ``?present=true``; a page's own URL (``/slides?present=true``,
+    ``/spp?present=true``) stays where it points. The URL's parameters go along."""
+    first = not st.session_state.get("_ran")
+    st.session_state["_ran"] = True
+    wanted = st.session_state.pop("_open_deck", False) or (
+        first and present_link and page.url_path in ("", "home"))
+    if wanted and page.url_path != ui.PRESENT_PAGE:
+        # The sidebar's bound parameters (language, presentation, photo) follow their
+        # widgets; of the rest only the deck's slide and the upload mark mean anything there.
+        kept = {k: v for k, v in st.query_params.to_dict().items()
+                if k in ("slide", ui.UPLOAD_PARAM)}
+        st.switch_page(pages[ui.PRESENT_PAGE], query_params=kept)
+
+
 def presentation_ui() -> bool:
     """Presentation mode: larger type and folded controls (also ``?present=true``)."""
     present = st.sidebar.toggle(ui.t("common.present"), key="present", bind="query-params",
-                                help=ui.t("common.present_help"))
+                                help=ui.t("common.present_help"), on_change=_present_changed)
     st.session_state["_present"] = present
     st.html(APP_CSS)
     if present:
@@ -132,11 +153,13 @@ def main() -> None:
                        initial_sidebar_state="collapsed" if present_link else "auto")
     language_ui()
     presentation_ui()
-    opening = ui.PRESENT_PAGE if st.session_state.get("_present") else "home"
-    pages = [st.Page(ui.page_path(name), title=ui.t(f"common.nav_{name}"), icon=icon,
-                     url_path=name, default=(name == opening))
-             for name, icon in ui.PAGE_ICONS.items()]
-    page = st.navigation(pages)
+    # Home stays the default page in presentation mode too: a default page answers at "/"
+    # only, so a bookmarked /slides?present=true found no page when the slides were it.
+    pages = {name: st.Page(ui.page_path(name), title=ui.t(f"common.nav_{name}"), icon=icon,
+                           url_path=name, default=(name == "home"))
+             for name, icon in ui.PAGE_ICONS.items()}
+    page = st.navigation(list(pages.values()))
+    open_deck(page, pages, present_link)
     image_ui()
     if page not in [p for p, name in zip(pages, ui.PAGE_ICONS, strict=True)
                     if name in ui.TENSOR_FREE_PAGES]:  # naming the device imports torch

@@ -12,6 +12,7 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.atrous`: dilated-kernel taps, valid weights, gridding, HDC check (no torch).
 - :mod:`pyramidviz.aspp`: DeepLab v3's ASPP module, its rates, cost and branch previews.
 - :mod:`pyramidviz.compare`: SPP vs ASPP shapes, cost, and output size against image size.
+- :mod:`pyramidviz.deck`: the lecture deck's payload and its one-file HTML export.
 - :mod:`pyramidviz.backbones`: EfficientNet-Lite0 with offline ImageNet weights, feature taps.
 - :mod:`pyramidviz.imagenet`: ImageNet evaluation crop, class names, top-k classification.
 - :mod:`pyramidviz.preprocessing`: photo -> 8-bit RGB array -> network input scaling.
@@ -44,9 +45,9 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "aspp", "atrous", "backbones", "bins", "bundle", "channel_views", "checks", "compare",
-    "device", "erf", "figures", "filenames", "i18n", "imagenet", "images", "netmodels", "networks",
-    "onnxgraph", "papers", "preprocessing", "receptive", "rgb", "samples", "serving", "sizes",
-    "sniffing", "specs", "spp", "style", "tracing", "views",
+    "deck", "device", "erf", "figures", "filenames", "i18n", "imagenet", "images", "netmodels",
+    "networks", "onnxgraph", "papers", "preprocessing", "receptive", "rgb", "samples", "serving",
+    "sizes", "sniffing", "specs", "spp", "style", "tracing", "views",
 )
 
 
