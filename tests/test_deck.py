@@ -14,8 +14,8 @@ import pytest
 
 from pyramidviz import deck, i18n, papers
 from pyramidviz.backbones import tap_info
-from pyramidviz.compare import feature_size
 from pyramidviz.samples import load_sample, sample_bytes
+from pyramidviz.sizes import backbone_map_hw
 
 
 def stub_features(photo: np.ndarray):
@@ -103,7 +103,7 @@ def test_three_sizes_are_three_different_sizes_and_one_length(chelsea):
     photo[:, :, 0] = np.linspace(0, 255, 1600, dtype=np.uint8)
     p = deck.deck_payload(photo, lang="en", features=stub_features(photo))
     panels = slide(p, "sizes")["picture"]["panels"]
-    maps = [feature_size((p_["view"][3], p_["view"][2]), 32) for p_ in panels]
+    maps = [backbone_map_hw((p_["view"][3], p_["view"][2]), 32) for p_ in panels]
     assert maps == [(19, 25), (29, 38), (38, 50)]  # ceil(side / 32), all different
     assert [p_["caption"] for p_ in panels] == [
         "800 × 600 px → 19 × 25 map → 6,720 values",
