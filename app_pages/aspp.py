@@ -215,13 +215,14 @@ def taps_section(image, settings: Settings, geo) -> None:
 
 
 ERF_SCALES = ("common", "panel")
+RADIAL_SAMPLES = 160  # radii per curve of the radial profile
 
 
 def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     """The effective fields at ``point``, computed on demand (a backward pass of every branch
     over several images): the view's "Effective field here" or this section's button turns
     them on for this session, and they then follow the chosen cell."""
-    from pyramidviz.erf import ERF_INPUTS
+    from pyramidviz.erf import ERF_INPUTS, common_scale, field_reach, mass_within
 
     skip = erf_skip(image)
     n = ERF_INPUTS - len(skip)
@@ -240,16 +241,21 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
                                  key="aspp_erf_scale", bind="query-params",
                                  format_func=lambda s: t(f"aspp.erf_scale_{s}"),
                                  help=t("aspp.erf_scale_help")) or "common"
-    figures = panel_figs.one_per_panel(panel_figs.erf_figure, branches,
+    shown = (list(common_scale(maps).values()) if scale == "common"
+             else [m.map for m in maps.values()])
+    figures = panel_figs.one_per_panel(panel_figs.erf_figure, branches, shown=shown,
                                        photo_hw=image.array.shape[:2],
                                        radius_label=t("aspp.erf_radius"), width_px=_width(1.0),
-                                       columns=len(branches), common=scale == "common")
+                                       columns=len(branches))
     _panel_columns(figures, key="aspp_erf_fig", name="aspp-effective-field")
     ui.explain("aspp.erf_explain", n=n)
     st.markdown(f"**{t('aspp.erf_radial_header')}**")
+    reach = [field_reach(m.theoretical, m.center) for m in maps.values()]
+    radii = np.linspace(0.0, max([*reach, 1.0]), RADIAL_SAMPLES)
     radial = panel_figs.erf_radial_figure(
-        branches, labels={k: t(f"aspp.erf_radial_{k}") for k in ("x", "y", "r50", "r90",
-                                                                 "field")},
+        branches, radii=radii, mass=[mass_within(m.map, m.center, radii)
+                                     for m in maps.values()], reach=reach,
+        labels={k: t(f"aspp.erf_radial_{k}") for k in ("x", "y", "r50", "r90", "field")},
         height=_height(style.FIGURE_HEIGHT))
     ui.plotly(radial, key="aspp_erf_radial", name="aspp-effective-field-radius")
     ui.explain("aspp.erf_radial_explain", n=n)

@@ -263,13 +263,15 @@ def sizes_section(choice, tap, channels, stride, levels) -> None:
         (oh, ow), (h, w) = choice.original_hw, choice.photo_hw
         st.caption(t("common.resized_note", ow=ow, oh=oh, w=w, h=h))
     size = sizes.scaled_photo_sizes(choice.photo_hw, SCALES)[SCALES.index(scale)]
-    if size == choice.photo_hw:  # the page's own photo: reuse its cached feature map
+    if size == choice.photo_hw:  # the page's own photo
         digest, photo = choice.digest, choice.array
     else:
         digest = f"{choice.digest}@{size[0]}x{size[1]}"
         photo = scaled_photo(choice.digest, size, choice.array)
-    features = ui.feature_map(digest, tap, OUTPUT_STRIDE, photo)
-    (fh, fw), fixed_hw = features.shape[1:], sizes.backbone_map_hw((FIXED, FIXED), stride)
+    # The map's size is ceil(H / stride) x ceil(W / stride) (tests/test_sizes.py checks it
+    # against the backbone's real maps): no backbone pass on a 1.5x copy (4.5 MP, 1.3 GB).
+    (fh, fw), fixed_hw = (sizes.backbone_map_hw(size, stride),
+                          sizes.backbone_map_hw((FIXED, FIXED), stride))
     titles = [t("spp.size_title", scale=scale, w=size[1], h=size[0], fh=fh, fw=fw),
               *(t(f"spp.{kind}_title", s=FIXED, fh=fixed_hw[0], fw=fixed_hw[1])
                 for kind in ("crop", "warp"))]

@@ -92,8 +92,8 @@ def test_erf_figure_draws_the_theoretical_box_and_radius_circles():
     grad = np.zeros((40, 60), np.float32)
     grad[18:23, 27:34] = 1.0
     erf = erf_map(grad, (20.0, 30.0), Box(5, 10, 35, 50))
-    fig = panels.erf_figure([("1x1", erf), ("rate 6", erf)], photo_hw=(40, 60),
-                          radius_label="r50 {r50:.0f} · r90 {r90:.0f}")
+    fig = panels.erf_figure([("1x1", erf), ("rate 6", erf)], shown=[erf.map, erf.map],
+                            photo_hw=(40, 60), radius_label="r50 {r50:.0f} · r90 {r90:.0f}")
     boxes = [tr for tr in fig.data if tr.type == "scatter" and tr.fill is None
              and tr.line.color != "white"]
     assert len(boxes) == 2
@@ -143,3 +143,23 @@ def test_one_per_panel_splits_a_panel_row_keeping_its_colour_range_and_titles():
     assert all(p.layout.title.text is None for p in parts)  # the page shows the row's title
     assert [p.data[0].source for p in parts] == [t.source for t in row.data]  # same pixels
     assert all(len(p.data) == 1 and p.data[0].xaxis == "x" for p in parts)
+
+
+def test_erf_radial_figure_draws_the_profile_it_is_given():
+    from pyramidviz.erf import field_reach, mass_within
+
+    grad = np.zeros((40, 60), np.float32)
+    grad[18:23, 27:34] = 1.0
+    erf = erf_map(grad, (20.0, 30.0), Box(5, 10, 35, 50))
+    reach = field_reach(erf.theoretical, erf.center)
+    radii = np.linspace(0.0, reach, 50)
+    mass = mass_within(erf.map, erf.center, radii)
+    labels = {"x": "r", "y": "mass", "r50": "r50", "r90": "r90", "field": "field"}
+    fig = panels.erf_radial_figure([("1x1", erf)], radii=radii, mass=[mass], reach=[reach],
+                                   labels=labels)
+    curve, marks, field = fig.data
+    np.testing.assert_allclose(curve.y, 100 * mass)
+    assert curve.y[-1] == pytest.approx(100.0)  # all the mass lies inside the field
+    assert list(marks.x) == pytest.approx([erf.r50, erf.r90]) and list(marks.y) == [50, 90]
+    assert list(field.x) == [reach, reach]
+

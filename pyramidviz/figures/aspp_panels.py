@@ -96,30 +96,26 @@ def _circle_trace(center: tuple[float, float], radius: float, dash: str) -> go.S
                       line={"color": "white", "width": 1.5, "dash": dash})
 
 
-def erf_figure(branches: Sequence[tuple[str, object]], *, photo_hw: tuple[int, int],
-               radius_label: str, width_px: int = 900, title: str | None = None,
-               common: bool = True) -> go.Figure:
+def erf_figure(branches: Sequence[tuple[str, object]], *, shown: Sequence[np.ndarray],
+               photo_hw: tuple[int, int], radius_label: str, width_px: int = 900,
+               title: str | None = None) -> go.Figure:
     """Effective receptive fields side by side, each with its theoretical box and radii.
 
     Parameters
     ----------
     branches : sequence of (title, ERFMap)
-        ``erf.ERFMap`` values (``map``, ``center``, ``r50``, ``r90``, ``theoretical``). The
-        map is shown on a square-root colour scale so its faint tails stay visible.
-    common : bool
-        One brightness scale for all branches (:func:`pyramidviz.erf.common_scale`), so
-        brightness compares across panels; False scales each panel to its own peak.
+        ``erf.ERFMap`` values (``center``, ``r50``, ``r90``, ``theoretical``).
+    shown : sequence of ndarray, each shape (H, W), in [0, 1]
+        The brightness drawn for each branch, shown on a square-root colour scale so the
+        faint tails stay visible: :func:`pyramidviz.erf.common_scale` (one scale, so
+        brightness compares across panels) or each map on its own peak (``ERFMap.map``).
     radius_label : str
         Text under each panel with ``{r50}`` and ``{r90}`` placeholders (``<br>`` breaks
         the line: narrow panels have room for about ten characters).
     width_px : int
         Expected width on screen, to size the figure's height to the panels.
     """
-    from pyramidviz.erf import common_scale
-
     H, W = photo_hw
-    shown = common_scale(dict(enumerate(m for _, m in branches))) if common else {
-        i: m.map for i, (_, m) in enumerate(branches)}
     panels = []
     for i, (name, erf) in enumerate(branches):
         box = erf.theoretical
@@ -134,34 +130,36 @@ def erf_figure(branches: Sequence[tuple[str, object]], *, photo_hw: tuple[int, i
     return panel_row(panels, width_px=width_px, title=title)
 
 
-def erf_radial_figure(branches: Sequence[tuple[str, object]], *, labels: Mapping[str, str],
-                      height: int = style.FIGURE_HEIGHT, samples: int = 160) -> go.Figure:
+def erf_radial_figure(branches: Sequence[tuple[str, object]], *, radii: np.ndarray,
+                      mass: Sequence[np.ndarray], reach: Sequence[float],
+                      labels: Mapping[str, str], height: int = style.FIGURE_HEIGHT
+                      ) -> go.Figure:
     """Gradient mass within radius ``r`` of the cell against ``r``, one curve per branch.
 
-    Each curve (:func:`pyramidviz.erf.mass_within`) marks its r50 and r90; a dotted line in
-    the branch's colour marks where its theoretical field ends
-    (:func:`pyramidviz.erf.field_reach`): every curve reaches 100 % by then.
+    Each curve marks its r50 and r90; a dotted line in the branch's colour marks where its
+    theoretical field ends: every curve reaches 100 % by then.
 
     Parameters
     ----------
     branches : sequence of (title, ERFMap)
+    radii : ndarray, shape (n,)
+        Radii in pixels, from 0 to at least the largest ``reach``.
+    mass : sequence of ndarray, each shape (n,)
+        Per branch, the fraction of mass within each radius
+        (:func:`pyramidviz.erf.mass_within`).
+    reach : sequence of float
+        Per branch, where its theoretical field ends (:func:`pyramidviz.erf.field_reach`).
     labels : mapping
         ``x``, ``y`` (axis titles), ``r50``, ``r90`` and ``field`` (legend/hover words).
-    samples : int
-        Radii sampled per curve.
     """
-    from pyramidviz.erf import field_reach, mass_within
-
-    reach = [field_reach(m.theoretical, m.center) for _, m in branches]
     top = max([*reach, 1.0])
-    radii = np.linspace(0.0, top, samples)
     fig = go.Figure()
-    for i, ((name, erf), far) in enumerate(zip(branches, reach, strict=True)):
+    for i, ((name, erf), far, inside) in enumerate(zip(branches, reach, mass, strict=True)):
         color, dash = style.BRANCH_COLORS[i % len(style.BRANCH_COLORS)], style.BRANCH_DASHES[
             i % len(style.BRANCH_DASHES)]
         symbol = style.BRANCH_SYMBOLS[i % len(style.BRANCH_SYMBOLS)]
         fig.add_trace(go.Scatter(
-            x=radii, y=100 * mass_within(erf.map, erf.center, radii), mode="lines", name=name,
+            x=radii, y=100 * np.asarray(inside), mode="lines", name=name,
             line={"color": color, "dash": dash, "width": 2.5}, legendgroup=name,
             hovertemplate=f"{name}<br>r %{{x:.0f}} px: %{{y:.0f}} %<extra></extra>"))
         marks = [(r, p) for r, p in ((erf.r50, 50), (erf.r90, 90)) if np.isfinite(r)]
