@@ -161,8 +161,7 @@ def main() -> None:
     page = st.navigation(list(pages.values()))
     open_deck(page, pages, present_link)
     image_ui()
-    if page not in [p for p, name in zip(pages, ui.PAGE_ICONS, strict=True)
-                    if name in ui.TENSOR_FREE_PAGES]:  # naming the device imports torch
+    if page not in [pages[name] for name in ui.TENSOR_FREE_PAGES]:  # naming it imports torch
         st.sidebar.caption(ui.t("common.device", device=ui.device_text()))
     replica = os.environ.get("PYRAMIDVIZ_REPLICA", "")
     if replica.isalnum():  # deployments name their replicas (deploy/); shown to the teacher

@@ -297,7 +297,7 @@ def _taps(d: _Deck, images: dict) -> dict:
     dots, legend = [], []
     for i, (label, rate) in enumerate(_branches(d)):
         taps = branch_taps(field, (h, w), centre, rate=rate or 1,
-                           kernel=KERNEL if rate else 1, image_size=d.hw)
+                           kernel=KERNEL if rate else 1, photo_hw=d.hw)
         colour = style.BRANCH_COLORS[i]
         for (y, x), inside in zip(taps.pixels.tolist(), taps.inside.tolist(), strict=True):
             if not (0 <= y < H and 0 <= x < W) and not inside:

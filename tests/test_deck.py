@@ -15,7 +15,7 @@ import pytest
 from pyramidviz import deck, i18n, papers
 from pyramidviz.backbones import tap_info
 from pyramidviz.samples import load_sample, sample_bytes
-from pyramidviz.sizes import backbone_map_hw
+from pyramidviz.sizes import backbone_map_hw, scaled_photo_sizes
 
 
 def stub_features(photo: np.ndarray):
@@ -96,9 +96,9 @@ def test_the_vector_slide_counts_each_level(payload):
 
 
 def test_three_sizes_are_three_different_sizes_and_one_length(chelsea):
-    assert deck.scaled_sizes((300, 451), deck.SCALES) == [(150, 226), (225, 338), (300, 451)]
-    assert deck.scaled_sizes((1200, 1600), deck.SCALES) == [(600, 800), (900, 1200),
-                                                            (1200, 1600)]
+    assert scaled_photo_sizes((300, 451), deck.SCALES) == ((150, 226), (225, 338), (300, 451))
+    assert scaled_photo_sizes((1200, 1600), deck.SCALES) == ((600, 800), (900, 1200),
+                                                             (1200, 1600))
     photo = np.zeros((1200, 1600, 3), np.uint8)
     photo[:, :, 0] = np.linspace(0, 255, 1600, dtype=np.uint8)
     p = deck.deck_payload(photo, lang="en", features=stub_features(photo))
@@ -110,7 +110,7 @@ def test_three_sizes_are_three_different_sizes_and_one_length(chelsea):
         "1200 × 900 px → 29 × 38 map → 6,720 values",
         "1600 × 1200 px → 38 × 50 map → 6,720 values"]
     with pytest.raises(ValueError, match="positive"):
-        deck.scaled_sizes((10, 10), (0.0,))
+        scaled_photo_sizes((10, 10), (0.0,))
 
 
 def test_taps_are_rate_times_stride_apart(payload):
