@@ -232,11 +232,11 @@ def measured_section(label: str, layers: list, tf_same: bool, catalogue: bool) -
                          what=t("network.measure"))
     (H, W), f, m = result.input_hw, result.formula.clip(*result.input_hw), result.measured
     st.dataframe([{t("network.m_what"): t("network.m_formula"),
-                   t("network.m_rows"): f"{f.top}–{f.bottom}", t("network.m_cols"):
-                   f"{f.left}–{f.right}"},
+                   t("network.m_rows"): f"[{f.top}, {f.bottom})", t("network.m_cols"):
+                   f"[{f.left}, {f.right})"},
                   {t("network.m_what"): t("network.m_measured"),
-                   t("network.m_rows"): f"{m.top}–{m.bottom}", t("network.m_cols"):
-                   f"{m.left}–{m.right}"}], hide_index=True)
+                   t("network.m_rows"): f"[{m.top}, {m.bottom})", t("network.m_cols"):
+                   f"[{m.left}, {m.right})"}], hide_index=True)
     message = t("network.m_agree" if result.agrees else "network.m_differ", H=H, W=W,
                 row=result.cell[0], col=result.cell[1])
     (st.success if result.agrees else st.warning)(message)

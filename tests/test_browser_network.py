@@ -56,7 +56,7 @@ def test_onnx_upload_in_the_browser(page, server_url):
     heading = f"my_net.onnx: {len(traced)} layers"
     assert heading in main.inner_text()
     summary = main.get_by_text(heading).inner_text()
-    assert f"receptive field {last.size[0]} px, jump {last.stride[0]} px" in summary
+    assert f"receptive field {last.size[0]} px, effective stride {last.stride[0]} px" in summary
     spp = page.locator("[data-testid=pv-spp-bins]")
     spp.wait_for()
     taps = page.locator("[data-testid=pv-net-taps]")

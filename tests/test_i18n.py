@@ -148,7 +148,8 @@ def test_a_concept_named_in_english_has_its_one_korean_term():
     assert [p for p in problems if p.split(":")[0] not in SLIDES_GLOSSARY_PENDING] == []
     glossary = i18n.load_glossary()
     assert {"stack", "offset", "winning cell", "forward pass", "backward pass", "max pooling",
-            "image-level pooling", "feature-map row"} <= glossary.keys()
+            "image-level pooling", "feature-map row", "effective stride",
+            "uniform"} <= glossary.keys()
     found = parallel_problems({"a": "the winning cell", "b": "gradient offsets", "c": "x"},
                               {"a": "이긴 칸", "b": "오프셋", "c": "x"}, glossary)
     assert found == ["a: English says 'winning cell', Korean lacks “최댓값 칸”"]
@@ -158,9 +159,9 @@ def test_new_concepts_reject_their_variants():
     rows = [("p", "a", "특징 지도"), ("p", "b", "최대 풀링"), ("p", "c", "이미지 풀링 가지"),
             ("p", "d", "스택 1, 2, 9"), ("p", "e", "이긴 칸"), ("p", "f", "백본을 거꾸로"),
             ("p", "g", "출력 스트라이드 16 (OS 16)"), ("p", "h", "특징 행 0"),
-            ("p", "i", "팽창률을 넓히면")]
+            ("p", "i", "팽창률을 넓히면"), ("p", "j", "점프 32 px"), ("p", "k", "균일한 평균")]
     problems = glossary_problems(rows, i18n.load_glossary())
-    for key in "abcdefghi":
+    for key in "abcdefghijk":
         assert any(p.startswith(f"p.{key}:") for p in problems), (key, problems)
 
 

@@ -36,7 +36,8 @@ def test_default_view_shows_shapes_costs_and_three_figures():
     from pyramidviz.aspp import aspp_macs, aspp_macs_on_map
 
     spp_next, aspp_next = rows["What comes next (SPP: an fc6 as wide as SPP-net's; "
-                               "ASPP: torchvision's DeepLabHead)"]
+                               "ASPP: the rest of torchvision's DeepLabHead)"]
+    assert aspp_next.startswith("torchvision's DeepLabHead after its ASPP: 3 × 3 conv")
     assert "to 21 classes, 595,733 parameters" in aspp_next  # torchvision's head
     assert "straight to the 1 × 1 classifier: 5,397 parameters" in aspp_next  # the paper's
     assert spp_next.startswith("hypothetical fc6 on this vector: 6,720 × 4,096")

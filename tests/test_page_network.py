@@ -112,6 +112,10 @@ def test_formula_vs_measured_button():
     at.button(key="net_measure").click().run()
     assert not at.exception
     assert at.success and "agree" in at.success[0].value
+    boxes = at.dataframe[-1].value  # formula and gradient rows: half-open, as the text says
+    cells = list(boxes.iloc[:, 1:].to_numpy().ravel())
+    assert all(c.startswith("[") and c.endswith(")") for c in cells), cells
+    assert boxes.iloc[0, 1] == boxes.iloc[1, 1]  # the rows match exactly
 
 
 def test_cell_and_layer_choice_move_the_field():
