@@ -7,13 +7,14 @@ Run with ``streamlit run app.py``.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 
 import streamlit as st
 
 import ui
-from pyramidviz import i18n
+from pyramidviz import bundle, i18n
 
 LANG_OPTIONS = [i18n.LANGUAGE_NAMES[code] for code in i18n.LANGUAGES]  # URL shows these names
 # The running man in the top right re-renders five times a second for as long as a run lasts:
@@ -48,6 +49,28 @@ def language_ui() -> str:
     code = i18n.LANGUAGES[LANG_OPTIONS.index(name)]
     st.session_state["_lang"] = code
     return code
+
+
+LANG_CSS = "<style>.st-key-pv_lang { display: none; }</style>"
+"""The language mark takes no room in the sidebar (its script still runs)."""
+
+
+@functools.cache
+def _lang_script() -> str:
+    return bundle.bundle("lang.js")
+
+
+def page_language(code: str) -> None:
+    """Set ``<html lang>`` to ``code`` on every page, views or none (pyramidviz/web/lang.js).
+
+    Without it the page stays ``lang="en"``: ``:lang(ko) { word-break: keep-all }`` never
+    applies (Chromium breaks Korean words mid-word) and a screen reader reads Korean with an
+    English voice. Mounted in the sidebar, which every page has.
+    """
+    component = st.components.v2.component("pyramidviz_lang", js=_lang_script())
+    with st.sidebar:
+        st.html(LANG_CSS)
+        component(key="pv_lang", data={"lang": code})
 
 
 def presentation_ui() -> bool:
@@ -120,7 +143,8 @@ def image_ui() -> None:
     if choice.resized:
         oh, ow = choice.original_hw
         sidebar.caption(ui.t("common.resized_note", ow=ow, oh=oh, w=w, h=h))
-    sidebar.image(choice.array, width="stretch")
+    sidebar.image(choice.array, width="stretch",
+                  alt=ui.t("common.photo_alt", name=choice.name))
 
 
 def main() -> None:
@@ -129,7 +153,7 @@ def main() -> None:
     present_link = str(st.query_params.get("present", "")).lower() == "true"
     st.set_page_config(page_title="pyramidviz", page_icon=ui.APP_ICON, layout="wide",
                        initial_sidebar_state="collapsed" if present_link else "auto")
-    language_ui()
+    page_language(language_ui())
     presentation_ui()
     opening = ui.PRESENT_PAGE if st.session_state.get("_present") else "home"
     pages = [st.Page(ui.page_path(name), title=ui.t(f"common.nav_{name}"), icon=icon,

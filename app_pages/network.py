@@ -151,8 +151,9 @@ def picture_section(choice, row, field, cell) -> None:
     box = field.cell_box(*cell, image_size=(H, W))
     tile = field.stride_box((cell[0], cell[0] + 1), (cell[1], cell[1] + 1), image_size=(H, W))
     left, right = st.columns([3, 2], gap="medium")
-    left.image(field_picture(choice.array, box, tile), width="stretch",
-               caption=t("network.picture_caption", row=cell[0], col=cell[1]))
+    caption = t("network.picture_caption", row=cell[0], col=cell[1])
+    left.image(field_picture(choice.array, box, tile), width="stretch", caption=caption,
+               alt=caption)
     full = field.cell_box(*cell)
     with left:
         explain_field(row, field, cell, full)
