@@ -40,19 +40,43 @@ h3 { font-size: 1.6rem !important; }
 
 
 def language_ui() -> str:
-    """Language switch; the default follows the browser's locale."""
-    locale = (st.context.locale or "en").lower()
-    default = 1 if locale.startswith("ko") else 0
+    """Language switch, always written into the URL (``?lang=English``, ``?lang=한국어``).
+
+    The link decides first (a shared link, Back and Forward), then the browser's locale on a
+    session's first run; a click on the switch then wins. The URL always carries the language:
+    a Korean browser's link once carried none (its default is Korean, and a bound widget
+    leaves its default out of the URL), so an English browser opened it in English.
+    """
+    state = st.session_state
     ui.check_param("lang", LANG_OPTIONS)
-    name = st.sidebar.radio("Language / 언어", LANG_OPTIONS, index=default, key="lang",
-                            horizontal=True, bind="query-params")
+    asked = st.query_params.get("lang")
+    clicked = state.pop("_lang_clicked", False)
+    if asked in LANG_OPTIONS and not clicked:
+        state["lang"] = asked
+    elif state.get("lang") not in LANG_OPTIONS:
+        locale = (st.context.locale or "en").lower()
+        state["lang"] = LANG_OPTIONS[1 if locale.startswith("ko") else 0]
+    name = st.sidebar.radio("Language / 언어", LANG_OPTIONS, key="lang", horizontal=True,
+                            on_change=_language_clicked)
+    if st.query_params.get("lang") != name:
+        st.query_params["lang"] = name
     code = i18n.LANGUAGES[LANG_OPTIONS.index(name)]
     st.session_state["_lang"] = code
     return code
 
 
-LANG_CSS = "<style>.st-key-pv_lang { display: none; }</style>"
-"""The language mark takes no room in the sidebar (its script still runs)."""
+def _language_clicked() -> None:
+    st.session_state["_lang_clicked"] = True
+
+
+LANG_CSS = """
+<style>
+.st-key-pv_lang { display: none; }
+html:lang(ko) [data-testid="stApp"] * { word-break: keep-all; overflow-wrap: break-word; }
+</style>
+"""
+"""The language mark takes no room in the sidebar (its script still runs); Korean text wraps
+between words (Streamlit's own ``word-break: break-word`` on paragraphs splits them)."""
 
 
 @functools.cache
@@ -104,9 +128,22 @@ def upload_marker(choice) -> None:
         del st.query_params[ui.UPLOAD_PARAM]
         if not state.pop("_had_upload", False):
             state["_upload_gone"] = choice.name  # until another sample is picked
+            forget_photo_cells()
     if state.get("_upload_gone") == choice.name:
         st.info(ui.t("common.upload_gone"), icon=":material/cloud_off:")
         st.sidebar.caption(ui.t("common.upload_gone_short"))
+
+
+def forget_photo_cells() -> None:
+    """Drop the link's cells (``ui.PHOTO_URL_KEYS``) with the photo they were on.
+
+    They name cells of the upload's feature map, which this session does not have: read on
+    the sample's map they were out of range, and a second notice blamed ``aspp_cell``, a
+    value the app wrote itself. The page opens at its map's centre instead.
+    """
+    for key in ui.PHOTO_URL_KEYS:
+        if key in st.query_params:
+            del st.query_params[key]
 
 
 def image_ui() -> None:

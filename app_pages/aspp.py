@@ -21,6 +21,7 @@ from pyramidviz.figures import style
 from ui import t
 
 OS_OPTIONS = ["8", "16", "32"]
+DEFAULT_OS = "16"  # DeepLab v3's default
 KERNELS = [1, 3, 5, 7]
 TAPS = ["stage3", "stage4", "stage5", "stage6", "stage7"]
 DEFAULT_TAP = "stage4"  # on the default photo its branch fields nest by rate; stage7 sees it all
@@ -74,15 +75,20 @@ def _parsed(text: str, fallback: tuple[int, ...], *, message: str, limits: dict,
         return fallback
 
 
+def output_stride_ui(container, label: str, *, key: str, help: str) -> str:
+    """The output stride: one control, one order (8, 16, 32) on the ASPP and Compare pages."""
+    return container.segmented_control(label, OS_OPTIONS, default=DEFAULT_OS, required=True,
+                                       key=key, bind="query-params", help=help) or DEFAULT_OS
+
+
 def settings_ui() -> Settings:
     """Output stride, rates, kernel size and stage (URL-bound)."""
     with ui.controls():
         c1, c2, c3, c4 = st.columns([1.1, 1.4, 0.8, 1])
         ui.check_param("aspp_os", OS_OPTIONS)
         ui.shared_setting("os", "aspp_os", OS_OPTIONS)
-        output_stride = int(c1.radio(t("aspp.os"), OS_OPTIONS, index=OS_OPTIONS.index("16"),
-                                     key="aspp_os", horizontal=True, bind="query-params",
-                                     help=t("aspp.os_help")))
+        output_stride = int(output_stride_ui(c1, t("aspp.os"), key="aspp_os",
+                                             help=t("aspp.os_help")))
         ui.share_setting("os", "aspp_os", output_stride)
         defaults = aspp.rates_for_output_stride(output_stride)
         text = c2.text_input(t("aspp.rates"), value="", key="aspp_rates", bind="query-params",

@@ -14,7 +14,8 @@ from ui import t
 
 TAP = "stage7"
 OUT_CHANNELS = DEEPLAB_CHANNELS
-STRIDES = ["32", "16", "8"]
+STRIDES = ["8", "16", "32"]  # the ASPP page's order (app_pages/aspp.py: OS_OPTIONS)
+DEFAULT_OS = "16"
 PYRAMIDS = {"4-2-1": (4, 2, 1), "6-3-2-1": (6, 3, 2, 1), "3-2-1": (3, 2, 1)}
 
 
@@ -23,13 +24,14 @@ def settings_ui() -> tuple[int, tuple[int, ...]]:
     left, right = st.columns(2)
     ui.check_param("cmp_os", STRIDES)
     ui.shared_setting("os", "cmp_os", STRIDES)
-    stride = left.segmented_control(t("compare.os"), STRIDES, default="16", key="cmp_os",
-                                    bind="query-params", help=t("compare.os_help"))
-    ui.share_setting("os", "cmp_os", stride or "16")
+    stride = left.segmented_control(t("compare.os"), STRIDES, default=DEFAULT_OS, key="cmp_os",
+                                    required=True, bind="query-params",
+                                    help=t("compare.os_help")) or DEFAULT_OS
+    ui.share_setting("os", "cmp_os", stride)
     ui.check_param("cmp_levels", list(PYRAMIDS))
     pyramid = right.segmented_control(t("compare.levels"), list(PYRAMIDS), default="4-2-1",
-                                      key="cmp_levels", bind="query-params")
-    return int(stride or "16"), PYRAMIDS[pyramid or "4-2-1"]
+                                      required=True, key="cmp_levels", bind="query-params")
+    return int(stride), PYRAMIDS[pyramid or "4-2-1"]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

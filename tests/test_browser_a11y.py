@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser import axe_report, axe_violations, open_page
+from browser import axe_report, axe_violations, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -61,3 +61,27 @@ def test_no_serious_accessibility_violations(pages, server_url, name, lang, widt
     assert page.evaluate("() => document.documentElement.lang") == lang
     found = axe_violations(page)
     assert not found, axe_report(found)
+
+
+def test_html_lang_follows_a_language_switch_on_every_page(browser, server_url):
+    """``<html lang>`` once stayed "en" whatever the language, so ``:lang(ko)`` (Korean wraps
+    between words) never applied, on pages with a view or without one."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        open_page(page, f"{server_url}/?lang=English")
+        assert page.evaluate("() => document.documentElement.lang") == "en"
+        page.get_by_test_id("stSidebar").get_by_text("한국어", exact=True).click()
+        for name in PAGES:
+            if name != "home":
+                page.get_by_test_id("stSidebarNav").locator(f"a[href$='/{PAGES[name]}']").click()
+            wait_idle(page)
+            page.wait_for_function("() => document.documentElement.lang === 'ko'")
+            paragraph = page.locator("[data-testid=stMain] [data-testid=stMarkdownContainer] p")
+            assert paragraph.first.evaluate("p => getComputedStyle(p).wordBreak") == "keep-all"
+        page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
+        wait_idle(page)
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+    finally:
+        context.close()

@@ -2,8 +2,11 @@
 // this from the sidebar on every run, whether or not the page mounts a view). Chromium then
 // applies `:lang(ko) { word-break: keep-all }` (Korean wraps between words, not inside them),
 // and a screen reader picks the voice for the language.
+// It also installs history.js's one-entry-per-page rule, once per browser tab.
 // Contract (browser tests): document.documentElement.lang is data.lang after each run, and
 // the mount's element carries data-testid=pv-lang with data-lang.
+
+import { keepOneEntryPerPage } from "./history.js";
 
 /** Set `doc`'s root language to `lang` ("en", "ko"); return the language now set. */
 export function applyLang(doc, lang) {
@@ -22,4 +25,5 @@ export default function (component) {
     parentElement.appendChild(mark);
   }
   mark.setAttribute("data-lang", applyLang(document, data.lang));
+  keepOneEntryPerPage(window);
 }
