@@ -69,14 +69,15 @@ def _language_clicked() -> None:
     st.session_state["_lang_clicked"] = True
 
 
+# The language mark takes no room in the sidebar (its script still runs); Korean text wraps
+# between words (Streamlit's own ``word-break: break-word`` on paragraphs splits them).
+# (Comments, not strings: Streamlit's "magic" writes a bare string of app.py on every page.)
 LANG_CSS = """
 <style>
 .st-key-pv_lang { display: none; }
 html:lang(ko) [data-testid="stApp"] * { word-break: keep-all; overflow-wrap: break-word; }
 </style>
 """
-"""The language mark takes no room in the sidebar (its script still runs); Korean text wraps
-between words (Streamlit's own ``word-break: break-word`` on paragraphs splits them)."""
 
 
 @functools.cache

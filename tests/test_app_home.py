@@ -78,7 +78,7 @@ def test_sample_picker_and_upload_change_the_image(sample_png):
 
 
 def test_a_link_marked_with_an_upload_this_server_lacks_says_so(sample_png):
-    import i18n
+    from pyramidviz import i18n
 
     at = run_app(upload="0123456789ab")  # a reload, a shared link, or another replica
     assert not at.exception
@@ -92,7 +92,7 @@ def test_a_link_marked_with_an_upload_this_server_lacks_says_so(sample_png):
 
 
 def test_an_upload_marks_the_url_and_removing_it_gives_no_notice(sample_png):
-    import i18n
+    from pyramidviz import i18n
 
     at = run_app()
     assert "upload" not in at.query_params
@@ -121,9 +121,8 @@ def test_presentation_mode_from_the_url():
 @pytest.mark.parametrize("lang", ["English", "한국어"])
 @pytest.mark.parametrize("name", ["home", "spp", "aspp", "compare"])
 def test_every_page_renders_in_both_languages(name, lang):
-    import i18n
-
     import ui
+    from pyramidviz import i18n
 
     at = run_app(lang=lang)
     if name != "home":

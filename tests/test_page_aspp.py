@@ -313,7 +313,7 @@ def test_an_output_stride_change_keeps_the_point_on_the_photo_and_carries_to_com
     expected = new.field.nearest_cell(*old.field.center(4, 20), new.feature_size)
     assert expected != (4, 20)  # keeping the index would jump across the photo
     assert taps_view(at)["state"] == {"cell": list(expected)}  # the view writes the URL
-    at.segmented_control(key="aspp_os").set_value("16").run()  # and back: from the cell it was given
+    at.segmented_control(key="aspp_os").set_value("16").run()  # back: from the cell it was given
     back = old.field.nearest_cell(*new.field.center(*expected), old.feature_size)
     assert taps_view(at)["state"] == {"cell": list(back)} and abs(back[1] - 20) <= 1
     at.segmented_control(key="aspp_os").set_value("8").run()
