@@ -105,11 +105,11 @@ def sees_section(image, info, level: int, rates) -> None:
     labels = {**ui.labels("compare.v_", SEES_LABELS), "role": t("compare.v_role"),
               "hint": t("compare.v_hint")}
     cell, where = ui.carried_cell("cmp_cell", info, image)
+    st.markdown(t("compare.try"))
     ui.view("taps", key="cmp_sees_view", payload=payload, labels=labels,
             state={"cell": list(cell)},
             token=ui.view_token(image.digest, info.stride, level, rates),
             testid="pv-compare", url_key="cmp_cell", **where)
-    ui.explain("compare.sees_explain")
 
 
 def main() -> None:
@@ -123,8 +123,10 @@ def main() -> None:
     features = ui.feature_map(image.digest, TAP, stride, image.array)
     c, h, w = features.shape
     sees_section(image, info, max(levels), rates)
-    st.caption(t("compare.map_info", tap=TAP, c=c, h=h, w=w, s=info.stride, r=info.field.size[0],
-                 rates=", ".join(map(str, rates))))
+    with st.expander(t("compare.explain_title")):  # the view's explanations, folded below it
+        st.caption(t("compare.map_info", tap=TAP, c=c, h=h, w=w, s=info.stride,
+                     r=info.field.size[0], rates=", ".join(map(str, rates))))
+        ui.explain("compare.sees_explain")
 
     with st.expander(t("compare.intro_title")):
         st.write(t("compare.intro"))

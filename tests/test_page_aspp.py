@@ -271,7 +271,7 @@ def test_garbage_parameters_fall_back_with_notices():
     for key in ("aspp_os", "aspp_k", "aspp_tap", "aspp_ch", "aspp_an_s"):
         assert key in notices
     assert at.segmented_control(key="aspp_os").value == "16"
-    assert at.selectbox(key="aspp_tap").value == "stage4"  # the page's default, not the pin
+    assert at.selectbox(key="aspp_tap").value == "stage7"  # the page's default (BRIEF)
 
 
 def test_korean_and_presentation_mode():
