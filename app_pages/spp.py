@@ -333,6 +333,9 @@ def rules_section(feature_hw, levels) -> None:
 def main() -> None:
     st.title(t("spp.title"))
     choice = ui.current_image()
+    # The page opens on its view (and its "try this" line); the map and the pyramid it
+    # shows are chosen just below it, where the explanations introduce them.
+    view_box = st.container()
     with ui.controls():
         left, middle, right = st.columns([1, 1, 0.8])
         tap = source_ui(left)
@@ -341,10 +344,11 @@ def main() -> None:
     geometry = ui.tap_geometry(tap, OUTPUT_STRIDE, *choice.array.shape[:2])
     features = ui.feature_map(choice.digest, tap, OUTPUT_STRIDE, choice.array)
     channels, fh, fw = features.shape
-    for n, short in spp.oversized_levels(levels, (fh, fw)).items():
-        st.warning(t("spp.level_too_big", n=n, short=short, h=fh, w=fw),
-                   icon=":material/grid_off:")
-    view_section(view_slot, choice, tap, features, levels, geometry)
+    with view_box:
+        for n, short in spp.oversized_levels(levels, (fh, fw)).items():
+            st.warning(t("spp.level_too_big", n=n, short=short, h=fh, w=fw),
+                       icon=":material/grid_off:")
+        view_section(view_slot, choice, tap, features, levels, geometry)
     with st.expander(t("spp.intro_title")):
         st.write(t("spp.intro"))
     sizes_section(choice, tap, channels, geometry.stride, levels)

@@ -41,8 +41,9 @@ def test_default_view_shows_shapes_costs_and_three_figures():
     assert spp_next.startswith("hypothetical fc6 on this vector: 6,720 × 4,096")
     assert "ZF-5: 12,800 × 4,096" in spp_next
     ops = rows["Work (SPP: comparisons; ASPP: multiply-adds, all taps / taps on real features)"]
-    assert ops[1] == (f"{aspp_macs(320, 256, (6, 12, 18), (19, 29)):,} / "
-                      f"{aspp_macs_on_map(320, 256, (6, 12, 18), (19, 29)):,}")
+    # multiply-adds in the ASPP page's format (its caption writes "6.76 G")
+    assert ops[1] == (f"{aspp_macs(320, 256, (6, 12, 18), (19, 29)) / 1e9:.2f} G / "
+                      f"{aspp_macs_on_map(320, 256, (6, 12, 18), (19, 29)) / 1e9:.2f} G")
 
 
 def test_output_stride_and_pyramid_controls_change_the_numbers():

@@ -216,7 +216,7 @@ def test_korean_page_and_korean_error():
 def test_presentation_mode_folds_every_control_into_one_expander():
     at = open_spp(present="true")
     assert len(at.expander) == 4  # the controls, how to read the view, the download, the prose
-    folded = at.expander[0]
+    folded = next(e for e in at.expander if e.selectbox)  # below the view and its notes
     assert {w.key for w in folded.selectbox} == {"spp_src", "spp_levels"}
     assert [w.key for w in folded.radio] == ["spp_pool"]
     assert at.selectbox(key="spp_src").value == "stage7"
