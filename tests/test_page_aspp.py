@@ -331,3 +331,13 @@ def _param(at: AppTest, key: str) -> str | None:
     """The URL's value for ``key`` after the run (AppTest keeps a list per key)."""
     value = at.query_params.get(key)
     return value[-1] if isinstance(value, list) else value
+
+
+def test_a_link_whose_upload_is_gone_drops_its_cell_without_a_second_notice():
+    """The cell of a shared upload link belongs to the upload's map: a session without the
+    upload once showed a second notice blaming aspp_cell, a value the app wrote."""
+    at = open_aspp(upload="0123456789ab", aspp_cell="400,900")
+    assert not any("aspp_cell" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert "aspp_cell" not in at.query_params and "upload" not in at.query_params
+    h, w = taps_view(at)["payload"]["map"]
+    assert taps_view(at)["state"] == {"cell": [h // 2, w // 2]}  # the sample's map centre
