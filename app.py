@@ -7,13 +7,14 @@ Run with ``streamlit run app.py``.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 
 import streamlit as st
 
 import ui
-from pyramidviz import i18n
+from pyramidviz import bundle, i18n
 
 LANG_OPTIONS = [i18n.LANGUAGE_NAMES[code] for code in i18n.LANGUAGES]  # URL shows these names
 # The running man in the top right re-renders five times a second for as long as a run lasts:
@@ -39,12 +40,26 @@ h3 { font-size: 1.6rem !important; }
 
 
 def language_ui() -> str:
-    """Language switch; the default follows the browser's locale."""
-    locale = (st.context.locale or "en").lower()
-    default = 1 if locale.startswith("ko") else 0
+    """Language switch, always written into the URL (``?lang=English``, ``?lang=한국어``).
+
+    The link decides first (a shared link, Back and Forward), then the browser's locale on a
+    session's first run; a click on the switch then wins. The URL always carries the language:
+    a Korean browser's link once carried none (its default is Korean, and a bound widget
+    leaves its default out of the URL), so an English browser opened it in English.
+    """
+    state = st.session_state
     ui.check_param("lang", LANG_OPTIONS)
-    name = st.sidebar.radio("Language / 언어", LANG_OPTIONS, index=default, key="lang",
-                            horizontal=True, bind="query-params")
+    asked = st.query_params.get("lang")
+    clicked = state.pop("_lang_clicked", False)
+    if asked in LANG_OPTIONS and not clicked:
+        state["lang"] = asked
+    elif state.get("lang") not in LANG_OPTIONS:
+        locale = (st.context.locale or "en").lower()
+        state["lang"] = LANG_OPTIONS[1 if locale.startswith("ko") else 0]
+    name = st.sidebar.radio("Language / 언어", LANG_OPTIONS, key="lang", horizontal=True,
+                            on_change=_language_clicked)
+    if st.query_params.get("lang") != name:
+        st.query_params["lang"] = name
     code = i18n.LANGUAGES[LANG_OPTIONS.index(name)]
     st.session_state["_lang"] = code
     return code
@@ -69,6 +84,39 @@ def open_deck(page, pages: dict, present_link: bool) -> None:
         kept = {k: v for k, v in st.query_params.to_dict().items()
                 if k in ("slide", ui.UPLOAD_PARAM)}
         st.switch_page(pages[ui.PRESENT_PAGE], query_params=kept)
+
+
+def _language_clicked() -> None:
+    st.session_state["_lang_clicked"] = True
+
+
+# The language mark takes no room in the sidebar (its script still runs); Korean text wraps
+# between words (Streamlit's own ``word-break: break-word`` on paragraphs splits them).
+# (Comments, not strings: Streamlit's "magic" writes a bare string of app.py on every page.)
+LANG_CSS = """
+<style>
+.st-key-pv_lang { display: none; }
+html:lang(ko) [data-testid="stApp"] * { word-break: keep-all; overflow-wrap: break-word; }
+</style>
+"""
+
+
+@functools.cache
+def _lang_script() -> str:
+    return bundle.bundle("lang.js")
+
+
+def page_language(code: str) -> None:
+    """Set ``<html lang>`` to ``code`` on every page, views or none (pyramidviz/web/lang.js).
+
+    Without it the page stays ``lang="en"``: ``:lang(ko) { word-break: keep-all }`` never
+    applies (Chromium breaks Korean words mid-word) and a screen reader reads Korean with an
+    English voice. Mounted in the sidebar, which every page has.
+    """
+    component = st.components.v2.component("pyramidviz_lang", js=_lang_script())
+    with st.sidebar:
+        st.html(LANG_CSS)
+        component(key="pv_lang", data={"lang": code})
 
 
 def presentation_ui() -> bool:
@@ -102,9 +150,22 @@ def upload_marker(choice) -> None:
         del st.query_params[ui.UPLOAD_PARAM]
         if not state.pop("_had_upload", False):
             state["_upload_gone"] = choice.name  # until another sample is picked
+            forget_photo_cells()
     if state.get("_upload_gone") == choice.name:
         st.info(ui.t("common.upload_gone"), icon=":material/cloud_off:")
         st.sidebar.caption(ui.t("common.upload_gone_short"))
+
+
+def forget_photo_cells() -> None:
+    """Drop the link's cells (``ui.PHOTO_URL_KEYS``) with the photo they were on.
+
+    They name cells of the upload's feature map, which this session does not have: read on
+    the sample's map they were out of range, and a second notice blamed ``aspp_cell``, a
+    value the app wrote itself. The page opens at its map's centre instead.
+    """
+    for key in ui.PHOTO_URL_KEYS:
+        if key in st.query_params:
+            del st.query_params[key]
 
 
 def image_ui() -> None:
@@ -142,7 +203,8 @@ def image_ui() -> None:
     if choice.resized:
         oh, ow = choice.original_hw
         sidebar.caption(ui.t("common.resized_note", ow=ow, oh=oh, w=w, h=h))
-    sidebar.image(choice.array, width="stretch")
+    sidebar.image(choice.array, width="stretch",
+                  alt=ui.t("common.photo_alt", name=choice.name))
 
 
 def main() -> None:
@@ -151,7 +213,7 @@ def main() -> None:
     present_link = str(st.query_params.get("present", "")).lower() == "true"
     st.set_page_config(page_title="pyramidviz", page_icon=ui.APP_ICON, layout="wide",
                        initial_sidebar_state="collapsed" if present_link else "auto")
-    language_ui()
+    page_language(language_ui())
     presentation_ui()
     # Home stays the default page in presentation mode too: a default page answers at "/"
     # only, so a bookmarked /slides?present=true found no page when the slides were it.

@@ -401,6 +401,9 @@ server session only, so a new session that finds the mark says the photo is gone
 
 VIEW_URL_KEYS = ("spp_level", "spp_bin", "spp_view", "aspp_cell", "cmp_cell")
 """URL parameters that the browser views write (history.replaceState) and the pages read."""
+PHOTO_URL_KEYS = ("aspp_cell", "cmp_cell")
+"""The views' URL parameters that hold a cell of one photo's map: a link whose upload is gone
+drops them (``app.forget_photo_cells``)."""
 
 
 def url_int(key: str, lo: int, hi: int, default: int) -> int:

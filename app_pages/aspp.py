@@ -22,9 +22,10 @@ from pyramidviz.sizes import conv_output_size
 from ui import t
 
 OS_OPTIONS = ["8", "16", "32"]
+DEFAULT_OS = "16"  # DeepLab v3's default
 KERNELS = [1, 3, 5, 7]
 TAPS = ["stage3", "stage4", "stage5", "stage6", "stage7"]
-DEFAULT_TAP = "stage4"  # on the default photo its branch fields nest by rate; stage7 sees it all
+DEFAULT_TAP = "stage7"  # the backbone's last map, as on the SPP and Compare pages (BRIEF)
 DEFAULT_STACK = (1, 2, 9)
 GRID_EXAMPLE, HDC_EXAMPLE = (2, 2, 2), (1, 2, 5)  # gridding and Wang et al.'s HDC rates
 OUT_CHANNELS = papers.DEEPLAB_CHANNELS
@@ -75,15 +76,20 @@ def _parsed(text: str, fallback: tuple[int, ...], *, message: str, limits: dict,
         return fallback
 
 
+def output_stride_ui(container, label: str, *, key: str, help: str) -> str:
+    """The output stride: one control, one order (8, 16, 32) on the ASPP and Compare pages."""
+    return container.segmented_control(label, OS_OPTIONS, default=DEFAULT_OS, required=True,
+                                       key=key, bind="query-params", help=help) or DEFAULT_OS
+
+
 def settings_ui() -> Settings:
     """Output stride, rates, kernel size and stage (URL-bound)."""
     with ui.controls():
         c1, c2, c3, c4 = st.columns([1.1, 1.4, 0.8, 1])
         ui.check_param("aspp_os", OS_OPTIONS)
         ui.shared_setting("os", "aspp_os", OS_OPTIONS)
-        output_stride = int(c1.radio(t("aspp.os"), OS_OPTIONS, index=OS_OPTIONS.index("16"),
-                                     key="aspp_os", horizontal=True, bind="query-params",
-                                     help=t("aspp.os_help")))
+        output_stride = int(output_stride_ui(c1, t("aspp.os"), key="aspp_os",
+                                             help=t("aspp.os_help")))
         ui.share_setting("os", "aspp_os", output_stride)
         defaults = aspp.rates_for_output_stride(output_stride)
         text = c2.text_input(t("aspp.rates"), value="", key="aspp_rates", bind="query-params",
@@ -101,6 +107,8 @@ def settings_ui() -> Settings:
     rates = defaults
     if text.strip():
         rates = _parsed(text, defaults, message="aspp.bad_rates", limits=RATE_LIMITS)
+    else:  # an empty box looks switched off: say what it does when empty
+        st.caption(t("aspp.rates_unused", os=output_stride, rates=_rates_text(defaults)))
     return Settings(output_stride, rates, int(kernel), tap)
 
 
@@ -197,11 +205,19 @@ def taps_section(image, settings: Settings, geo) -> None:
     payload = taps_payload(image.digest, settings.output_stride, settings.tap, settings.rates,
                            settings.kernel, image.array, geo)
     labels = ui.labels("aspp.v_", TAPS_LABELS)
+    st.markdown(t("aspp.try"))
     ui.view("taps", key="aspp_taps_view", payload=payload, labels=labels,
             state={"cell": list(cell)}, token=ui.view_token(image.digest, settings),
             testid="pv-aspp-taps", url_key="aspp_cell", erf=True,
             on_erf_cell_change=_erf_asked, **where)
-    settings_note(settings, geo, image.array.shape[:2])
+    with st.expander(t("aspp.explain_title")):
+        how_to_read(settings, geo, image.array.shape[:2])
+    erf_section(image, settings, geo, cell)
+
+
+def how_to_read(settings: Settings, geo, image_hw: tuple[int, int]) -> None:
+    """The taps view's explanations, folded below it: the map, the taps, the spacing."""
+    settings_note(settings, geo, image_hw)
     r0, j = settings.rates[0], geo.stride
     ui.explain("aspp.taps_explain", k=settings.kernel, j=j, r=r0, px=r0 * j)
     spacings = aspp.tap_spacings()  # {16: ((6, 96), ...), 8: ((12, 96), ...)}
@@ -211,7 +227,6 @@ def taps_section(image, settings: Settings, geo) -> None:
                           for os_, (r, _) in zip(spacings, column, strict=True))
         pairs.append(t("aspp.spacing_pair", pairs=same, px=column[0][1]))
     st.caption(t("aspp.spacing", pairs="; ".join(pairs)))
-    erf_section(image, settings, geo, cell)
 
 
 ERF_SCALES = ("common", "panel")

@@ -14,7 +14,8 @@ from ui import t
 
 TAP = "stage7"
 OUT_CHANNELS = DEEPLAB_CHANNELS
-STRIDES = ["32", "16", "8"]
+STRIDES = ["8", "16", "32"]  # the ASPP page's order (app_pages/aspp.py: OS_OPTIONS)
+DEFAULT_OS = "16"
 PYRAMIDS = {"4-2-1": (4, 2, 1), "6-3-2-1": (6, 3, 2, 1), "3-2-1": (3, 2, 1)}
 
 
@@ -23,13 +24,14 @@ def settings_ui() -> tuple[int, tuple[int, ...]]:
     left, right = st.columns(2)
     ui.check_param("cmp_os", STRIDES)
     ui.shared_setting("os", "cmp_os", STRIDES)
-    stride = left.segmented_control(t("compare.os"), STRIDES, default="16", key="cmp_os",
-                                    bind="query-params", help=t("compare.os_help"))
-    ui.share_setting("os", "cmp_os", stride or "16")
+    stride = left.segmented_control(t("compare.os"), STRIDES, default=DEFAULT_OS, key="cmp_os",
+                                    required=True, bind="query-params",
+                                    help=t("compare.os_help")) or DEFAULT_OS
+    ui.share_setting("os", "cmp_os", stride)
     ui.check_param("cmp_levels", list(PYRAMIDS))
     pyramid = right.segmented_control(t("compare.levels"), list(PYRAMIDS), default="4-2-1",
-                                      key="cmp_levels", bind="query-params")
-    return int(stride or "16"), PYRAMIDS[pyramid or "4-2-1"]
+                                      required=True, key="cmp_levels", bind="query-params")
+    return int(stride), PYRAMIDS[pyramid or "4-2-1"]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -55,6 +57,12 @@ def aspp_map(digest: str, stride: int, rates: tuple[int, ...], _features: np.nda
     return torch.stack(list(previews.values())).mean(dim=(0, 2))[0].numpy()
 
 
+def giga(macs: int) -> str:
+    """Multiply-adds as the ASPP page writes them (``6.76 G``); the exact counts are in the
+    costs download below the table."""
+    return f"{macs / 1e9:.2f} G"
+
+
 def cost_table(features_shape: tuple[int, int, int], levels, rates) -> None:
     c, h, w = features_shape
     spp, aspp = spp_cost(c, (h, w), levels), aspp_cost(c, (h, w), rates)
@@ -70,7 +78,7 @@ def cost_table(features_shape: tuple[int, int, int], levels, rates) -> None:
         row("resolution", t("compare.no"), t("compare.yes")),
         row("params", f"{spp.parameters:,}", f"{aspp.parameters:,}"),
         row("ops", f"{spp.operations:,}",
-            t("compare.ops_aspp", n=aspp.operations, real=aspp.operations_on_map)),
+            f"{giga(aspp.operations)} / {giga(aspp.operations_on_map)}"),
         row("next", t("compare.next_spp", n=spp.output_elements), t("compare.next_aspp")),
     ], hide_index=True)
     ui.explain("compare.cost_explain")
@@ -103,11 +111,11 @@ def sees_section(image, info, level: int, rates) -> None:
     labels = {**ui.labels("compare.v_", SEES_LABELS), "role": t("compare.v_role"),
               "hint": t("compare.v_hint")}
     cell, where = ui.carried_cell("cmp_cell", info, image)
+    st.markdown(t("compare.try"))
     ui.view("taps", key="cmp_sees_view", payload=payload, labels=labels,
             state={"cell": list(cell)},
             token=ui.view_token(image.digest, info.stride, level, rates),
             testid="pv-compare", url_key="cmp_cell", **where)
-    ui.explain("compare.sees_explain")
 
 
 def main() -> None:
@@ -121,8 +129,10 @@ def main() -> None:
     features = ui.feature_map(image.digest, TAP, stride, image.array)
     c, h, w = features.shape
     sees_section(image, info, max(levels), rates)
-    st.caption(t("compare.map_info", tap=TAP, c=c, h=h, w=w, s=info.stride, r=info.field.size[0],
-                 rates=", ".join(map(str, rates))))
+    with st.expander(t("compare.explain_title")):  # the view's explanations, folded below it
+        st.caption(t("compare.map_info", tap=TAP, c=c, h=h, w=w, s=info.stride,
+                     r=info.field.size[0], rates=", ".join(map(str, rates))))
+        ui.explain("compare.sees_explain")
 
     with st.expander(t("compare.intro_title")):
         st.write(t("compare.intro"))

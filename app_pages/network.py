@@ -22,9 +22,27 @@ SOURCES = ["catalogue", "onnx", "spec"]
 DEFAULT_NET = "resnet50"
 DEFAULT_SPEC = "conv3 s2, conv3, pool2, conv3 d2"
 LEVELS = (4, 2, 1)
+# The output stride of DeepLab v3's rates (papers.DEEPLAB_V3_RATES) that the ASPP view scales
+# to the chosen layer's effective stride. (A comment, not a string: Streamlit's "magic" shows a
+# bare string of a page script on the page.)
 RATES_STRIDE = 16
-"""The output stride of DeepLab v3's rates (:data:`~pyramidviz.papers.DEEPLAB_V3_RATES`)
-that the ASPP view scales to the chosen layer's jump."""
+# How the catalogue's networks are named on the page and in the URL (?net=ResNet-50); a link
+# with an identifier (?net=resnet50) still opens its network.
+NET_NAMES = {"alexnet": "AlexNet", "vgg16": "VGG-16", "resnet50": "ResNet-50",
+             "resnet50_os16": "ResNet-50, output stride 16",
+             "resnet50_os8": "ResNet-50, output stride 8", "resnet101": "ResNet-101",
+             "resnet101_os16": "ResNet-101, output stride 16",
+             "resnet101_os8": "ResNet-101, output stride 8", "mobilenet_v1": "MobileNetV1",
+             "mobilenet_v2": "MobileNetV2", "efficientnet_lite0": "EfficientNet-Lite0",
+             "efficientnet_lite0_os16": "EfficientNet-Lite0, output stride 16",
+             "efficientnet_lite0_os8": "EfficientNet-Lite0, output stride 8"}
+
+
+def net_name(name: str) -> str:
+    """The catalogue network ``name`` as a reader writes it (``"resnet50_os8"`` ->
+    ``"ResNet-50, output stride 8"``); other names unchanged."""
+    return NET_NAMES.get(name, name)
+
 SPP_LABELS = ("role", "aria", "level", "level_n", "view", "channel_n", "other", "other_help",
               "prev", "next", "play", "pause", "save", "box", "title_photo", "level_grid",
               "legend_current", "legend_stride", "legend_field")
@@ -38,11 +56,12 @@ TAPS_LABELS = ("role", "aria", "hint", "erf", "erf_help", "save", "title", "lege
 @st.cache_data(max_entries=16, show_spinner=False)
 def onnx_layers(digest: str, _data: bytes) -> tuple[list, tuple[str, str] | None]:
     """The layers of an uploaded ONNX file (keyed by its sha256), or why not: the error's
-    code (translated on the page) and its own message (the technical detail)."""
+    code (translated on the page) and the part of the file it is about (``error.detail``: an
+    operator, an attribute), so the message says once what is wrong."""
     try:
         return networks.from_onnx(_data), None
     except networks.OnnxError as error:
-        return [], (error.code, str(error))
+        return [], (error.code, error.detail)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -60,10 +79,29 @@ def source_ui() -> str:
     return SOURCES[labels.index(label)] if label in labels else SOURCES[0]
 
 
-def network_ui(image_hw: tuple[int, int]) -> tuple[str, str, list, bool]:
-    """(source, label, layers, tf_same) from the chosen source; a bad upload or spec says
-    why and falls back to the default net, so the page keeps working."""
+def network_ui(image_hw: tuple[int, int]) -> tuple[str, str, list, bool] | None:
+    """(source, label, layers, tf_same) from the chosen source, remembered per source.
+
+    A bad upload or spec says once what is wrong and how to fix it, and the page keeps the
+    last network that source read, marked as such (never another network); with none yet,
+    None. The typed spec stays in its box.
+    """
     source = source_ui()
+    memo = f"_net_good_{source}"
+    found = _network(source, image_hw)
+    if found is not None:
+        st.session_state[memo] = found
+        return found
+    kept = st.session_state.get(memo)
+    if kept is None:
+        st.info(t("network.nothing_yet"), icon=":material/info:")
+        return None
+    st.info(t("network.kept_last", net=ui.escape_md(kept[1])), icon=":material/history:")
+    return kept
+
+
+def _network(source: str, image_hw: tuple[int, int]) -> tuple[str, str, list, bool] | None:
+    """The network the source gives now, or None after saying why it gives none."""
     if source == "onnx":
         upload = st.file_uploader(t("network.upload"), key="net_onnx",
                                   help=t("network.upload_help"))
@@ -81,10 +119,10 @@ def network_ui(image_hw: tuple[int, int]) -> tuple[str, str, list, bool]:
             if problem is None:
                 return source, safe_filename(upload.name), layers, False
             code, detail = problem
-            st.error(t("network.bad_onnx", name=ui.escape_md(safe_filename(upload.name)),
-                       reason=t(f"network.onnx_err_{code}"), detail=ui.escape_md(detail)),
-                     icon=":material/error:")
-        st.info(t("network.fallback", net=DEFAULT_NET), icon=":material/info:")
+            message = t("network.bad_onnx", name=ui.escape_md(safe_filename(upload.name)),
+                        reason=t(f"network.onnx_err_{code}"), detail=ui.escape_md(detail))
+            st.error(f"{message} {t(f'network.onnx_fix_{code}')}", icon=":material/error:")
+        return None
     elif source == "spec":
         text = st.text_area(t("network.spec"), value=DEFAULT_SPEC, key="net_spec",
                             max_chars=4000, help=t("network.spec_help"), height=80)
@@ -93,18 +131,29 @@ def network_ui(image_hw: tuple[int, int]) -> tuple[str, str, list, bool]:
             layers = networks.parse_spec(text)
             return source, t("network.typed"), layers, False
         except networks.SpecError as error:
-            reason = t(f"network.spec_err_{error.code}", item=error.item,
-                       token=ui.escape_md(error.token[:40]), max=MAX_LAYERS)
-            st.error(t("network.bad_spec", reason=reason), icon=":material/error:")
-            st.info(t("network.fallback", net=DEFAULT_NET), icon=":material/info:")
+            st.error(t("network.bad_spec", reason=spec_reason(error)), icon=":material/error:")
+            return None
     else:
-        ui.check_param("net", list(networks.CATALOGUE))
-        name = st.selectbox(t("network.net"), networks.CATALOGUE,
-                            index=networks.CATALOGUE.index(DEFAULT_NET), key="net",
-                            bind="query-params", help=t("network.net_help"))
-        name = name or DEFAULT_NET
+        shown = [net_name(n) for n in networks.CATALOGUE]
+        if st.query_params.get("net") in networks.CATALOGUE:  # a link with an identifier
+            st.session_state["net"] = st.query_params["net"] = net_name(st.query_params["net"])
+        ui.check_param("net", shown)
+        # The options are the readable names themselves (the same in every language): a
+        # bound widget puts its displayed text into the URL, not the value behind it.
+        chosen = st.selectbox(t("network.net"), shown, index=shown.index(net_name(DEFAULT_NET)),
+                              key="net", bind="query-params", help=t("network.net_help"))
+        name = networks.CATALOGUE[shown.index(chosen)] if chosen in shown else DEFAULT_NET
         return source, name, catalogue_layers(name, *image_hw), name.startswith("efficientnet")
-    return "catalogue", DEFAULT_NET, catalogue_layers(DEFAULT_NET, *image_hw), False
+    return None
+
+
+def spec_reason(error) -> str:
+    """What is wrong with a typed spec, in the reader's language (items count from 1)."""
+    token = ui.escape_md(error.token[:40])
+    if error.code == "range":
+        return t("network.spec_err_range_bounds", item=error.item, token=token,
+                 what=t(f"network.spec_what_{error.what}"), low=error.low, high=error.high)
+    return t(f"network.spec_err_{error.code}", item=error.item, token=token, max=MAX_LAYERS)
 
 
 # ---------------------------------------------------------------- table and CSV
@@ -139,8 +188,10 @@ def cell_ui(size: tuple[int, int], layer: int) -> tuple[int, int]:
     h, w = size
     left, right = st.columns(2)
     suffix = f"{layer}_{h}x{w}"
-    row = left.number_input(t("network.row", h=h), 0, h - 1, h // 2, key=f"net_row_{suffix}")
-    col = right.number_input(t("network.col", w=w), 0, w - 1, w // 2, key=f"net_col_{suffix}")
+    row = left.number_input(t("network.row_range", last=h - 1), 0, h - 1, h // 2,
+                            key=f"net_row_{suffix}")
+    col = right.number_input(t("network.col_range", last=w - 1), 0, w - 1, w // 2,
+                             key=f"net_col_{suffix}")
     return min(int(row), h - 1), min(int(col), w - 1)
 
 
@@ -156,8 +207,9 @@ def picture_section(choice, row, field, cell) -> None:
     box = field.cell_box(*cell, image_size=(H, W))
     tile = field.stride_box((cell[0], cell[0] + 1), (cell[1], cell[1] + 1), image_size=(H, W))
     left, right = st.columns([3, 2], gap="medium")
-    left.image(field_picture(choice.array, box, tile), width="stretch",
-               caption=t("network.picture_caption", row=cell[0], col=cell[1]))
+    caption = t("network.picture_caption", row=cell[0], col=cell[1])
+    left.image(field_picture(choice.array, box, tile), width="stretch", caption=caption,
+               alt=caption)
     full = field.cell_box(*cell)
     with left:
         explain_field(row, field, cell, full)
@@ -202,7 +254,7 @@ def views_section(choice, row, field, cell, label: str) -> None:
         "views_help": {"cells": t("network.v_view_cells_help")}}
     ui.view("spp_bins", key="net_spp_view", payload=payload, labels=labels,
             state={"level": LEVELS[0], "bin": 0, "view": "cells"},
-            token=ui.view_token(choice.digest, label, row.index, key))
+            token=ui.view_token(choice.digest, label, row.index, key), channel_box=False)
     ui.explain("network.spp_explain", h=row.map_size[0], w=row.map_size[1],
                n=bin_count(LEVELS), levels="-".join(map(str, LEVELS)))
     st.subheader(t("network.aspp_title"))
@@ -264,11 +316,16 @@ def main() -> None:
     choice = ui.current_image()
     H, W = choice.array.shape[:2]
     with ui.controls():
-        source, label, layers, tf_same = network_ui((H, W))
+        network = network_ui((H, W))
+    if network is None:
+        return
+    source, label, layers, tf_same = network
+    catalogue = source == "catalogue"
     rows = networks.layer_table(layers, (H, W), tf_same=tf_same)
     last = receptive_field(layers)[-1]
-    st.caption(t("network.summary", net=ui.escape_md(label), n=len(layers), r=last.size[0],
-                 j=last.stride[0], p=last.padding[0], H=H, W=W))
+    st.caption(t("network.summary", net=ui.escape_md(net_name(label) if catalogue else label),
+                 n=len(layers),
+                 r=last.size[0], j=last.stride[0], p=last.padding[0], H=H, W=W))
     st.dataframe(table_rows(rows), hide_index=True, width="stretch", height=300)
     st.download_button(t("common.download_csv"), csv_text(rows), "pyramidviz-network.csv",
                        "text/csv", key="net_csv", on_click="ignore")

@@ -23,7 +23,7 @@ from ui import t
 
 OUTPUT_STRIDE = 32
 SOURCES = [*TAPS, "image"]
-DEFAULT_TAP = "stage4"  # its bins see different parts of the photo; stage7 sees it all
+DEFAULT_TAP = "stage7"  # the backbone's last map, as SPP-net pools the last conv map (BRIEF)
 VIEWS = list(channel_views.CHANNEL_VIEWS)
 PRESETS = {"4-2-1": (4, 2, 1), "6-3-2-1": (6, 3, 2, 1), "3-2-1": (3, 2, 1), "custom": None}
 DEFAULT_LEVELS = (4, 2, 1)
@@ -195,12 +195,15 @@ def bins_view(choice, tap: str, features: np.ndarray, levels: tuple[int, ...], m
 
 
 def grids_note(mode: str, channels: int) -> None:
-    """Say what the max/mean views' grids are (they are not the vector's own entries)."""
+    """Say what the max/mean views' grids are (they are not the vector's own entries), each
+    note named by its view: the view on screen is chosen in the browser, and two unnamed
+    notes (one per view) read as contradicting each other."""
     for channel in VIEWS:
         meaning = channel_views.grids_meaning(channel, mode)
         if meaning != "entries":
-            st.caption(t(f"spp.grids_{meaning}", channel=t(f"spp.v_view_{channel}"),
-                         mode=t(f"spp.mode_{mode}"), c=channels))
+            note = t(f"spp.grids_{meaning}", channel=t(f"spp.v_view_{channel}"),
+                     mode=t(f"spp.mode_{mode}"), c=channels)
+            st.caption(t("spp.grids_for", view=t(f"spp.v_view_{channel}"), note=note))
 
 
 def pyramid_section(vector, channels, levels, mode) -> None:
@@ -225,6 +228,20 @@ def offer(array: np.ndarray, *, name: str, key: str, header: str) -> None:
                        "application/octet-stream", key=f"{key}_npy", on_click="ignore")
 
 
+def how_to_read(tap: str, shape: tuple[int, int, int], geometry, mode: str) -> None:
+    """The view's explanations, folded below it: the map, the bins, the grids."""
+    channels, fh, fw = shape
+    st.caption(t("spp.source_note", tap=tap, c=channels, fh=fh, fw=fw, s=geometry.stride,
+                 r=geometry.field.size[0]))
+    a, n = SHARE_EXAMPLE
+    edges = bins.bin_edges(a, n)
+    apart = next(i for i in range(n - 1) if edges[i][1] <= edges[i + 1][0])
+    (s1, e1), (s2, e2) = edges[apart], edges[apart + 1]
+    ui.explain("spp.bins_explain", a=a, n=n, s1=s1, e1=e1, s2=s2, e2=e2,
+               bins=" ".join(f"[{start}, {end})" for start, end in edges))
+    grids_note(mode, channels)
+
+
 @st.fragment
 def view_section(slot, choice, tap: str, features: np.ndarray, levels: tuple[int, ...],
                  geometry) -> None:
@@ -232,15 +249,11 @@ def view_section(slot, choice, tap: str, features: np.ndarray, levels: tuple[int
     fragment, so pooling and a channel the view asks for rerun only this part."""
     mode = pool_ui(slot)
     vector = pyramid_pool(choice.digest, tap, levels, mode, features)
+    st.markdown(t("spp.try"))
     bins_view(choice, tap, features, levels, mode, geometry)
-    a, n = SHARE_EXAMPLE
-    edges = bins.bin_edges(a, n)
-    apart = next(i for i in range(n - 1) if edges[i][1] <= edges[i + 1][0])
-    (s1, e1), (s2, e2) = edges[apart], edges[apart + 1]
-    ui.explain("spp.bins_explain", a=a, n=n, s1=s1, e1=e1, s2=s2, e2=e2,
-               bins=" ".join(f"[{start}, {end})" for start, end in edges))
-    grids_note(mode, features.shape[0])
     pyramid_section(vector, features.shape[0], levels, mode)
+    with st.expander(t("spp.explain_title")):
+        how_to_read(tap, features.shape, geometry, mode)
     with st.expander(t("spp.map_download")):
         offer(channel_views.channel_map(features, VIEWS[0]), name="spp-feature-map",
               key="spp_map", header=t("spp.csv_map", h=features.shape[1], w=features.shape[2]))
@@ -335,6 +348,9 @@ def rules_section(map_hw, levels) -> None:
 def main() -> None:
     st.title(t("spp.title"))
     choice = ui.current_image()
+    # The page opens on its view (and its "try this" line); the map and the pyramid it
+    # shows are chosen just below it, where the explanations introduce them.
+    view_box = st.container()
     with ui.controls():
         left, middle, right = st.columns([1, 1, 0.8])
         tap = source_ui(left)
@@ -343,12 +359,11 @@ def main() -> None:
     geometry = ui.tap_geometry(tap, OUTPUT_STRIDE, *choice.array.shape[:2])
     features = ui.feature_map(choice.digest, tap, OUTPUT_STRIDE, choice.array)
     channels, fh, fw = features.shape
-    for n, short in bins.oversized_levels(levels, (fh, fw)).items():
-        st.warning(t("spp.level_too_big", n=n, short=short, h=fh, w=fw),
-                   icon=":material/grid_off:")
-    view_section(view_slot, choice, tap, features, levels, geometry)
-    st.caption(t("spp.source_note", tap=tap, c=channels, fh=fh, fw=fw, s=geometry.stride,
-                 r=geometry.field.size[0]))
+    with view_box:
+        for n, short in bins.oversized_levels(levels, (fh, fw)).items():
+            st.warning(t("spp.level_too_big", n=n, short=short, h=fh, w=fw),
+                       icon=":material/grid_off:")
+        view_section(view_slot, choice, tap, features, levels, geometry)
     with st.expander(t("spp.intro_title")):
         st.write(t("spp.intro"))
     sizes_section(choice, tap, channels, geometry.stride, levels)

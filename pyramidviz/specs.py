@@ -31,7 +31,7 @@ LIMITS = {"kernel": 99, "s": 64, "d": 512, "p": 999}
 """Largest kernel, stride, dilation and padding a spec may give."""
 
 _SEPARATORS = re.compile(r"[,;\n]")
-_SIZE = r"([0-9]{1,4})(?:x([0-9]{1,4}))?"
+_SIZE = r"([0-9]+)(?:x([0-9]+))?"  # any length: "d999999" is out of range, not unknown
 _HEAD = re.compile(rf"(conv|pool){_SIZE}")
 _OPTION = re.compile(rf"([sdp]){_SIZE}")
 _NAMES = {"s": "stride", "d": "dilation", "p": "padding"}
@@ -40,19 +40,24 @@ _NAMES = {"s": "stride", "d": "dilation", "p": "padding"}
 class SpecError(CodedError):
     """A spec that could not be read: ``code`` says why, ``token`` what, ``item`` where.
 
-    Codes: ``empty`` (no layer), ``too_many`` (more than :data:`MAX_LAYERS`), ``unknown``
-    (not conv/pool/gap), ``option`` (not s/d/p with a number), ``duplicate`` (an option
-    twice), ``range`` (a number out of its range).
+    Codes: ``empty`` (no layer at all), ``blank`` (item ``item`` is empty: two separators in
+    a row), ``too_many`` (more than :data:`MAX_LAYERS`), ``unknown`` (not conv/pool/gap),
+    ``option`` (not s/d/p with a number), ``duplicate`` (an option twice), ``range`` (a number
+    out of its range: ``what`` names it, ``low`` and ``high`` are its bounds). Items count
+    from 1; ``item`` is 0 only for an error about the whole spec (``empty``, ``too_many``).
     """
 
-    CODES = ("empty", "too_many", "unknown", "option", "duplicate", "range")
+    CODES = ("empty", "blank", "too_many", "unknown", "option", "duplicate", "range")
 
-    def __init__(self, code: str, message: str, *, token: str = "", item: int = 0) -> None:
-        super().__init__(message, code=code, token=token, item=item)
+    def __init__(self, code: str, message: str, *, token: str = "", item: int = 0,
+                 what: str = "", low: int = 0, high: int = 0) -> None:
+        super().__init__(message, code=code, token=token, item=item, what=what, low=low,
+                         high=high)
 
 
 def _size(first: str, second: str | None) -> tuple[int, int]:
-    return int(first), int(second if second is not None else first)
+    # Ten digits are enough to be out of every range (and keep int() from huge strings).
+    return int(first[:10]), int((second if second is not None else first)[:10])
 
 
 def _check(what: str, pair: tuple[int, int], *, token: str, item: int, low: int) -> None:
@@ -60,7 +65,7 @@ def _check(what: str, pair: tuple[int, int], *, token: str, item: int, low: int)
     if not low <= min(pair) <= max(pair) <= top:
         name = _NAMES.get(what, what)
         raise SpecError("range", f"item {item}: {name} in {token!r} must be {low}..{top}",
-                        token=token, item=item)
+                        token=token, item=item, what=name, low=low, high=top)
 
 
 def _parse_item(text: str, item: int) -> Layer:
@@ -125,6 +130,13 @@ def parse_spec(text: str) -> list[Layer]:
     Traceback (most recent call last):
     ...
     pyramidviz.specs.SpecError: item 2: 'relu' is not a layer (use conv3, pool2 or gap)
+    >>> error = None
+    >>> try:
+    ...     parse_spec("conv3 d999999")
+    ... except SpecError as caught:
+    ...     error = caught
+    >>> error.code, error.item, error.what, error.low, error.high
+    ('range', 1, 'dilation', 1, 512)
     """
     if not isinstance(text, str):
         raise SpecError("empty", f"a spec must be text, got {type(text).__name__}")
@@ -139,7 +151,7 @@ def parse_spec(text: str) -> list[Layer]:
     layers = []
     for index, item in enumerate(items, start=1):
         if not item:
-            raise SpecError("empty", f"item {index} is empty (two commas in a row?)",
+            raise SpecError("blank", f"item {index} is empty (two commas in a row?)",
                             item=index)
         layers.append(_parse_item(item, index))
     return layers

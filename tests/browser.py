@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 APP = "[data-testid=stApp]"
 
@@ -86,3 +87,32 @@ class Frames:
 
     def _seen(self, _event) -> None:
         self.count += 1
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+"""WCAG 2.1 levels A and AA: the rules the app is held to."""
+
+
+def axe_violations(page, *, impacts: tuple[str, ...] = ("serious", "critical")
+                   ) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on ``page`` at these impacts.
+
+    Each is ``{"id", "impact", "help", "nodes": [{"target", "summary"}]}``; axe looks into open
+    shadow roots, so the browser views are audited with the page.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
+            .violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+              nodes: v.nodes.map(n => ({target: n.target.flat().join(' '),
+                                        summary: n.failureSummary}))}))""",
+        list(AXE_TAGS))
+    return [v for v in found if v["impact"] in impacts]
+
+
+def axe_report(violations: list[dict]) -> str:
+    """One line per violation and node, for an assertion message."""
+    return "\n".join(f"{v['id']} ({v['impact']}): {n['target']}: {n['summary']}"
+                     for v in violations for n in v["nodes"])

@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from PIL import Image
 
+from pyramidviz import i18n
+
 from browser import exceptions_on_screen, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -52,9 +54,11 @@ def _url_param(page, key: str) -> str | None:
     return parse_qs(urlparse(page.url).query).get(key, [None])[0]
 
 
-def _radio_checked(page, label: str) -> str:
-    return page.get_by_role("radiogroup", name=label).locator(
-        "input:checked").evaluate("e => e.closest('label').innerText").strip()
+
+
+def _click_segment(page, label: str, option: str) -> None:
+    page.get_by_role("radiogroup", name=label).get_by_text(option, exact=True).click()
+    wait_idle(page)
 
 
 def _nav(page, title: str) -> None:
@@ -71,7 +75,7 @@ def test_a_setting_shared_across_pages_stays_in_each_pages_link(page, server_url
     """
     open_page(page, server_url + "/aspp")
     os_label = "Output stride"
-    page.get_by_role("radiogroup", name=os_label).get_by_text("8", exact=True).click()
+    _click_segment(page, os_label, "8")
     wait_idle(page)
     assert _url_param(page, "aspp_os") == "8"
 
@@ -86,7 +90,7 @@ def test_a_setting_shared_across_pages_stays_in_each_pages_link(page, server_url
     link = page.url
 
     _nav(page, "ASPP")
-    assert _radio_checked(page, os_label) == "32"
+    assert _segment_checked(page, os_label) == "32"
     assert _url_param(page, "aspp_os") == "32"
 
     other = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -97,3 +101,103 @@ def test_a_setting_shared_across_pages_stays_in_each_pages_link(page, server_url
     finally:
         other.close()
     assert not exceptions_on_screen(page)
+
+
+def _view_state(page, testid: str) -> dict:
+    view = page.locator(f"[data-testid={testid}]")
+    view.wait_for()
+    return json.loads(view.get_attribute("data-state"))
+
+
+def _back(page, forward: bool = False) -> None:
+    page.go_forward() if forward else page.go_back()
+    wait_idle(page)
+
+
+def _path(page) -> str:
+    return urlparse(page.url).path
+
+
+def test_back_and_forward_move_between_pages_and_restore_each_pages_state(page, server_url):
+    """One history entry per page: Back from Compare once stayed on Compare, then went to
+    ASPP and stayed there (every URL write of a page pushed an entry), and SPP came back
+    without the level chosen there."""
+    open_page(page, server_url + "/")
+    _nav(page, "SPP")
+    spp = page.locator("[data-testid=pv-spp-bins]")
+    spp.wait_for()
+    spp.focus()
+    page.keyboard.press("PageDown")  # the next level: 4 x 4 -> 2 x 2
+    page.keyboard.press("ArrowRight")  # its second bin
+    assert _view_state(page, "pv-spp-bins")["level"] == 2
+    _nav(page, "ASPP")
+    _click_segment(page, "Output stride", "8")
+    _nav(page, "Compare")
+    _click_segment(page, "SPP pyramid", "3-2-1")
+
+    _back(page)
+    assert _path(page) == "/aspp", page.url
+    assert _url_param(page, "aspp_os") == "8", page.url
+    assert _segment_checked(page, "Output stride") == "8"
+    _back(page)
+    assert _path(page) == "/spp"
+    state = _view_state(page, "pv-spp-bins")
+    assert (state["level"], state["bin"]) == (2, 1)
+    _back(page)
+    assert _path(page) == "/"
+    _back(page, forward=True)
+    assert _path(page) == "/spp"
+    _back(page, forward=True)
+    assert _path(page) == "/aspp"
+    _back(page, forward=True)
+    assert _path(page) == "/compare"
+    assert _segment_checked(page, "SPP pyramid") == "3-2-1"
+    assert not exceptions_on_screen(page)
+
+
+def test_a_link_after_many_clicks_opens_what_its_sender_saw(page, server_url, browser):
+    """Clicking 8, 32, 16 on ASPP once left aspp_os=8 in the link; the language is in it too."""
+    open_page(page, server_url + "/aspp")
+    page.get_by_test_id("stSidebar").get_by_text("한국어", exact=True).click()
+    wait_idle(page)
+    label = i18n.translate("ko", "aspp.os")
+    for stride in ["8", "32", "16", "8", "32", "16", "8"]:
+        _click_segment(page, label, stride)
+    seen = (_segment_checked(page, label), page.locator("h1").first.inner_text(),
+            _view_state(page, "pv-aspp-taps")["cell"])
+    link = page.url
+    assert _url_param(page, "lang") == "한국어"
+
+    other = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    try:
+        fresh = other.new_page()
+        fresh.set_default_timeout(60_000)
+        open_page(fresh, link)
+        assert (_segment_checked(fresh, label), fresh.locator("h1").first.inner_text(),
+                _view_state(fresh, "pv-aspp-taps")["cell"]) == seen
+        assert seen[0] == "8"
+    finally:
+        other.close()
+
+
+def test_a_korean_browsers_link_carries_its_language(browser, server_url):
+    korean = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ko-KR")
+    try:
+        page = korean.new_page()
+        page.set_default_timeout(60_000)
+        open_page(page, server_url + "/spp")
+        assert _url_param(page, "lang") == "한국어"
+        assert page.evaluate("() => document.documentElement.lang") == "ko"
+    finally:
+        korean.close()
+
+
+def test_a_shared_upload_link_gives_one_notice(page, server_url):
+    """A link made on an upload names cells of the upload's map: they go with the photo,
+    instead of a second notice blaming aspp_cell (a value the app wrote)."""
+    open_page(page, server_url + "/aspp?upload=0123456789ab&aspp_cell=400,900")
+    alerts = page.locator("[data-testid=stMain] [data-testid=stAlert]")
+    texts = [a.inner_text() for a in alerts.all()]
+    assert sum("not on this server" in text for text in texts) == 1, texts
+    assert not any("aspp_cell" in text for text in texts), texts
+    assert _url_param(page, "upload") is None

@@ -229,13 +229,14 @@ def test_spec_defaults_pairs_and_global_pool():
 
 
 @pytest.mark.parametrize(("text", "code", "token"), [
-    ("", "empty", ""), (" , ", "empty", ""), ("conv3,,pool2", "empty", ""),
+    ("", "empty", ""), (" , ", "empty", ""), ("conv3,,pool2", "blank", ""),
     ("conv3, relu", "unknown", "relu"), ("conv, pool2", "unknown", "conv"),
     ("conv3 s2 q4", "option", "q4"), ("conv3 s-1", "option", "s-1"),
     ("conv3 s2 s3", "duplicate", "s3"), ("conv0", "range", "conv0"),
     ("conv3 s0", "range", "s0"), ("conv3 d9999", "range", "d9999"),
     ("pool2 " + "s" * 20, "option", "s" * 20), (", ".join(["conv3"] * 401), "too_many", "401"),
     ("conv3 s1e9", "option", "s1e9"), ("conv３", "unknown", "conv３"),
+    ("conv3 d999999", "range", "d999999"), ("conv" + "9" * 5000, "range", "conv" + "9" * 5000),
 ])
 def test_bad_specs_name_the_token(text, code, token):
     with pytest.raises(networks.SpecError) as info:
@@ -280,7 +281,8 @@ def test_hypothesis_any_text_parses_or_says_why(text):
     try:
         layers = networks.parse_spec(text)
     except networks.SpecError as error:
-        assert error.code in {"empty", "too_many", "unknown", "option", "duplicate", "range"}
+        assert error.code in networks.SpecError.CODES
+        assert (error.item == 0) == (error.code in {"empty", "too_many"})  # items count from 1
     else:
         assert networks.parse_spec(networks.format_spec(layers)) == layers
 
@@ -352,3 +354,21 @@ def test_field_picture_marks_the_field_and_dims_the_rest():
     assert pic[60, 110].tolist() == [0, 158, 115]  # the stride tile's top edge
     big = field_picture(np.zeros((1440, 960, 3), np.uint8), Box(0, 0, 10, 10), Box(0, 0, 4, 4))
     assert big.shape == (720, 480, 3)
+
+
+@pytest.mark.parametrize(("text", "item", "what", "low", "high"), [
+    ("conv3, conv3 d999999", 2, "dilation", 1, 512), ("conv0", 1, "kernel", 1, 99),
+    ("pool2, pool2 p1000", 2, "padding", 0, 999), ("conv3 s65", 1, "stride", 1, 64),
+])
+def test_a_number_out_of_range_says_its_range_and_item(text, item, what, low, high):
+    with pytest.raises(networks.SpecError) as info:
+        networks.parse_spec(text)
+    error = info.value
+    assert (error.code, error.item, error.what, error.low, error.high) == (
+        "range", item, what, low, high)
+
+
+def test_an_empty_item_counts_from_one():
+    with pytest.raises(networks.SpecError) as info:
+        networks.parse_spec("conv3,,pool2")
+    assert (info.value.code, info.value.item) == ("blank", 2)

@@ -108,7 +108,7 @@ def test_default_view_shows_every_figure_with_deeplab_rates():
 @pytest.mark.parametrize("stride", [8, 16])
 def test_rendered_taps_are_rate_times_output_stride_pixels_apart(stride):
     at = open_aspp()
-    at.radio(key="aspp_os").set_value(str(stride)).run()
+    at.segmented_control(key="aspp_os").set_value(str(stride)).run()
     assert not at.exception
     rates = (12, 24, 36) if stride == 8 else (6, 12, 18)
     assert taps_view(at)["payload"]["stride"] == stride
@@ -253,7 +253,7 @@ def test_a_shared_link_reopens_the_same_view():
                    aspp_cell="3,4", aspp_ch="7", aspp_stack="1,3",
                    aspp_an_d="3")
     assert not at.exception
-    assert at.radio(key="aspp_os").value == "8"
+    assert at.segmented_control(key="aspp_os").value == "8"
     assert at.text_input(key="aspp_rates").value == "12,24"
     assert at.selectbox(key="aspp_k").value == 5
     assert at.selectbox(key="aspp_tap").value == "stage6"
@@ -270,8 +270,8 @@ def test_garbage_parameters_fall_back_with_notices():
     notices = " ".join(w.value for w in at.warning)
     for key in ("aspp_os", "aspp_k", "aspp_tap", "aspp_ch", "aspp_an_s"):
         assert key in notices
-    assert at.radio(key="aspp_os").value == "16"
-    assert at.selectbox(key="aspp_tap").value == "stage4"  # the page's default, not the pin
+    assert at.segmented_control(key="aspp_os").value == "16"
+    assert at.selectbox(key="aspp_tap").value == "stage7"  # the page's default (BRIEF)
 
 
 def test_korean_and_presentation_mode():
@@ -309,16 +309,16 @@ def test_an_output_stride_change_keeps_the_point_on_the_photo_and_carries_to_com
 
     at = open_aspp(aspp_os="16", aspp_cell="4,20")
     assert taps_view(at)["state"] == {"cell": [4, 20]}
-    at.radio(key="aspp_os").set_value("8").run()
+    at.segmented_control(key="aspp_os").set_value("8").run()
     assert not at.exception
     old, new = (tap_info(s, "stage7", (300, 451)) for s in (16, 8))
     expected = new.field.nearest_cell(*old.field.center(4, 20), new.feature_size)
     assert expected != (4, 20)  # keeping the index would jump across the photo
     assert taps_view(at)["state"] == {"cell": list(expected)}  # the view writes the URL
-    at.radio(key="aspp_os").set_value("16").run()  # and back: from the cell it was given
+    at.segmented_control(key="aspp_os").set_value("16").run()  # back: from the cell it was given
     back = old.field.nearest_cell(*new.field.center(*expected), old.feature_size)
     assert taps_view(at)["state"] == {"cell": list(back)} and abs(back[1] - 20) <= 1
-    at.radio(key="aspp_os").set_value("8").run()
+    at.segmented_control(key="aspp_os").set_value("8").run()
     at.switch_page(ui.page_path("compare")).run()  # the output stride carries over
     assert not at.exception
     assert at.get("button_group")[0].value == "8"
@@ -326,7 +326,7 @@ def test_an_output_stride_change_keeps_the_point_on_the_photo_and_carries_to_com
     at.get("button_group")[0].set_value("32").run()
     at.switch_page(ui.page_path("aspp")).run()  # and back, with the value chosen there
     assert not at.exception
-    assert at.radio(key="aspp_os").value == "32" and _param(at, "aspp_os") == "32"
+    assert at.segmented_control(key="aspp_os").value == "32" and _param(at, "aspp_os") == "32"
 
 
 def _param(at: AppTest, key: str) -> str | None:
@@ -344,7 +344,7 @@ def test_the_whole_photo_sentence_is_the_true_one_on_the_default_page():
 
     at = open_page("aspp", pinned=False)
     assert not at.exception
-    tap, stride = at.selectbox(key="aspp_tap").value, int(at.radio(key="aspp_os").value)
+    tap, stride = at.selectbox(key="aspp_tap").value, int(at.segmented_control(key="aspp_os").value)
     hw = tuple(load_sample(at.selectbox(key="img").value).shape[:2])
     info = tap_info(stride, tap, hw)
     whole, total = info.field.whole_image_cells(info.feature_size, hw), \
@@ -371,3 +371,13 @@ def test_the_gridding_sentence_follows_the_kernel_size():
     page = text(at)
     assert "With a 1 × 1 kernel each layer reads only its own position" in page
     assert "(g = 2) that is" not in page
+
+
+def test_a_link_whose_upload_is_gone_drops_its_cell_without_a_second_notice():
+    """The cell of a shared upload link belongs to the upload's map: a session without the
+    upload once showed a second notice blaming aspp_cell, a value the app wrote."""
+    at = open_aspp(upload="0123456789ab", aspp_cell="400,900")
+    assert not any("aspp_cell" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert "aspp_cell" not in at.query_params and "upload" not in at.query_params
+    h, w = taps_view(at)["payload"]["map"]
+    assert taps_view(at)["state"] == {"cell": [h // 2, w // 2]}  # the sample's map centre

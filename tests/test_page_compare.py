@@ -43,8 +43,9 @@ def test_default_view_shows_shapes_costs_and_three_figures():
     assert spp_next.startswith("hypothetical fc6 on this vector: 6,720 × 4,096")
     assert "ZF-5: 12,800 × 4,096" in spp_next
     ops = rows["Work (SPP: comparisons; ASPP: multiply-adds, all taps / taps on real features)"]
-    assert ops[1] == (f"{aspp_macs(320, 256, (6, 12, 18), (19, 29)):,} / "
-                      f"{aspp_macs_on_map(320, 256, (6, 12, 18), (19, 29)):,}")
+    # multiply-adds in the ASPP page's format (its caption writes "6.76 G")
+    assert ops[1] == (f"{aspp_macs(320, 256, (6, 12, 18), (19, 29)) / 1e9:.2f} G / "
+                      f"{aspp_macs_on_map(320, 256, (6, 12, 18), (19, 29)) / 1e9:.2f} G")
 
 
 def test_output_stride_and_pyramid_controls_change_the_numbers():
@@ -119,3 +120,28 @@ def test_a_new_photo_starts_at_the_centre_of_its_map(sample_png):
     w, h = Image.open(io.BytesIO(sample_png)).size
     rows, cols = -(-h // 16), -(-w // 16)  # TF "SAME": ceil(side / stride)
     assert view_data(at, "cmp_sees_view")["state"] == {"cell": [rows // 2, cols // 2]}
+
+
+def test_the_three_pages_agree_on_the_map_and_the_output_stride_control():
+    """One map (stage7) on SPP, ASPP and Compare, and one output-stride control in one order
+    (it was a radio 8, 16, 32 on ASPP and buttons 32, 16, 8 here); each page opens on its
+    view with a "try this" line above it and the explanations folded below."""
+    from pyramidviz import i18n
+
+    pages = {name: open_page(name, pinned=False) for name in ("spp", "aspp", "compare")}
+    for at in pages.values():
+        assert not at.exception, at.exception
+    assert pages["spp"].selectbox(key="spp_src").value == "stage7"
+    assert pages["aspp"].selectbox(key="aspp_tap").value == "stage7"
+    assert "stage7" in " ".join(c.value for c in pages["compare"].caption)
+    aspp_os = pages["aspp"].segmented_control(key="aspp_os")
+    cmp_os = pages["compare"].segmented_control(key="cmp_os")
+    options = [[o.content for o in x.proto.options] for x in (aspp_os, cmp_os)]
+    assert options == [["8", "16", "32"]] * 2
+    assert aspp_os.value == cmp_os.value == "16"
+    for name, at in pages.items():
+        texts = [m.value for m in at.markdown]
+        assert i18n.translate("en", f"{name}.try") in texts, name
+        assert i18n.translate("en", f"{name}.explain_title") in [e.label for e in at.expander]
+    rates = i18n.translate("en", "aspp.rates_unused", os=16, rates="6, 12, 18")
+    assert rates in [c.value for c in pages["aspp"].caption]  # the empty box says what it does

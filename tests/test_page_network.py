@@ -87,7 +87,37 @@ def test_spec_source_and_a_bad_spec_keeps_the_page_working():
     at.text_area(key="net_spec").set_value("conv3 s2, relu").run()
     assert not at.exception
     assert "“relu”" in at.error[0].value and "item 2" in at.error[0].value
-    assert len(at.dataframe[0].value) == len(networks.catalogue()["resnet50"])  # fallback
+    # the last good spec stays, marked as such, never another network; the text stays too
+    assert list(at.dataframe[0].value.iloc[:, 6]) == ["3", "7", "9", "25"]
+    assert any("last network that was read" in info.value for info in at.info)
+    assert "resnet50" not in text(at).lower() and "ResNet" not in text(at)
+    assert at.text_area(key="net_spec").value == "conv3 s2, relu"
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("conv3 d999999", "item 1: “d999999” is out of range: the dilation goes from 1 to 512"),
+    ("", "the spec names no layer"),
+    ("conv3,,pool2", "item 2 is empty"),
+])
+def test_each_spec_error_says_once_what_and_how(spec, message):
+    at = open_network()
+    at.radio(key="net_src_en").set_value("Typed spec").run()
+    at.text_area(key="net_spec").set_value(spec).run()
+    assert not at.exception
+    assert len(at.error) == 1 and message in at.error[0].value, at.error[0].value
+    assert "item 0" not in at.error[0].value
+
+
+def test_readable_names_correct_ranges_and_no_stray_text():
+    at = open_network(net="efficientnet_lite0_os8")
+    assert "EfficientNet-Lite0, output stride 8" in text(at).replace("\\", "")
+    assert "efficientnet_lite0_os8" not in text(at)
+    assert not any("output stride of DeepLab" in m.value for m in at.markdown)  # "magic"
+    labels = [n.label for n in at.number_input]
+    assert not any("− 1" in label for label in labels), labels
+    h, w = view_data(at, "net_spp_view")["payload"]["map"]
+    assert labels == [f"Cell row (0 to {h - 1})", f"Cell column (0 to {w - 1})"]
+    assert view_data(at, "net_spp_view")["channel_box"] is False
 
 
 def test_onnx_upload_and_hostile_uploads():
@@ -104,7 +134,18 @@ def test_onnx_upload_and_hostile_uploads():
         at.run()
         assert not at.exception, name
         assert at.error and "Could not read" in at.error[0].value, name
-        assert len(at.dataframe[0].value) == len(networks.catalogue()["resnet50"])
+        assert len(at.dataframe[0].value) == 3, name  # the last file read, not ResNet-50
+        assert at.error[0].value.count("(") <= 2, at.error[0].value  # no nested brackets
+        assert "Export" in at.error[0].value  # how to fix it
+
+
+def test_a_bad_first_onnx_file_shows_no_other_network():
+    at = open_network()
+    at.radio(key="net_src_en").set_value("ONNX file").run()
+    assert not at.dataframe and any("Nothing to show" in i.value for i in at.info)
+    at.file_uploader(key="net_onnx").set_value(("x.onnx", b"\x00garbage" * 50,
+                                                "application/octet-stream")).run()
+    assert not at.exception and len(at.error) == 1 and not at.dataframe
 
 
 def test_formula_vs_measured_button():

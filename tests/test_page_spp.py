@@ -198,8 +198,8 @@ def test_garbage_url_values_fall_back_with_a_notice(params):
     notices = " ".join(w.value for w in at.warning)
     for key in params:
         assert key in notices, key
-    # A bad source falls back to the page's default, stage4 (80 channels), not the pin.
-    assert ("80 × 21 = 1,680" if "spp_src" in params else "320 × 21 = 6,720") in metrics(at)
+    # A bad source falls back to the page's default, stage7 (320 channels), like the pin.
+    assert "320 × 21 = 6,720" in metrics(at)
     state = bins(at)["state"]
     assert state["level"] == 4 and 0 <= state["bin"] < 16
 
@@ -215,8 +215,8 @@ def test_korean_page_and_korean_error():
 
 def test_presentation_mode_folds_every_control_into_one_expander():
     at = open_spp(present="true")
-    assert len(at.expander) == 3  # the controls, then the folded prose and the download
-    folded = at.expander[0]
+    assert len(at.expander) == 4  # the controls, how to read the view, the download, the prose
+    folded = next(e for e in at.expander if e.selectbox)  # below the view and its notes
     assert {w.key for w in folded.selectbox} == {"spp_src", "spp_levels"}
     assert [w.key for w in folded.radio] == ["spp_pool"]
     assert at.selectbox(key="spp_src").value == "stage7"
