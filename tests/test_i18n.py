@@ -119,13 +119,10 @@ def glossary_problems(rows, glossary) -> list[str]:
     return problems
 
 
-SLIDES_GLOSSARY_PENDING = {"slides.bins_body", "slides.valid_body"}
-"""Slide strings (the deck helper's file) that still use a variant; remove each as it is fixed."""
-
 
 def test_korean_uses_one_term_per_concept_and_glosses_it_first():
     problems = glossary_problems(_korean_strings(), i18n.load_glossary())
-    assert [p for p in problems if p.split(":")[0] not in SLIDES_GLOSSARY_PENDING] == []
+    assert problems == []
 
 
 def parallel_problems(en: dict[str, str], ko: dict[str, str], glossary) -> list[str]:
@@ -145,7 +142,7 @@ def parallel_problems(en: dict[str, str], ko: dict[str, str], glossary) -> list[
 def test_a_concept_named_in_english_has_its_one_korean_term():
     en, ko = (dict(i18n.load_table.__wrapped__(lang)) for lang in ("en", "ko"))
     problems = parallel_problems(en, ko, i18n.load_glossary())
-    assert [p for p in problems if p.split(":")[0] not in SLIDES_GLOSSARY_PENDING] == []
+    assert problems == []
     glossary = i18n.load_glossary()
     assert {"stack", "offset", "winning cell", "forward pass", "backward pass", "max pooling",
             "image-level pooling", "feature-map row", "effective stride",
@@ -374,9 +371,6 @@ FIXED_PARTICLE = re.compile(
     r"|(?:을|은|이|과)\((?:를|는|가|와)\)|\(으\)로")
 """A particle typed right after a placeholder (or after its closing quote, or the ``)`` of a
 range ``[a, b)``), or both forms written out: the helper's job."""
-SLIDES_PENDING = {"slides.problem_body", "slides.panel_crop", "slides.panel_warp",
-                  "slides.home_caption"}
-"""Slide strings (the deck helper's) still typing a particle; remove each as it is fixed."""
 
 
 def fixed_particles(table: dict[str, str]) -> list[str]:
@@ -394,7 +388,7 @@ def fixed_particles(table: dict[str, str]) -> list[str]:
 
 def test_no_korean_string_types_a_particle_after_a_placeholder():
     found = fixed_particles(dict(i18n.load_table.__wrapped__("ko")))
-    assert [p for p in found if p.split(":")[0] not in SLIDES_PENDING] == []
+    assert found == []
 
 
 def test_fixed_particle_check_fails_on_typed_particles():
