@@ -199,7 +199,7 @@ def device_text() -> str:
 @st.cache_data(max_entries=16, show_spinner=False)
 def photo_payload(digest: str, _photo: np.ndarray) -> dict:
     """The photo as the browser views draw it (a JPEG), encoded once per image."""
-    from pyramidviz.views import photo_payload as encode
+    from pyramidviz.payloads import photo_payload as encode
 
     return encode(_photo)
 

@@ -165,7 +165,7 @@ TAPS_LABELS = ("role", "aria", "hint", "erf", "erf_help", "save", "title", "lege
 def taps_payload(digest: str, output_stride: int, tap: str, rates: tuple[int, ...], kernel: int,
                  _photo: np.ndarray, _geo) -> dict:
     """The taps view's payload for this photo and setting (any cell is drawn from it)."""
-    from pyramidviz.views import taps_payload as build
+    from pyramidviz.payloads import taps_payload as build
 
     return build(_photo, field=_geo.field, feature_size=_geo.feature_size, stride=_geo.stride,
                  rates=rates, kernel=kernel, photo_info=ui.photo_payload(digest, _photo))
@@ -363,7 +363,7 @@ KERNEL_LABELS = ("role", "aria", "prev", "next", "play", "pause", "save", "input
 @st.cache_data(max_entries=32, show_spinner=False)
 def gridding_view_payload(stacks: tuple[tuple[int, ...], ...], kernel: int) -> dict:
     """Coverage of each stack after each layer, for the gridding view."""
-    from pyramidviz.views import gridding_payload
+    from pyramidviz.payloads import gridding_payload
 
     return gridding_payload(stacks, kernel)
 
@@ -415,7 +415,7 @@ def animation_section(settings: Settings) -> None:
         st.warning(t("aspp.anim_nofit", k=k, d=d, span=atrous.effective_kernel_size(k, d),
                      n=i + 2 * p))
         return
-    from pyramidviz.views import kernel_payload
+    from pyramidviz.payloads import kernel_payload
 
     payload = kernel_payload(i, k, rate=d, padding=p, stride=s)
     ui.view("kernel", key="aspp_kernel_view", payload=payload,

@@ -90,7 +90,7 @@ SEES_LABELS = ("role", "aria", "hint", "save", "title_spp", "title_aspp", "legen
 def sees_payload(digest: str, stride: int, level: int, rates: tuple[int, ...],
                  _photo: np.ndarray, _info) -> dict:
     """The linked view's payload: the finest SPP level's bins and ASPP's taps, any cell."""
-    from pyramidviz.views import taps_payload
+    from pyramidviz.payloads import taps_payload
 
     return taps_payload(_photo, field=_info.field, feature_size=_info.feature_size,
                         stride=_info.stride, rates=rates, kernel=3, spp_level=level,

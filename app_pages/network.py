@@ -145,7 +145,7 @@ def aspp_rates(jump: int) -> tuple[int, ...]:
 
 
 def picture_section(choice, row, field, cell) -> None:
-    from pyramidviz.views import field_picture
+    from pyramidviz.payloads import field_picture
 
     H, W = choice.array.shape[:2]
     box = field.cell_box(*cell, image_size=(H, W))
@@ -171,7 +171,7 @@ def explain_field(row, field, cell, full) -> None:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def spp_view_payload(digest: str, size: tuple[int, int], field_key: tuple, _photo, _field):
-    from pyramidviz.views import spp_geometry_payload
+    from pyramidviz.payloads import spp_geometry_payload
 
     return spp_geometry_payload(_photo, feature_size=size, levels=LEVELS, field=_field,
                                 photo_info=ui.photo_payload(digest, _photo))
@@ -180,7 +180,7 @@ def spp_view_payload(digest: str, size: tuple[int, int], field_key: tuple, _phot
 @st.cache_data(max_entries=32, show_spinner=False)
 def taps_view_payload(digest: str, size: tuple[int, int], field_key: tuple,
                       rates: tuple[int, ...], _photo, _field):
-    from pyramidviz.views import taps_payload
+    from pyramidviz.payloads import taps_payload
 
     return taps_payload(_photo, field=_field, feature_size=size, stride=_field.stride[0],
                         rates=rates, kernel=3, photo_info=ui.photo_payload(digest, _photo))

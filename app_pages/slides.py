@@ -1,7 +1,7 @@
 """Slides: the source lecture's story, one idea per screen, for presentation mode.
 
 Presentation mode (``?present=true``) opens here. Each slide is a title, one main view (the
-pages' own browser views and Plotly figures, built by :mod:`pyramidviz.views` and
+pages' own browser views and Plotly figures, built by :mod:`pyramidviz.payloads` and
 :mod:`pyramidviz.figures`) and a sentence or two. Next / previous with the buttons or the
 keys (``pyramidviz/web/slides.js``: arrows, PageUp / PageDown, Home / End); the slide shown is
 ``?slide=N`` in the URL (a bad value opens slide 1).
@@ -102,7 +102,7 @@ def body(key: str, **values) -> None:
 @st.cache_data(max_entries=16, show_spinner=False)
 def bins_payload(digest: str, _features: np.ndarray, _photo: np.ndarray, _field) -> dict:
     """The SPP bins view's payload on the slides' map (max and mean channel views)."""
-    from pyramidviz.views import spp_payload
+    from pyramidviz.payloads import spp_payload
 
     views = {name: channel_views.channel_map(_features, name)
              for name in channel_views.CHANNEL_VIEWS}
@@ -114,7 +114,7 @@ def bins_payload(digest: str, _features: np.ndarray, _photo: np.ndarray, _field)
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def taps_payload(digest: str, tap: str, _photo: np.ndarray, _geo) -> dict:
-    from pyramidviz.views import taps_payload as build
+    from pyramidviz.payloads import taps_payload as build
 
     return build(_photo, field=_geo.field, feature_size=_geo.feature_size, stride=_geo.stride,
                  rates=rates_for_output_stride(OUTPUT_STRIDE), kernel=KERNEL,

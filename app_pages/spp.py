@@ -130,7 +130,7 @@ def bins_payload(digest: str, tap: str, levels: tuple[int, ...], mode: str,
                  channels: tuple[str, ...], _features: np.ndarray, _photo: np.ndarray,
                  _field) -> dict:
     """The SPP view's payload: these channel views at every level, computed once."""
-    from pyramidviz.views import spp_payload
+    from pyramidviz.payloads import spp_payload
 
     views = {name: channel_views.channel_map(_features, name) for name in channels}
     vector = channel_views.spp_vector(_features, levels, mode)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from timing import REPEATS, send, timed  # noqa: E402
 
 from pyramidviz import channel_views as spp_pyramid  # noqa: E402
-from pyramidviz import spp, views  # noqa: E402
+from pyramidviz import payloads, spp  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
 from pyramidviz.figures import spp_rules, spp_sizes  # noqa: E402
 from pyramidviz.samples import DATA_DIR  # noqa: E402
@@ -46,11 +46,11 @@ def view_part(features, photo, levels, mode, field) -> int:
     top = spp_pyramid.top_channels(features, 5)
     maps = {v: spp_pyramid.channel_map(features, v) for v in ("max", "mean", *map(str, top))}
     vector = spp_pyramid.spp_vector(features, levels, mode)
-    payload = views.spp_payload(maps, photo, vector, levels=levels, mode=mode,
+    payload = payloads.spp_payload(maps, photo, vector, levels=levels, mode=mode,
                                 channels=features.shape[0], field=field)
     text = io.StringIO()
     np.savetxt(text, np.atleast_2d(vector), delimiter=",", fmt="%.6g")  # the CSV download
-    return views.payload_bytes(payload)
+    return payloads.payload_bytes(payload)
 
 
 def sizes_part(photo, scaled, crop, warp, levels) -> int:

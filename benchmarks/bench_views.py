@@ -214,7 +214,7 @@ def payload_sizes() -> list[tuple[str, int]]:
     from PIL import Image
 
     from pyramidviz import channel_views as spp_pyramid
-    from pyramidviz import samples, views
+    from pyramidviz import payloads, samples
     from pyramidviz.backbones import extract, load_backbone, tap_info
 
     rows = []
@@ -230,14 +230,14 @@ def payload_sizes() -> list[tuple[str, int]]:
         top = spp_pyramid.top_channels(features, 5)
         maps = {v: spp_pyramid.channel_map(features, v) for v in ("max", "mean", *map(str, top))}
         vector = spp_pyramid.spp_vector(features, (4, 2, 1), "max")
-        spp = views.spp_payload(maps, photo, vector, levels=(4, 2, 1), mode="max",
+        spp = payloads.spp_payload(maps, photo, vector, levels=(4, 2, 1), mode="max",
                                 channels=320, field=info.field)
-        rows.append((f"SPP view, {name}", views.payload_bytes(spp)))
+        rows.append((f"SPP view, {name}", payloads.payload_bytes(spp)))
         for os_ in (16, 8):
             info = tap_info(os_, "stage7", photo.shape[:2])
-            taps = views.taps_payload(photo, field=info.field, feature_size=info.feature_size,
+            taps = payloads.taps_payload(photo, field=info.field, feature_size=info.feature_size,
                                       stride=info.stride, rates=(6, 12, 18), kernel=3)
-            rows.append((f"ASPP view, {name}, OS {os_}", views.payload_bytes(taps)))
+            rows.append((f"ASPP view, {name}, OS {os_}", payloads.payload_bytes(taps)))
     return rows
 
 

@@ -28,7 +28,7 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.papers`: the numbers the papers state and the prose quotes (no torch).
 - :mod:`pyramidviz.palette`: colour-blind-safe branch colours, markers, a deuteranopia check.
 - :mod:`pyramidviz.serving`: byte-bounded shared cache and one pool for heavy calls.
-- :mod:`pyramidviz.views`: the JSON payloads the app's browser views draw (computed once).
+- :mod:`pyramidviz.payloads`: the JSON payloads the app's browser views draw (computed once).
 - :mod:`pyramidviz.bundle`: the browser views' ES modules (``pyramidviz/web``) joined into one.
 - :mod:`pyramidviz.i18n`: the EN/KO string tables (package data) and the Korean glossary.
 - :mod:`pyramidviz.figures`: pure Plotly figure builders for the app's pages.
@@ -44,7 +44,7 @@ _SUBMODULES = (
     "aspp", "atrous", "backbones", "bundle", "channel_views", "checks", "compare", "device", "erf",
     "figures", "filenames", "i18n", "imagenet", "images", "netmodels", "networks", "onnxgraph",
     "palette", "papers", "preprocessing", "receptive", "rgb", "samples", "serving", "sniffing",
-    "specs", "spp", "tracing", "views",
+    "payloads", "specs", "spp", "tracing",
 )
 
 

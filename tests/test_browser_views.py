@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from pyramidviz import views
+from pyramidviz import payloads
 from pyramidviz.backbones import extract, load_backbone, tap_info
 from pyramidviz.samples import sample_path
 from pyramidviz.spp import bin_edges, spatial_pyramid_pool
@@ -138,14 +138,14 @@ def test_spp_play_walks_the_bins_and_a_tap_pins_one(browser, server_url):
 
 def taps_truth(output_stride: int, rates=(6, 12, 18), spp_level=None) -> dict:
     info = tap_info(output_stride, "stage7", CHELSEA.shape[:2])
-    return views.taps_payload(np.zeros_like(CHELSEA), field=info.field,
+    return payloads.taps_payload(np.zeros_like(CHELSEA), field=info.field,
                               feature_size=info.feature_size, stride=info.stride, rates=rates,
                               kernel=3, spp_level=spp_level)
 
 
 def assert_taps(view, payload: dict) -> None:
     s, drawn = state(view), state(view, "data-taps")
-    expected = views.expected_taps(payload, tuple(s["cell"]))
+    expected = payloads.expected_taps(payload, tuple(s["cell"]))
     assert drawn == expected
     assert s["stride"] == payload["stride"]
     for rate in (b["rate"] for b in payload["branches"] if b["rate"]):
@@ -201,8 +201,8 @@ def test_compare_view_moves_the_bin_and_the_taps_together(page, server_url):
         page.keyboard.press(key)
         s = state(view)
         row, col = s["cell"]
-        i = views.bin_of(row, bin_edges(19, 4))
-        j = views.bin_of(col, bin_edges(29, 4))
+        i = payloads.bin_of(row, bin_edges(19, 4))
+        j = payloads.bin_of(col, bin_edges(29, 4))
         assert s["spp_bin"] == i * 4 + j
         assert s["spp_boxes"] == payload["spp"]["boxes"][i * 4 + j]
         assert_taps(view, payload)

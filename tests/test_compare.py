@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyramidviz import compare, views
+from pyramidviz import compare, payloads
 from pyramidviz.aspp import ASPP
 from pyramidviz.figures import base
 from pyramidviz.figures import compare as figs
@@ -71,12 +71,12 @@ def test_output_lengths_spp_constant_aspp_grows():
 def test_bin_of_finds_the_first_bin_holding_the_cell(size, bins):
     edges = bin_edges(size, bins)
     for cell in range(size):
-        index = views.bin_of(cell, edges)
+        index = payloads.bin_of(cell, edges)
         start, end = edges[index]
         assert start <= cell < end
         assert all(not (a <= cell < b) for a, b in edges[:index])
     with pytest.raises(ValueError):
-        views.bin_of(size, edges)
+        payloads.bin_of(size, edges)
 
 
 def test_figures_are_compact():

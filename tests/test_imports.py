@@ -70,7 +70,7 @@ def _module_graph() -> dict[str, set[str]]:
 
 def test_no_module_imports_another_in_a_cycle():
     graph = _module_graph()
-    assert graph["pyramidviz.views"] and graph["pyramidviz.erf"]  # the parse finds edges
+    assert graph["pyramidviz.payloads"] and graph["pyramidviz.erf"]  # the parse finds edges
     state: dict[str, int] = {}  # 1 on the stack, 2 done
 
     def visit(name: str, stack: list[str]) -> None:

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from pyramidviz.views import expected_taps
+from pyramidviz.payloads import expected_taps
 
 from apptest import open_page, view_data
 
