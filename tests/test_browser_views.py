@@ -111,6 +111,12 @@ def test_spp_view_steps_by_keyboard_mouse_and_touch_in_the_browser(page, server_
     view.get_by_role("button", name="Show the 2 × 2 level").click()
     assert state(view)["level"] == 2
     assert "spp_level=2" in page.url and "spp_view=mean" in page.url
+    readout = view.locator("[data-role=readout]").inner_text()
+    assert readout.startswith(
+        "Bin 4 of 4 (row 2, column 2) covers feature rows 6–10 and columns 8–15")
+    assert view.locator("svg").first.get_attribute("role") == "img"
+    assert "Where the bin looks on the photo" in view.locator("svg").first.get_attribute(
+        "aria-label")
     no_round_trip(page, frames, start)
 
 
@@ -144,13 +150,23 @@ def taps_truth(output_stride: int, rates=(6, 12, 18), spp_level=None) -> dict:
 
 
 def assert_taps(view, payload: dict) -> None:
+    """The drawing is the payload's tables at the view's cell: the data attribute, and the
+    markers in the SVG (tests/test_payloads.py checks the tables against pyramidviz)."""
     s, drawn = state(view), state(view, "data-taps")
-    expected = payloads.expected_taps(payload, tuple(s["cell"]))
-    assert drawn == expected
+    assert drawn == payloads.taps_at(payload, tuple(s["cell"]))
     assert s["stride"] == payload["stride"]
-    for rate in (b["rate"] for b in payload["branches"] if b["rate"]):
-        xs = sorted({t["x"] for t in drawn if t["rate"] == rate})
-        assert np.diff(xs).tolist() == [rate * payload["stride"]] * 2
+    for b in payload["branches"][1:]:
+        xs = sorted({t["x"] for t in drawn if t["rate"] == b["rate"]})
+        assert np.diff(xs).tolist() == [b["spacing"]] * 2
+    row, col = s["cell"]
+    cell = view.locator("svg [data-role=cell]").last
+    assert float(cell.get_attribute("cx")) == pytest.approx(payload["centres"]["cols"][col])
+    assert float(cell.get_attribute("cy")) == pytest.approx(payload["centres"]["rows"][row])
+    for k, b in enumerate(payload["branches"]):
+        (top, bottom), (left, right) = b["rows"]["span"][row], b["cols"]["span"][col]
+        rect = view.locator(f"svg [data-key=field{k}]").last
+        assert [float(rect.get_attribute(a)) for a in ("x", "y", "width", "height")] == [
+            left, top, right - left, bottom - top]
 
 
 def test_aspp_taps_follow_click_drag_and_keys_exactly(page, server_url):
@@ -181,13 +197,23 @@ def test_aspp_taps_follow_click_drag_and_keys_exactly(page, server_url):
     # rate 12 keeps rows 3, 15 and columns 7, 19: 4; rate 18 keeps row 3, columns 7, 25: 2
     assert state(view)["valid"] == [1, 6, 4, 2]
     assert "aspp_cell=3%2C7" in page.url or "aspp_cell=3,7" in page.url
+    # the step buttons move the cell too (a phone has no arrow keys); people count from 1
+    view.get_by_role("button", name="Move the cell one column right (→)").click()
+    view.get_by_role("button", name="Move the cell down one row (↓)").click()
+    assert state(view)["cell"] == [4, 8]
+    assert_taps(view, payload)
+    readout = view.locator("[data-role=readout]")
+    assert readout.get_attribute("aria-live") == "polite"
+    assert readout.inner_text().startswith("Cell (row 5, column 9) of the 19 × 29 map")
+    assert view.locator("svg").first.get_attribute("role") == "img"
+    assert view.locator("svg").first.get_attribute("aria-label")
     no_round_trip(page, frames, start)
     # asking for the effective field is the one action that goes to the server
     view.get_by_role("button", name="Compute the effective receptive field of every branch").click()
     page.wait_for_timeout(500)
     wait_idle(page, timeout=120)
-    assert "Effective receptive field of cell (3, 7)" in page.get_by_test_id("stMain").inner_text()
-    assert state(view)["cell"] == [3, 7]  # the view kept its cell through that rerun
+    assert "Effective receptive field of cell (4, 8)" in page.get_by_test_id("stMain").inner_text()
+    assert state(view)["cell"] == [4, 8]  # the view kept its cell through that rerun
     assert not exceptions_on_screen(page)
 
 
@@ -309,3 +335,24 @@ def test_the_sliding_kernel_and_the_gridding_run_in_the_browser(page, server_url
     assert state(grid)["holes"] == [atrous.stack_coverage(r).holes
                                     for r in ((2, 2), (1, 2), (1, 2))]
     no_round_trip(page, frames, start)
+
+
+def test_the_views_own_labels_follow_a_language_switch_at_once(page, server_url):
+    """Same photo, same settings (the same token): new labels alone must redraw the text,
+    and the view keeps where the student was."""
+    view = open_view(page, server_url, "/spp", "pv-spp-bins")
+    view.focus()
+    page.keyboard.press("ArrowRight")
+    assert view.locator("[data-role=readout]").inner_text().startswith("Bin 2 of 16")
+    page.get_by_test_id("stSidebar").get_by_text("한국어", exact=True).click()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    page.wait_for_function("""() => {
+      const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
+        e.shadowRoot.querySelector('[data-testid=pv-spp-bins]'));
+      const r = host && host.shadowRoot.querySelector('[data-role=readout]');
+      return r && r.textContent.startsWith('빈 2/16');
+    }""", timeout=30_000)
+    assert state(view)["bin"] == 1
+    assert "사진" in view.locator("svg").first.get_attribute("aria-label")
+    assert view.get_by_role("button", name="이 보기를 PNG로 저장").count() == 1

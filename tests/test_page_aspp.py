@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from pyramidviz.payloads import expected_taps
+from pyramidviz.payloads import taps_at
 
 from apptest import open_page, view_data
 
@@ -65,7 +65,7 @@ def taps_view(at: AppTest) -> dict:
 def drawn(at: AppTest, rate: int | None) -> list[dict]:
     """The taps the view draws for one branch at the cell it opens on (pyramidviz's oracle)."""
     data = taps_view(at)
-    return [t for t in expected_taps(data["payload"], tuple(data["state"]["cell"]))
+    return [t for t in taps_at(data["payload"], tuple(data["state"]["cell"]))
             if t["rate"] == rate]
 
 

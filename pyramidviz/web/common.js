@@ -206,7 +206,7 @@ export function pointIn(group, event) {
  * accessible name (role img), a polite live readout and a status line. */
 export function shell(parent, testid, labels) {
   const root = html("div", "pv-view", null, parent);
-  setAttrs(root, { "data-testid": testid, tabindex: 0, role: "group" });
+  setAttrs(root, { "data-testid": testid, tabindex: 0, role: "application" });
   const bar = html("div", "pv-toolbar", null, root);
   const picture = svg("svg", { class: "pv-svg", role: "img" }, root);
   const readout = html("div", "pv-readout", null, root);
