@@ -161,12 +161,15 @@ def test_a_vertical_swipe_on_a_view_scrolls_the_page(finger, server_url, path, t
     picture.scroll_into_view_if_needed()
     finger.wait_for_timeout(500)
     box = picture.bounding_box()
-    main = "document.querySelector('[data-testid=stMain]').scrollTop"
-    before = finger.evaluate(main)
-    y = min(max(box["y"] + box["height"] / 2, 200), PHONE["height"] - 200)
-    swipe(finger, box["x"] + box["width"] / 2, y)
+    main = "document.querySelector('[data-testid=stMain]')"
+    before, room = finger.evaluate(f"[{main}.scrollTop, {main}.scrollHeight - "
+                                   f"{main}.clientHeight - {main}.scrollTop]")
+    up = room > 400  # a view near the page's end: swipe the other way
+    y = min(max(box["y"] + box["height"] / 2, 300), PHONE["height"] - 300)
+    swipe(finger, box["x"] + box["width"] / 2, y, dy=-240 if up else 240)
     finger.wait_for_timeout(800)
-    assert finger.evaluate(main) - before > 100, testid
+    moved = finger.evaluate(f"{main}.scrollTop") - before
+    assert (moved if up else -moved) > 100, (testid, moved)
 
 
 @pytest.mark.parametrize(("path", "testid"), VIEWS_ON)

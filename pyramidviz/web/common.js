@@ -222,6 +222,11 @@ export function relabel(view, labels) {
   setAttrs(view.root, { "aria-roledescription": labels.role, "aria-label": labels.aria });
 }
 
+/** The width in CSS px the view's picture is drawn at (what its layout is for). */
+export function widthOf(view) {
+  return view.svg.clientWidth || view.root.clientWidth || 1000;
+}
+
 /** Put a scene into a view: viewBox, items, picture name, readout, data attributes. */
 export function show(view, scene) {
   put(view.svg, "viewBox", scene.viewBox);

@@ -4,8 +4,9 @@
 // Contract: [data-testid=pv-gridding] tabindex=0, data-state {"layer": i (1-based),
 // "holes": [per stack], "offset": [dy, dx] or null}.
 
-import { fmt, frame, textSize, savePng, button, pointIn, html, shell, relabel, show, changes }
-  from "./common.js";
+import {
+  fmt, frame, textSize, savePng, button, pointIn, html, shell, relabel, show, changes, widthOf,
+} from "./common.js";
 
 const SCHEMA = "pv.gridding/2";
 const views = new WeakMap();  // parentElement -> the view's small state object
@@ -82,7 +83,7 @@ export function layout(P, state, ctx) {
   const phone = frame(P.style, ctx.width).phone, cols = phone ? 1 : n;  // phones: one a row
   const W = cols * side + (cols - 1) * gap;
   const font = textSize(P.style, 15, W, ctx.width), small = textSize(P.style, 13, W, ctx.width);
-  const head = font * 1.2 + small * 1.5 + 8, rowH = side + head + 10, rows = Math.ceil(n / cols);
+  const head = font * 1.3 + small * 2 + 8, rowH = side + head + 10, rows = Math.ceil(n / cols);
   const items = [{ key: "bg", tag: "rect", attrs: { x: 0, y: 0, width: W, height: rows * rowH, fill: C.background } }];
   const holes = [];
   P.stacks.forEach((stack, i) => {
@@ -91,10 +92,10 @@ export function layout(P, state, ctx) {
     const off = lay.inset * cell, c = lay.offsets.indexOf(0);
     holes.push(lay.holes);
     items.push({ key: `title${i}`, tag: "text", text: fmt(L.title, { rates: stack.rates.slice(0,
-      Math.min(state.layer, stack.rates.length)).join(", ") }), attrs: { x: x0, y: y0 + font,
+      Math.min(state.layer, stack.rates.length)).join(", ") }), attrs: { x: x0, y: y0 + font * 1.2,
       "font-size": font, fill: C.ink } });
     items.push({ key: `holes${i}`, tag: "text", text: fmt(L.holes, { holes: lay.holes, total: lay.total }),
-      attrs: { x: x0, y: y0 + font * 1.2 + small * 1.2, "font-size": small, fill: C.muted } });
+      attrs: { x: x0, y: y0 + font * 1.3 + small * 1.5, "font-size": small, fill: C.muted } });
     items.push({ key: `frame${i}`, tag: "rect", attrs: { x: x0, y: y0 + head, width: side, height: side,
       fill: C.margin } });
     const kids = [
@@ -122,7 +123,7 @@ export function layout(P, state, ctx) {
 
 function draw(v) {
   if (!v.P) return;
-  const scene = layout(v.P, v.state, { labels: v.L, width: v.root.clientWidth || 1000 });
+  const scene = layout(v.P, v.state, { labels: v.L, width: widthOf(v) });
   show(v, scene);
   v.buttons.forEach((b, i) => b.setAttribute("aria-pressed", String(i === scene.pressed)));
 }

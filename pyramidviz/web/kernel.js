@@ -5,7 +5,9 @@
 // Contract: [data-testid=pv-kernel] tabindex=0, data-state {"position": [oy, ox],
 // "taps": [[row, col, real], ...]} in padded-input cells (0-based).
 
-import { fmt, textSize, savePng, button, shell, relabel, show, changes } from "./common.js";
+import {
+  fmt, textSize, savePng, button, shell, relabel, show, changes, widthOf,
+} from "./common.js";
 
 const SCHEMA = "pv.kernel/2";
 const views = new WeakMap();  // parentElement -> the view's small state object
@@ -135,5 +137,5 @@ export function layout(P, state, ctx) {
 
 function draw(v) {
   if (!v.P) return;
-  show(v, layout(v.P, v.state, { labels: v.L, width: v.root.clientWidth || 1000 }));
+  show(v, layout(v.P, v.state, { labels: v.L, width: widthOf(v) }));
 }

@@ -8,7 +8,7 @@
 
 import {
   setAttrs, html, fmt, num, rectOf, frame, textSize, writeUrl, savePng, button, pointIn,
-  shell, relabel, show, changes,
+  shell, relabel, show, changes, widthOf,
 } from "./common.js";
 
 const SCHEMA = "pv.spp/2";
@@ -299,7 +299,7 @@ function strip(P, state, geo, lines) {
   const C = P.style.colours, st = geo.strip, out = [];
   lines.forEach((line, i) => out.push({ key: `title${i}`, tag: "text", text: line,
     attrs: { x: st.x, y: st.y - 22 - (lines.length - 1 - i) * geo.font * 1.35,
-      "font-size": geo.font * 0.93, fill: C.ink, "data-role": "vector-title" } }));
+      "font-size": geo.font, fill: C.ink, "data-role": "vector-title" } }));
   out.push({ key: "image", tag: "image", attrs: { x: st.x, y: st.y, width: st.width,
     height: st.height, href: P.vector.png, preserveAspectRatio: "none", style: "image-rendering:pixelated" } });
   const scale = st.width / P.vector.length;
@@ -307,8 +307,11 @@ function strip(P, state, geo, lines) {
     const x0 = st.x + st.width * P.vector.offsets[i] / P.vector.length;
     out.push({ key: `sep${n}`, tag: "line", attrs: { x1: x0, x2: x0, y1: st.y - 4,
       y2: st.y + st.height + 4, stroke: C.ink, "stroke-width": 1.5 } });
-    out.push({ key: `lab${n}`, tag: "text", text: `${n}×${n}`, attrs: { x: x0 + 3,
-      y: st.y + st.height + geo.small * 1.1, "font-size": geo.small, fill: C.ink } });
+    const label = `${n}×${n}`, end = st.x + st.width;  // the last label ends at the strip's end
+    const past = x0 + 3 + label.length * geo.small * 0.62 > end;
+    out.push({ key: `lab${n}`, tag: "text", text: label, attrs: { x: past ? end : x0 + 3,
+      "text-anchor": past ? "end" : null, y: st.y + st.height + geo.small * 1.1,
+      "font-size": geo.small, fill: C.ink } });
   });
   const first = P.vector.first[String(state.level)];
   const d = first.map((f) => `M${(st.x + (f + state.bin + 0.5) * scale).toFixed(2)},${st.y - 8}V${st.y - 1}`);
@@ -321,7 +324,7 @@ function strip(P, state, geo, lines) {
 
 function draw(v) {
   if (!v.P) return;
-  const scene = layout(v.P, v.state, { labels: v.L, width: v.root.clientWidth || 1000 });
+  const scene = layout(v.P, v.state, { labels: v.L, width: widthOf(v) });
   show(v, scene);
   v.levelButtons.forEach((x, i) => x.setAttribute("aria-pressed", String(i === scene.pressed.level)));
   v.viewButtons.forEach((x, i) => x.setAttribute("aria-pressed", String(i === scene.pressed.view)));

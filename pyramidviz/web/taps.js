@@ -8,7 +8,7 @@
 
 import {
   fmt, num, rectOf, nearestIndex, frame, textSize, marker, writeUrl, savePng, button,
-  pointIn, shell, relabel, show, changes, html,
+  pointIn, shell, relabel, show, changes, html, widthOf,
 } from "./common.js";
 
 const SCHEMA = "pv.taps/2";
@@ -299,7 +299,7 @@ export function layout(P, state, ctx) {
 
 function draw(v) {
   if (!v.P) return;
-  const scene = layout(v.P, v.state, { labels: v.L, width: v.root.clientWidth || 1000, uid: v.uid });
+  const scene = layout(v.P, v.state, { labels: v.L, width: widthOf(v), uid: v.uid });
   show(v, scene);
   if (v.urlKey) writeUrl({ [v.urlKey]: `${v.state.cell[0]},${v.state.cell[1]}` });
 }
