@@ -53,6 +53,12 @@ def open_view(page, server_url: str, path: str, testid: str):
     return view
 
 
+def url_has(page, *parts: str) -> None:
+    """Wait until the URL holds every part (a view writes it when the student pauses)."""
+    page.wait_for_function("(parts) => parts.every((p) => decodeURIComponent("
+                           "location.search).includes(p))", arg=list(parts), timeout=10_000)
+
+
 def no_round_trip(page, frames: Frames, before: int) -> None:
     page.wait_for_timeout(400)  # anything the server would send arrives well within this
     assert frames.count == before, f"{frames.count - before} websocket frames from the server"
@@ -110,7 +116,7 @@ def test_spp_view_steps_by_keyboard_mouse_and_touch_in_the_browser(page, server_
     assert state(view)["view"] == "mean"
     view.get_by_role("button", name="Show the 2 × 2 level").click()
     assert state(view)["level"] == 2
-    assert "spp_level=2" in page.url and "spp_view=mean" in page.url
+    url_has(page, "spp_level=2", "spp_view=mean")
     readout = view.locator("[data-role=readout]").inner_text()
     assert readout.startswith(
         "Bin 4 of 4 (row 2, column 2) covers feature rows 6–10 and columns 8–15")
@@ -196,7 +202,7 @@ def test_aspp_taps_follow_click_drag_and_keys_exactly(page, server_url):
     # on the 19 x 29 map at cell (3, 7): rate 6 loses its top row (3 - 6 < 0): 6 of 9;
     # rate 12 keeps rows 3, 15 and columns 7, 19: 4; rate 18 keeps row 3, columns 7, 25: 2
     assert state(view)["valid"] == [1, 6, 4, 2]
-    assert "aspp_cell=3%2C7" in page.url or "aspp_cell=3,7" in page.url
+    url_has(page, "aspp_cell=3,7")
     # the step buttons move the cell too (a phone has no arrow keys); people count from 1
     view.get_by_role("button", name="Move the cell one column right (→)").click()
     view.get_by_role("button", name="Move the cell down one row (↓)").click()
@@ -255,6 +261,7 @@ def test_a_cell_moved_in_the_browser_stays_on_its_point_across_output_strides(pa
         expected = list(new.field.nearest_cell(*old.field.center(*cell), new.feature_size))
         assert state(view)["cell"] == expected, stride
         assert state(view)["stride"] == stride
+        url_has(page, f"cmp_cell={expected[0]},{expected[1]}")
         assert parse_qs(urlparse(page.url).query)["cmp_cell"] == [f"{expected[0]},{expected[1]}"]
         view.focus()
         page.keyboard.press("ArrowLeft")  # and moved again on the new map
@@ -287,6 +294,7 @@ def test_a_shared_link_reopens_the_same_bin_and_cell(page, server_url, browser):
     for key in ("PageDown", "ArrowRight", "ArrowDown"):  # 2 x 2 level, bin 1, then bin 3
         page.keyboard.press(key)
     spp.get_by_role("button", name="Mean over all channels at each cell").click()
+    url_has(page, "spp_level=2", "spp_bin=4", "spp_view=mean")
     shared, before = page.url, state(spp)
     assert (before["level"], before["bin"], before["view"]) == (2, 3, "mean")
     other = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()

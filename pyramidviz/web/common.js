@@ -143,11 +143,28 @@ export function marker(key, shape, x, y, r, attrs) {
   return { key, tag: "circle", attrs: { ...attrs, cx: f(x), cy: f(y), r: f(r) } };
 }
 
-/** Write some query parameters into the URL without a rerun (null deletes one). */
-export function writeUrl(params) {
+/** Write some query parameters into the URL without a rerun (null deletes one). The write
+ * waits until the student pauses (`delay` ms): a link needs the last value, and
+ * history.replaceState on every key press costs a phone part of its frame. */
+export function writeUrl(params, delay = 150) {
+  Object.assign(pendingUrl, params);
+  if (urlTimer !== null) clearTimeout(urlTimer);
+  urlTimer = setTimeout(flushUrl, delay);
+}
+
+const pendingUrl = {};
+let urlTimer = null;
+
+/** Write the pending URL parameters now. */
+export function flushUrl() {
+  if (urlTimer !== null) clearTimeout(urlTimer);
+  urlTimer = null;
+  const params = Object.entries(pendingUrl);
+  if (!params.length) return;
+  for (const [k] of params) delete pendingUrl[k];
   try {
     const url = new URL(window.location.href);
-    for (const [k, v] of Object.entries(params)) {
+    for (const [k, v] of params) {
       if (v === null || v === undefined) url.searchParams.delete(k);
       else url.searchParams.set(k, String(v));
     }
@@ -155,6 +172,8 @@ export function writeUrl(params) {
     if (next !== window.location.href) window.history.replaceState(window.history.state, "", next);
   } catch (e) { /* a sandboxed page may refuse: the view keeps working */ }
 }
+
+if (typeof window !== "undefined") window.addEventListener("pagehide", flushUrl);
 
 /** Download an SVG element (self-contained: attributes only, images as data URIs) as PNG. */
 export function savePng(svgEl, filename, background, scale = 2) {

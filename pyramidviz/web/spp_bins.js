@@ -8,7 +8,7 @@
 
 import {
   setAttrs, html, fmt, num, rectOf, frame, textSize, writeUrl, savePng, button, pointIn,
-  shell, relabel, show, changes, widthOf,
+  shell, relabel, show, changes, widthOf, flushUrl,
 } from "./common.js";
 
 const SCHEMA = "pv.spp/2";
@@ -117,7 +117,8 @@ function renderToolbar(v) {
       const c = Number(other.value);
       if (!Number.isInteger(c) || c < 0 || c >= P.channels) { other.value = ""; return; }
       const i = P.views.findIndex((x) => x.name === String(c));
-      if (i >= 0) set(v, { ...v.state, view: i }); else v.setStateValue("channel", String(c));
+      if (i >= 0) set(v, { ...v.state, view: i });
+      else { flushUrl(); v.setStateValue("channel", String(c)); }
     });
   }
   v.steps.replaceChildren();

@@ -8,7 +8,7 @@
 
 import {
   fmt, num, rectOf, nearestIndex, frame, textSize, marker, writeUrl, savePng, button,
-  pointIn, shell, relabel, show, changes, html, widthOf,
+  pointIn, shell, relabel, show, changes, html, widthOf, flushUrl,
 } from "./common.js";
 
 const SCHEMA = "pv.taps/2";
@@ -76,7 +76,9 @@ function renderToolbar(v) {
     });
   }
   const t = html("div", "pv-group", null, v.bar);
-  if (v.erf) button(t, L.erf, L.erf_help, () => v.setStateValue("erf_cell", v.state.cell.slice()));
+  if (v.erf) {
+    button(t, L.erf, L.erf_help, () => { flushUrl(); v.setStateValue("erf_cell", v.state.cell.slice()); });
+  }
   button(t, "PNG", L.save, () => savePng(v.svg, `pyramidviz-${v.root.dataset.testid}.png`,
     v.P.style.colours.background));
 }
@@ -160,14 +162,18 @@ export function sppBinAt(P, [r, c]) {
 
 /** How far the taps reach outside the photo, in photo pixels (the margin drawn around it). */
 export function reach(P) {
+  if (reached.has(P)) return reached.get(P);
   let m = 0;
   for (const b of P.branches) {
     for (const [table, side] of [[b.rows.pos, P.photo.H], [b.cols.pos, P.photo.W]]) {
       for (const line of table) m = Math.max(m, -line[0], line[line.length - 1] - side);
     }
   }
+  reached.set(P, m);
   return m;
 }
+
+const reached = new WeakMap();  // payload -> its reach (a payload never changes)
 
 /** Panel placement in viewBox units for a container `width` CSS px wide. */
 export function panels(P, width) {
