@@ -126,21 +126,30 @@ export function put(el, name, value) {
 
 /** The marker of a branch: one shape per branch (the style's marker names), as a scene item. */
 export function marker(key, shape, x, y, r, attrs) {
-  const f = (v) => +v.toFixed(2);
-  const d = {
-    square: `M${f(x - r * 0.85)},${f(y - r * 0.85)}h${f(r * 1.7)}v${f(r * 1.7)}h${f(-r * 1.7)}Z`,
-    diamond: `M${f(x)},${f(y - r * 1.2)}L${f(x + r * 1.2)},${f(y)}L${f(x)},${f(y + r * 1.2)}L${f(x - r * 1.2)},${f(y)}Z`,
-    "triangle-up": `M${f(x)},${f(y - r * 1.2)}L${f(x + r * 1.1)},${f(y + r * 0.8)}L${f(x - r * 1.1)},${f(y + r * 0.8)}Z`,
-    "triangle-down": `M${f(x)},${f(y + r * 1.2)}L${f(x + r * 1.1)},${f(y - r * 0.8)}L${f(x - r * 1.1)},${f(y - r * 0.8)}Z`,
-    cross: `M${f(x - r * 0.4)},${f(y - r * 1.2)}h${f(r * 0.8)}v${f(r * 0.8)}h${f(r * 0.8)}v${f(r * 0.8)}h${f(-r * 0.8)}v${f(r * 0.8)}h${f(-r * 0.8)}v${f(-r * 0.8)}h${f(-r * 0.8)}v${f(-r * 0.8)}h${f(r * 0.8)}Z`,
-    asterisk: `M${f(x - r)},${f(y - r)}L${f(x + r)},${f(y + r)}M${f(x - r)},${f(y + r)}L${f(x + r)},${f(y - r)}M${f(x - r * 1.3)},${f(y)}H${f(x + r * 1.3)}`,
-  }[shape];
-  if (shape === "asterisk") {
-    const colour = attrs.fill && attrs.fill !== "none" ? attrs.fill : attrs.stroke;
-    return { key, tag: "path", attrs: { ...attrs, d, fill: "none", stroke: colour, "stroke-width": 3 } };
+  const f = (v) => Math.round(v * 100) / 100;
+  let d = null;
+  switch (shape) {
+    case "square":
+      d = `M${f(x - r * 0.85)},${f(y - r * 0.85)}h${f(r * 1.7)}v${f(r * 1.7)}h${f(-r * 1.7)}Z`; break;
+    case "diamond":
+      d = `M${f(x)},${f(y - r * 1.2)}L${f(x + r * 1.2)},${f(y)}L${f(x)},${f(y + r * 1.2)}L${f(x - r * 1.2)},${f(y)}Z`; break;
+    case "triangle-up":
+      d = `M${f(x)},${f(y - r * 1.2)}L${f(x + r * 1.1)},${f(y + r * 0.8)}L${f(x - r * 1.1)},${f(y + r * 0.8)}Z`; break;
+    case "triangle-down":
+      d = `M${f(x)},${f(y + r * 1.2)}L${f(x + r * 1.1)},${f(y - r * 0.8)}L${f(x - r * 1.1)},${f(y - r * 0.8)}Z`; break;
+    case "cross": {
+      const a = f(r * 0.8);
+      d = `M${f(x - r * 0.4)},${f(y - r * 1.2)}h${a}v${a}h${a}v${a}h${-a}v${a}h${-a}v${-a}h${-a}v${-a}h${a}Z`; break;
+    }
+    case "asterisk": {
+      d = `M${f(x - r)},${f(y - r)}L${f(x + r)},${f(y + r)}M${f(x - r)},${f(y + r)}L${f(x + r)},${f(y - r)}M${f(x - r * 1.3)},${f(y)}H${f(x + r * 1.3)}`;
+      const colour = attrs.fill && attrs.fill !== "none" ? attrs.fill : attrs.stroke;
+      return { key, tag: "path", attrs: { ...attrs, d, fill: "none", stroke: colour, "stroke-width": 3 } };
+    }
+    default:
+      return { key, tag: "circle", attrs: { ...attrs, cx: f(x), cy: f(y), r: f(r) } };
   }
-  if (d) return { key, tag: "path", attrs: { ...attrs, d } };
-  return { key, tag: "circle", attrs: { ...attrs, cx: f(x), cy: f(y), r: f(r) } };
+  return { key, tag: "path", attrs: { ...attrs, d } };
 }
 
 /** Write some query parameters into the URL without a rerun (null deletes one). The write
