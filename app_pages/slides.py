@@ -39,13 +39,6 @@ SLIDE_CSS = """
 .st-key-slide_body p { font-size: 1.2rem; line-height: 1.45; margin-bottom: 0; }
 </style>
 """
-SPP_LABELS = ("role", "aria", "level", "level_n", "view", "channel_n", "other", "other_help",
-              "prev", "next", "play", "pause", "save", "readout", "winner", "no_winner", "box",
-              "title_map", "title_photo", "title_vector", "level_grid", "legend_current",
-              "legend_stride", "legend_field")
-TAPS_LABELS = ("role", "aria", "hint", "erf", "erf_help", "save", "title", "legend_1x1",
-               "legend_rate", "branch_line", "readout")
-
 
 # ---------------------------------------------------------------- which slide
 
@@ -128,13 +121,6 @@ def outputs(digest: str, _features: np.ndarray) -> tuple[np.ndarray, np.ndarray]
             aspp_preview_grid(_features, rates_for_output_stride(OUTPUT_STRIDE), kernel=KERNEL))
 
 
-def spp_labels() -> dict:
-    names = channel_views.CHANNEL_VIEWS
-    return {**ui.labels("spp.v_", SPP_LABELS),
-            "views": {name: t(f"spp.v_view_{name}") for name in names},
-            "views_help": {name: t(f"spp.v_view_{name}_help") for name in names}}
-
-
 def main_view():
     """Where a slide's main view goes (the browser test measures this box)."""
     return st.container(key="slide_main")
@@ -155,7 +141,8 @@ def _spp_view(image, *, key: str, state: dict) -> None:
     features = ui.feature_map(image.digest, SPP_TAP, OUTPUT_STRIDE, image.array)
     payload = bins_payload(image.digest, features, image.array, geo.field)
     with main_view():
-        ui.view("spp_bins", key=key, payload=payload, labels=spp_labels(),
+        ui.view("spp_bins", key=key, payload=payload,
+                labels=ui.spp_labels(channel_views.CHANNEL_VIEWS),
                 state={"view": "max", **state}, token=ui.view_token(image.digest, key))
 
 
@@ -194,7 +181,7 @@ def _taps_view(image, tap: str, *, key: str) -> None:
     geo = ui.tap_geometry(tap, OUTPUT_STRIDE, *image.array.shape[:2])
     payload = taps_payload(image.digest, tap, image.array, geo)
     with main_view():
-        ui.view("taps", key=key, payload=payload, labels=ui.labels("aspp.v_", TAPS_LABELS),
+        ui.view("taps", key=key, payload=payload, labels=ui.taps_labels(),
                 state={}, token=ui.view_token(image.digest, tap), testid=f"pv-{key}")
 
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from pyramidviz import palette, views
+from pyramidviz import palette, payloads
 from pyramidviz.aspp import MAX_RATES
 from pyramidviz.figures import style
 
@@ -47,14 +47,15 @@ def test_one_marker_per_branch_everywhere():
     assert len(set(style.BRANCH_SYMBOLS)) == len(palette.BRANCH_COLORS)
     assert len(set(style.BRANCH_DASHES[:-1])) == len(palette.BRANCH_COLORS) - 1
     assert style.BRANCH_COLORS == palette.BRANCH_COLORS
-    branches = views.colours()["branches"]
+    branches = payloads.style()["colours"]["branches"]
     assert branches == [[c, m] for c, m in zip(palette.BRANCH_COLORS, palette.BRANCH_MARKERS,
                                                strict=True)]
-    json.dumps(views.colours())
+    json.dumps(payloads.style())
 
 
 def test_the_browser_views_draw_every_marker_shape():
-    source = (views.__file__.rsplit("/pyramidviz/", 1)[0] + "/pyramidviz/web/taps.js")
-    text = open(source, encoding="utf-8").read()
+    from pyramidviz.bundle import WEB_DIR
+
+    text = (WEB_DIR / "common.js").read_text(encoding="utf-8")
     for shape in palette.BRANCH_MARKERS[1:]:  # circle is the default branch of marker()
-        assert f'shape === "{shape}"' in text, shape
+        assert f'case "{shape}":' in text, shape
