@@ -164,13 +164,22 @@ function pick(v, e, pin) {
 
 // --------------------------------------------------------------- layout (pure)
 
-/** ``text`` broken between words into at most ``most`` lines of about ``width`` characters
- * (the last line takes the rest): a phone's narrow view wraps its long titles. */
+/** About how wide `text` is drawn at font size 1 (Hangul and other wide glyphs take about
+ * one em, Latin about 0.56): enough to wrap a title before the view's edge. */
+export function textWidth(text) {
+  let w = 0;
+  for (const ch of text) w += ch.codePointAt(0) >= 0x1100 ? 1.0 : 0.56;
+  return w;
+}
+
+/** ``text`` broken between words into at most ``most`` lines no wider than ``width`` (in
+ * font-size units, :func:`textWidth`; the last line takes the rest): a phone's narrow view
+ * wraps its long titles. */
 export function wrap(text, width, most) {
   const lines = [];
   let line = "";
   for (const word of text.split(" ")) {
-    if (line && (line + " " + word).length > width && lines.length < most - 1) {
+    if (line && textWidth(line + " " + word) > width && lines.length < most - 1) {
       lines.push(line); line = word;
     } else line = line ? `${line} ${word}` : word;
   }
@@ -200,7 +209,7 @@ export function panels(P, width, lines) {
   const legend = { x: phone ? pad : photo.x, y: y + small * 1.6, row: small * 1.5, rows: legendRows };
   const pyramid = { x: pad, y: legend.y + legendRows * legend.row + small * 1.5,
     width: vbw - 2 * pad, height: phone ? 90 : 86 };
-  const strip = { x: pad, y: pyramid.y + pyramid.height + small * 1.6 + lines * font * 1.35,
+  const strip = { x: pad, y: pyramid.y + pyramid.height + small * 1.6 + lines * font * 1.5,
     width: vbw - 2 * pad, height: 34 };
   return { phone, vbw, vbh: strip.y + strip.height + small * 2, map, photo, legend, pyramid,
     strip, font, small, pad };
@@ -212,7 +221,7 @@ export function layout(P, state, ctx) {
   const { phone, vbw, fs } = frame(P.style, ctx.width);
   const font0 = textSize(P.style, fs, vbw, ctx.width);
   const words = fmt(L.title_vector, { n: P.vector.length });
-  const lines = phone ? wrap(words, Math.floor((vbw - 16) / (font0 * 0.55)), 3) : [words];
+  const lines = phone ? wrap(words, (vbw - 16) / font0, 3) : [words];
   const geo = panels(P, ctx.width, lines.length);
   const view = P.views[state.view], n = state.level, b = state.bin, key = String(n);
   const [value, wr, wc] = view.bins[key][b];
@@ -299,7 +308,7 @@ function pyramid(P, L, view, state, geo) {
 function strip(P, state, geo, lines) {
   const C = P.style.colours, st = geo.strip, out = [];
   lines.forEach((line, i) => out.push({ key: `title${i}`, tag: "text", text: line,
-    attrs: { x: st.x, y: st.y - 22 - (lines.length - 1 - i) * geo.font * 1.35,
+    attrs: { x: st.x, y: st.y - 22 - (lines.length - 1 - i) * geo.font * 1.5,
       "font-size": geo.font, fill: C.ink, "data-role": "vector-title" } }));
   out.push({ key: "image", tag: "image", attrs: { x: st.x, y: st.y, width: st.width,
     height: st.height, href: P.vector.png, preserveAspectRatio: "none", style: "image-rendering:pixelated" } });

@@ -60,7 +60,8 @@ test("text is at least 12 px at 390 px and at 900 px; titles wrap on a phone", (
     const scene = layout(P, { level: 3, bin: 0, view: 0 }, { labels: L, width });
     assert.ok(smallestText(scene, width) >= 12 - 1e-9, `${smallestText(scene, width)} at ${width}`);
   }
-  assert.deepEqual(wrap("a bb ccc dddd", 6, 3), ["a bb", "ccc", "dddd"]);
+  assert.deepEqual(wrap("a bb ccc dddd", 3, 3), ["a bb", "ccc", "dddd"]);
+  assert.deepEqual(wrap("빈 빈 빈", 2.5, 3), ["빈", "빈", "빈"]);  // Hangul: one em a glyph
 });
 
 test("a bin step changes the current outline and the title, not the images", () => {
