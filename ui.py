@@ -205,7 +205,7 @@ def device_text() -> str:
 @st.cache_data(max_entries=16, show_spinner=False)
 def photo_payload(digest: str, _photo: np.ndarray) -> dict:
     """The photo as the browser views draw it (a JPEG), encoded once per image."""
-    from pyramidviz.views import photo_payload as encode
+    from pyramidviz.payloads import photo_payload as encode
 
     return encode(_photo)
 
@@ -395,6 +395,168 @@ def labels(prefix: str, names: tuple[str, ...] | list[str]) -> dict[str, str]:
     return {name: t(f"{prefix}{name}") for name in names}
 
 
+# The labels each view shows, by the i18n section they come from. A view's readout counts
+# rows, columns and bins from 1 (the ``*_readout1`` strings say so); states and URLs stay 0-based.
+_SPP_LABELS = ("role", "aria", "level", "level_n", "view", "channel_n", "other", "other_help",
+               "prev", "next", "play", "pause", "save", "winner", "no_winner", "box",
+               "title_map", "title_photo", "title_vector", "level_grid", "legend_current",
+               "legend_stride", "legend_field", "mode_max", "mode_avg")
+_TAPS_LABELS = ("role", "aria", "hint", "erf", "erf_help", "save", "title", "legend_1x1",
+                "legend_rate", "branch_line", "step_up", "step_down", "step_left", "step_right")
+_COMPARE_LABELS = ("role", "aria", "hint", "save", "title_spp", "title_aspp", "legend_1x1",
+                   "legend_rate", "legend_bin", "branch_line")
+_KERNEL_LABELS = ("role", "aria", "prev", "next", "play", "pause", "save", "input", "output")
+_GRID_LABELS = ("role", "aria", "layers", "after", "save", "title", "holes", "hover", "readout")
+
+
+def _field_key(field) -> tuple:
+    return (field.size, field.stride, field.padding, field.global_)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _spp_payload(digest: str, tap: str, levels: tuple[int, ...], mode: str,
+                 names: tuple[str, ...], field_key: tuple, _features: np.ndarray,
+                 _photo: np.ndarray, _field) -> dict:
+    from pyramidviz import channel_views
+    from pyramidviz.payloads import spp_payload
+
+    views = {name: channel_views.channel_map(_features, name) for name in names}
+    vector = channel_views.spp_vector(_features, levels, mode)
+    return spp_payload(views, _photo, vector, levels=levels, mode=mode,
+                       channels=_features.shape[0], field=_field,
+                       photo_info=photo_payload(digest, _photo))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _spp_geometry_payload(digest: str, size: tuple[int, int], levels: tuple[int, ...],
+                          field_key: tuple, _photo: np.ndarray, _field) -> dict:
+    from pyramidviz.payloads import spp_geometry_payload
+
+    return spp_geometry_payload(_photo, feature_size=size, levels=levels, field=_field,
+                                photo_info=photo_payload(digest, _photo))
+
+
+def spp_labels(names, *, geometry: bool = False) -> dict:
+    """The SPP bins view's labels in the current language (``names``: its channel views)."""
+    from pyramidviz.channel_views import CHANNEL_VIEWS
+
+    out = {**labels("spp.v_", _SPP_LABELS), "readout": t("spp.v_readout1")}
+    if geometry:  # a map known by its geometry: counts of cells instead of pooled values
+        out.update({**labels("network.v_", ("title_map", "title_vector", "winner",
+                                            "no_winner")),
+                    "readout": t("network.v_readout1")})
+    out["views"] = {n: t(f"spp.v_view_{n}") if n in CHANNEL_VIEWS else
+                    t(f"network.v_view_{n}") if n == "cells" else f"#{n}" for n in names}
+    out["views_help"] = {n: t(f"spp.v_view_{n}_help") if n in CHANNEL_VIEWS else
+                         t(f"network.v_view_{n}_help") if n == "cells" else
+                         t("spp.v_channel_n", c=n) for n in names}
+    return out
+
+
+def mount_spp_bins(*, key: str, image: ImageChoice, levels: tuple[int, ...], field,
+                   state: dict, features: np.ndarray | None = None, tap: str = "",
+                   mode: str = "max", names: tuple[str, ...] = (),
+                   feature_size: tuple[int, int] | None = None, on_channel_change=None):
+    """The SPP bins view of ``features`` (channel views ``names``, pooled with ``mode``), or,
+    with ``feature_size`` and no features, of a map known only by its geometry.
+
+    Owns the view's payload cache, labels and token: a rerun with the same photo and
+    settings keeps what the student was looking at; ``state`` (level, 0-based bin, view)
+    is where a new payload opens.
+    """
+    levels, names = tuple(levels), tuple(names)
+    if features is None:
+        size = tuple(feature_size)
+        payload = _spp_geometry_payload(image.digest, size, levels, _field_key(field),
+                                        image.array, field)
+        names, token = ("cells",), view_token(image.digest, size, levels, _field_key(field))
+    else:
+        payload = _spp_payload(image.digest, tap, levels, mode, names, _field_key(field),
+                               features, image.array, field)
+        token = view_token(image.digest, tap, levels, mode, names)
+    callbacks = {} if on_channel_change is None else {"on_channel_change": on_channel_change}
+    return view("spp_bins", key=key, payload=payload,
+                labels=spp_labels(names, geometry=features is None), state=state,
+                token=token, **callbacks)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _taps_payload(digest: str, field_key: tuple, size: tuple[int, int], stride: int,
+                  rates: tuple[int, ...], kernel: int, spp_level: int | None,
+                  _photo: np.ndarray, _field) -> dict:
+    from pyramidviz.payloads import taps_payload
+
+    return taps_payload(_photo, field=_field, feature_size=size, stride=stride, rates=rates,
+                        kernel=kernel, spp_level=spp_level,
+                        photo_info=photo_payload(digest, _photo))
+
+
+def taps_labels(kind: str = "aspp") -> dict:
+    """The taps view's labels: ``"aspp"`` (also the Network page's) or ``"compare"``."""
+    if kind == "compare":
+        return {**labels("compare.v_", _COMPARE_LABELS),
+                **labels("aspp.v_", ("step_up", "step_down", "step_left", "step_right")),
+                "readout": t("compare.v_readout1")}
+    return {**labels("aspp.v_", _TAPS_LABELS), "readout": t("aspp.v_readout1")}
+
+
+TAPS_TESTIDS = {"aspp": "pv-aspp-taps", "compare": "pv-compare", "network": "pv-net-taps"}
+
+
+def mount_taps(kind: str, *, key: str, image: ImageChoice, field, feature_size, stride: int,
+               rates, kernel: int = 3, cell, where: dict | None = None,
+               spp_level: int | None = None, url_key: str | None = None, erf: bool = False,
+               on_erf_cell_change=None):
+    """The taps view (``kind``: ``"aspp"``, ``"compare"`` with SPP's ``spp_level`` bin beside
+    it, or ``"network"``) on ``image`` at ``cell``.
+
+    With ``url_key`` the view moves its cell in the browser, writes it to the URL and
+    carries it over a change of map (``where`` from :func:`carried_cell`); without, the
+    server owns the cell, and a new ``cell`` redraws the view there.
+    """
+    size, rates = tuple(feature_size), tuple(int(r) for r in rates)
+    payload = _taps_payload(image.digest, _field_key(field), size, int(stride), rates,
+                            int(kernel), spp_level, image.array, field)
+    parts = [image.digest, _field_key(field), size, rates, kernel, spp_level]
+    if url_key is None:
+        parts.append(tuple(cell))
+    extra = {} if on_erf_cell_change is None else {"on_erf_cell_change": on_erf_cell_change}
+    return view("taps", key=key, payload=payload,
+                labels=taps_labels("compare" if kind == "compare" else "aspp"),
+                state={"cell": list(cell)}, token=view_token(*parts),
+                testid=TAPS_TESTIDS[kind], url_key=url_key, erf=erf, **(where or {}), **extra)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _kernel_payload(size: int, kernel: int, rate: int, padding: int, stride: int) -> dict:
+    from pyramidviz.payloads import kernel_payload
+
+    return kernel_payload(size, kernel, rate=rate, padding=padding, stride=stride)
+
+
+def mount_kernel(*, key: str, size: int, kernel: int, rate: int, padding: int, stride: int):
+    """The sliding dilated kernel view (raises ValueError when the kernel does not fit)."""
+    payload = _kernel_payload(size, kernel, rate, padding, stride)
+    return view("kernel", key=key, payload=payload,
+                labels={**labels("aspp.k_", _KERNEL_LABELS), "readout": t("aspp.k_readout1")},
+                state={}, token=view_token(size, kernel, rate, padding, stride))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _gridding_payload(stacks: tuple[tuple[int, ...], ...], kernel: int) -> dict:
+    from pyramidviz.payloads import gridding_payload
+
+    return gridding_payload(stacks, kernel)
+
+
+def mount_gridding(*, key: str, stacks, kernel: int):
+    """The gridding view of these stacks of dilated convs."""
+    stacks = tuple(tuple(int(r) for r in s) for s in stacks)
+    return view("gridding", key=key, payload=_gridding_payload(stacks, int(kernel)),
+                labels=labels("aspp.g_", _GRID_LABELS), state={},
+                token=view_token(stacks, kernel))
+
+
 UPLOAD_PARAM = "upload"
 """URL mark of a page that shows an upload (``app.upload_marker``): an upload lives in one
 server session only, so a new session that finds the mark says the photo is gone."""
@@ -457,8 +619,15 @@ def carried_cell(key: str, info, image) -> tuple[tuple[int, int], dict]:
         # (Streamlit sends only the newest) still finds the map it is on.
         cell, carry = last["cell"], last["carry"]
     st.session_state[memo] = {"field": info.field, "size": size, "photo": image.digest,
-                              "cell": cell, "map": this_map, "carry": carry}
+                              "cell": cell, "map": this_map, "carry": carry,
+                              "changed": last is not None and last["map"] != this_map}
     return cell, {"map": this_map, "carry": carry}
+
+
+def cell_map_changed(key: str) -> bool:
+    """Whether this run's :func:`carried_cell` for ``key`` found another map than the last
+    run's (a new photo, output stride or stage): a cell chosen on the old map is stale."""
+    return bool(st.session_state.get(f"_{key}_map", {}).get("changed"))
 
 
 def shared_setting(name: str, key: str, options) -> None:

@@ -168,20 +168,6 @@ def branch_maps(digest: str, output_stride: int, tap: str, rates: tuple[int, ...
 # ---------------------------------------------------------------- 1 + 2: taps and ERF
 
 
-TAPS_LABELS = ("role", "aria", "hint", "erf", "erf_help", "save", "title", "legend_1x1",
-               "legend_rate", "branch_line", "readout")
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def taps_payload(digest: str, output_stride: int, tap: str, rates: tuple[int, ...], kernel: int,
-                 _photo: np.ndarray, _geo) -> dict:
-    """The taps view's payload for this photo and setting (any cell is drawn from it)."""
-    from pyramidviz.views import taps_payload as build
-
-    return build(_photo, field=_geo.field, feature_size=_geo.feature_size, stride=_geo.stride,
-                 rates=rates, kernel=kernel, photo_info=ui.photo_payload(digest, _photo))
-
-
 def _erf_asked() -> None:
     """The view asked for the effective field at its cell: keep that cell (and the URL)."""
     cell = st.session_state.get("aspp_taps_view", {}).get("erf_cell")
@@ -195,21 +181,17 @@ def taps_section(image, settings: Settings, geo) -> None:
     """The taps view (every cell move happens in the browser) and the effective fields,
     which the view asks for: a fragment, so that request reruns only this part."""
     h, w = geo.feature_size
-    last_map = st.session_state.get("_aspp_cell_map")
     cell, where = ui.carried_cell("aspp_cell", geo, image)
-    if last_map != st.session_state.get("_aspp_cell_map"):  # a new map: the carried cell wins
+    if ui.cell_map_changed("aspp_cell"):  # a new map: the carried cell wins
         st.session_state.pop("_aspp_erf_cell", None)
     asked = st.session_state.get("_aspp_erf_cell")
     if asked is not None and asked[0] < h and asked[1] < w:
         cell = asked
-    payload = taps_payload(image.digest, settings.output_stride, settings.tap, settings.rates,
-                           settings.kernel, image.array, geo)
-    labels = ui.labels("aspp.v_", TAPS_LABELS)
     st.markdown(t("aspp.try"))
-    ui.view("taps", key="aspp_taps_view", payload=payload, labels=labels,
-            state={"cell": list(cell)}, token=ui.view_token(image.digest, settings),
-            testid="pv-aspp-taps", url_key="aspp_cell", erf=True,
-            on_erf_cell_change=_erf_asked, **where)
+    ui.mount_taps("aspp", key="aspp_taps_view", image=image, field=geo.field,
+                  feature_size=geo.feature_size, stride=geo.stride, rates=settings.rates,
+                  kernel=settings.kernel, cell=cell, where=where, url_key="aspp_cell", erf=True,
+                  on_erf_cell_change=_erf_asked)
     with st.expander(t("aspp.explain_title")):
         how_to_read(settings, geo, image.array.shape[:2])
     erf_section(image, settings, geo, cell)
@@ -380,19 +362,6 @@ def valid_section(settings: Settings, geo) -> None:
 # ---------------------------------------------------------------- 5: gridding
 
 
-GRID_LABELS = ("role", "aria", "layers", "after", "save", "title", "holes", "hover", "readout")
-KERNEL_LABELS = ("role", "aria", "prev", "next", "play", "pause", "save", "input", "output",
-                 "readout")
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def gridding_view_payload(stacks: tuple[tuple[int, ...], ...], kernel: int) -> dict:
-    """Coverage of each stack after each layer, for the gridding view."""
-    from pyramidviz.views import gridding_payload
-
-    return gridding_payload(stacks, kernel)
-
-
 def gridding_section(settings: Settings) -> None:
     st.subheader(t("aspp.grid_header"))
     text = st.text_input(t("aspp.stack"), value=_rates_text(DEFAULT_STACK), key="aspp_stack",
@@ -404,10 +373,8 @@ def gridding_section(settings: Settings) -> None:
                      distinct=False)
     reports = [atrous.hdc_check(rates, settings.kernel)
                for rates in (GRID_EXAMPLE, HDC_EXAMPLE, custom)]
-    payload = gridding_view_payload(tuple(r.rates for r in reports), settings.kernel)
-    ui.view("gridding", key="aspp_grid_view", payload=payload,
-            labels=ui.labels("aspp.g_", GRID_LABELS), state={},
-            token=ui.view_token(payload["kernel"], [s["rates"] for s in payload["stacks"]]))
+    ui.mount_gridding(key="aspp_grid_view", stacks=[r.rates for r in reports],
+                      kernel=settings.kernel)
     lattice = atrous.stack_coverage(GRID_EXAMPLE, settings.kernel)
     # a 1 x 1 kernel has no taps to spread: the lattice sentence would be false there
     ui.explain("aspp.grid_explain_k1" if settings.kernel == 1 else "aspp.grid_explain",
@@ -445,12 +412,7 @@ def animation_section(settings: Settings) -> None:
         st.warning(t("aspp.anim_nofit", k=k, d=d, span=atrous.effective_kernel_size(k, d),
                      n=i + 2 * p))
         return
-    from pyramidviz.views import kernel_payload
-
-    payload = kernel_payload(i, k, rate=d, padding=p, stride=s)
-    ui.view("kernel", key="aspp_kernel_view", payload=payload,
-            labels=ui.labels("aspp.k_", KERNEL_LABELS), state={},
-            token=ui.view_token(payload))
+    ui.mount_kernel(key="aspp_kernel_view", size=i, kernel=k, rate=d, padding=p, stride=s)
     ui.explain("aspp.anim_explain", k=k, kk=k * k)
 
 

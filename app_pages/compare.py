@@ -90,32 +90,13 @@ def cost_table(features_shape: tuple[int, int, int], levels, rates) -> None:
                           header=t("compare.csv_costs"))
 
 
-SEES_LABELS = ("role", "aria", "hint", "save", "title_spp", "title_aspp", "legend_1x1",
-               "legend_rate", "legend_bin", "branch_line", "readout")
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def sees_payload(digest: str, stride: int, level: int, rates: tuple[int, ...],
-                 _photo: np.ndarray, _info) -> dict:
-    """The linked view's payload: the finest SPP level's bins and ASPP's taps, any cell."""
-    from pyramidviz.views import taps_payload
-
-    return taps_payload(_photo, field=_info.field, feature_size=_info.feature_size,
-                        stride=_info.stride, rates=rates, kernel=3, spp_level=level,
-                        photo_info=ui.photo_payload(digest, _photo))
-
-
 def sees_section(image, info, level: int, rates) -> None:
     """What one output element sees: SPP's bin and ASPP's taps for the same cell, linked."""
-    payload = sees_payload(image.digest, info.stride, level, tuple(rates), image.array, info)
-    labels = {**ui.labels("compare.v_", SEES_LABELS), "role": t("compare.v_role"),
-              "hint": t("compare.v_hint")}
     cell, where = ui.carried_cell("cmp_cell", info, image)
     st.markdown(t("compare.try"))
-    ui.view("taps", key="cmp_sees_view", payload=payload, labels=labels,
-            state={"cell": list(cell)},
-            token=ui.view_token(image.digest, info.stride, level, rates),
-            testid="pv-compare", url_key="cmp_cell", **where)
+    ui.mount_taps("compare", key="cmp_sees_view", image=image, field=info.field,
+                  feature_size=info.feature_size, stride=info.stride, rates=rates, cell=cell,
+                  where=where, spp_level=level, url_key="cmp_cell")
 
 
 def main() -> None:

@@ -43,12 +43,6 @@ def net_name(name: str) -> str:
     ``"ResNet-50, output stride 8"``); other names unchanged."""
     return NET_NAMES.get(name, name)
 
-SPP_LABELS = ("role", "aria", "level", "level_n", "view", "channel_n", "other", "other_help",
-              "prev", "next", "play", "pause", "save", "box", "title_photo", "level_grid",
-              "legend_current", "legend_stride", "legend_field")
-TAPS_LABELS = ("role", "aria", "hint", "erf", "erf_help", "save", "title", "legend_1x1",
-               "legend_rate", "branch_line", "readout")
-
 
 # ---------------------------------------------------------------- where the layers come from
 
@@ -201,7 +195,7 @@ def aspp_rates(jump: int) -> tuple[int, ...]:
 
 
 def picture_section(choice, row, field, cell) -> None:
-    from pyramidviz.views import field_picture
+    from pyramidviz.payloads import field_picture
 
     H, W = choice.array.shape[:2]
     box = field.cell_box(*cell, image_size=(H, W))
@@ -226,44 +220,18 @@ def explain_field(row, field, cell, full) -> None:
                cy=f"{field.center(*cell)[0]:g}", cx=f"{field.center(*cell)[1]:g}")
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def spp_view_payload(digest: str, size: tuple[int, int], field_key: tuple, _photo, _field):
-    from pyramidviz.views import spp_geometry_payload
-
-    return spp_geometry_payload(_photo, feature_size=size, levels=LEVELS, field=_field,
-                                photo_info=ui.photo_payload(digest, _photo))
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def taps_view_payload(digest: str, size: tuple[int, int], field_key: tuple,
-                      rates: tuple[int, ...], _photo, _field):
-    from pyramidviz.views import taps_payload
-
-    return taps_payload(_photo, field=_field, feature_size=size, stride=_field.stride[0],
-                        rates=rates, kernel=3, photo_info=ui.photo_payload(digest, _photo))
-
-
 def views_section(choice, row, field, cell, label: str) -> None:
-    key = (field.size, field.stride, field.padding)
     st.subheader(t("network.spp_title"))
     st.info(t("network.geometry_only"), icon=":material/straighten:")
-    payload = spp_view_payload(choice.digest, row.map_size, key, choice.array, field)
-    labels = {**ui.labels("spp.v_", SPP_LABELS), **ui.labels("network.v_", (
-        "readout", "title_map", "title_vector", "winner", "no_winner")),
-        "views": {"cells": t("network.v_view_cells")},
-        "views_help": {"cells": t("network.v_view_cells_help")}}
-    ui.view("spp_bins", key="net_spp_view", payload=payload, labels=labels,
-            state={"level": LEVELS[0], "bin": 0, "view": "cells"},
-            token=ui.view_token(choice.digest, label, row.index, key), channel_box=False)
+    ui.mount_spp_bins(key="net_spp_view", image=choice, levels=LEVELS, field=field,
+                      feature_size=row.map_size,
+                      state={"level": LEVELS[0], "bin": 0, "view": "cells"})
     ui.explain("network.spp_explain", h=row.map_size[0], w=row.map_size[1],
                n=bin_count(LEVELS), levels="-".join(map(str, LEVELS)))
     st.subheader(t("network.aspp_title"))
     rates = aspp_rates(field.stride[0])
-    taps = taps_view_payload(choice.digest, row.map_size, key, rates, choice.array, field)
-    ui.view("taps", key="net_taps_view", payload=taps, labels=ui.labels("aspp.v_", TAPS_LABELS),
-            state={"cell": list(cell)}, token=ui.view_token(choice.digest, label, row.index,
-                                                            key, cell),
-            testid="pv-net-taps", url_key=None, erf=False)
+    ui.mount_taps("network", key="net_taps_view", image=choice, field=field,
+                  feature_size=row.map_size, stride=field.stride[0], rates=rates, cell=cell)
     ui.explain("network.aspp_explain", j=field.stride[0], rates=", ".join(map(str, rates)),
                px=", ".join(str(r * field.stride[0]) for r in rates),
                base_rates=", ".join(map(str, DEEPLAB_V3_RATES[RATES_STRIDE])),

@@ -128,26 +128,6 @@ def pool_ui(container) -> str:
 # ---------------------------------------------------------------- 1. the bins view
 
 
-VIEW_LABELS = ("role", "aria", "level", "level_n", "view", "channel_n", "other", "other_help",
-               "prev", "next", "play", "pause", "save", "readout", "winner", "no_winner", "box",
-               "title_map", "title_photo", "title_vector", "level_grid", "legend_current",
-               "legend_stride", "legend_field", "mode_max", "mode_avg")
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def bins_payload(digest: str, tap: str, levels: tuple[int, ...], mode: str,
-                 channels: tuple[str, ...], _features: np.ndarray, _photo: np.ndarray,
-                 _field) -> dict:
-    """The SPP view's payload: these channel views at every level, computed once."""
-    from pyramidviz.views import spp_payload
-
-    views = {name: channel_views.channel_map(_features, name) for name in channels}
-    vector = channel_views.spp_vector(_features, levels, mode)
-    return spp_payload(views, _photo, vector, levels=levels, mode=mode,
-                       channels=_features.shape[0], field=_field,
-                       photo_info=ui.photo_payload(digest, _photo))
-
-
 def shown_channels(features: np.ndarray, top: tuple[int, ...]) -> tuple[str, ...]:
     """Channel views the bins view switches among: max, mean, the most active ones, and the
     one channel the URL or the view asked for."""
@@ -173,22 +153,14 @@ def bins_view(choice, tap: str, features: np.ndarray, levels: tuple[int, ...], m
     """The linked bins view: level, bin and channel view switch in the browser."""
     top = ranked_channels(choice.digest, tap, features)
     names = shown_channels(features, top)
-    payload = bins_payload(choice.digest, tap, levels, mode, names, features, choice.array,
-                           geometry.field)
     level = ui.url_int("spp_level", 1, bins.MAX_LEVEL, levels[0])
     if level not in levels:
         level = levels[0]
     bin_ = ui.url_int("spp_bin", 1, level * level, 1) - 1
     view = st.query_params.get("spp_view", VIEWS[0])
-    labels = {**ui.labels("spp.v_", VIEW_LABELS),
-              "views": {name: t(f"spp.v_view_{name}") if name in VIEWS else f"#{name}"
-                        for name in names},
-              "views_help": {name: t(f"spp.v_view_{name}_help") if name in VIEWS
-                             else t("spp.v_channel_n", c=name) for name in names}}
-    ui.view("spp_bins", key="spp_bins_view", payload=payload, labels=labels,
-            state={"level": level, "bin": bin_, "view": view},
-            token=ui.view_token(choice.digest, tap, levels, mode, names),
-            on_channel_change=_asked_channel)
+    ui.mount_spp_bins(key="spp_bins_view", image=choice, levels=levels, field=geometry.field,
+                      state={"level": level, "bin": bin_, "view": view}, features=features,
+                      tap=tap, mode=mode, names=names, on_channel_change=_asked_channel)
 
 
 # ---------------------------------------------------------------- 2. pyramid

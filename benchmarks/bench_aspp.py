@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from timing import send, timed  # noqa: E402
 
-from pyramidviz import aspp, atrous, views  # noqa: E402
+from pyramidviz import aspp, atrous, payloads  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
 from pyramidviz.device import configure_threads  # noqa: E402
 from pyramidviz.erf import branch_seeds, effective_receptive_field  # noqa: E402
@@ -49,9 +49,9 @@ def overlay_part(name: str, photo: np.ndarray, model, output_stride: int) -> Non
     features = extract(model, photo, "stage7")
 
     def taps_view():  # once per photo and setting; moving the cell is in the browser
-        payload = views.taps_payload(photo, field=info.field, feature_size=(h, w),
+        payload = payloads.taps_payload(photo, field=info.field, feature_size=(h, w),
                                      stride=info.stride, rates=rates, kernel=3)
-        return views.payload_bytes(payload)
+        return payloads.payload_bytes(payload)
 
     def channel():
         plane = torch.from_numpy(np.ascontiguousarray(features[5]))[None, None]

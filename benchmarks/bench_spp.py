@@ -30,7 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from timing import REPEATS, send, timed  # noqa: E402
 
-from pyramidviz import bins, views  # noqa: E402
+from pyramidviz import (  # noqa: E402
+    bins,  # noqa: E402
+    payloads,
+)
 from pyramidviz import channel_views as spp_pyramid  # noqa: E402
 from pyramidviz.backbones import extract, load_backbone, tap_info  # noqa: E402
 from pyramidviz.figures import spp_rules, spp_sizes  # noqa: E402
@@ -48,11 +51,11 @@ def view_part(features, photo, levels, mode, field) -> int:
     top = spp_pyramid.top_channels(features, 5)
     maps = {v: spp_pyramid.channel_map(features, v) for v in ("max", "mean", *map(str, top))}
     vector = spp_pyramid.spp_vector(features, levels, mode)
-    payload = views.spp_payload(maps, photo, vector, levels=levels, mode=mode,
+    payload = payloads.spp_payload(maps, photo, vector, levels=levels, mode=mode,
                                 channels=features.shape[0], field=field)
     text = io.StringIO()
     np.savetxt(text, np.atleast_2d(vector), delimiter=",", fmt="%.6g")  # the CSV download
-    return views.payload_bytes(payload)
+    return payloads.payload_bytes(payload)
 
 
 def sizes_part(photo, scaled, crop, warp, levels) -> int:

@@ -12,7 +12,12 @@ dbc4392``), against that one too, in the same run, on the same machine, one afte
   protocol (``Network.webSocketFrameReceived``), counted over all the actions.
 - *before* (Streamlit widgets): the time from the key press (or typed value) until the page
   shows the new value and the script run has finished, polled every 10 ms.
-- payload sizes of the views for a sample and for a 2-megapixel upload (pyramidviz.views).
+- with ``--throttle 1 4``: only the two actions the issue budgets (an SPP bin step, an ASPP
+  cell move) at each CPU slowdown (CDP ``Emulation.setCPUThrottlingRate``; 4 is a mid-range
+  phone), key press to new state and to the painted frame (double ``requestAnimationFrame``),
+  median and p95, and websocket frames per action (the target at 4x: state within 16 ms,
+  painted within two frames, 0 frames).
+- payload sizes of the views for a sample and for a 2-megapixel upload (pyramidviz.payloads).
 
 Numbers move by 10-30 % on this shared 2-core machine; nothing here is asserted.
 """
@@ -132,6 +137,49 @@ def after(browser, url: str, repeats: int) -> dict[str, tuple]:
     return results
 
 
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else \
+        float("nan")
+
+
+THROTTLED = [("SPP: next bin (ArrowRight)", "/spp", "pv-spp-bins", "ArrowRight"),
+             ("ASPP: move the cell one column", "/aspp", "pv-aspp-taps", "ArrowRight"),
+             ("ASPP: move the cell one column, OS 8", "/aspp?aspp_os=8", "pv-aspp-taps",
+              "ArrowRight")]
+
+
+def throttled(browser, url: str, repeats: int, rates: list[float]) -> list[tuple]:
+    """``(action, rate, state median, state p95, painted median, painted p95, frames per
+    action, samples)`` for the budgeted actions at each CPU throttling rate."""
+    rows = []
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    open_page(page, url)
+    cdp = page.context.new_cdp_session(page)
+    for name, path, testid, key in THROTTLED:
+        for rate in rates:
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+            open_page(page, url + path + ("&" if "?" in path else "?") + "img=chelsea")
+            view = page.locator(f"[data-testid={testid}]")
+            view.wait_for()
+            wait_idle(page)
+            frames = Frames(page)
+            page.evaluate(ARM, [testid])
+            view.focus()
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+            for i in range(repeats):
+                page.keyboard.press(key if i % 8 < 4 else key.replace("Right", "Left"))
+                page.wait_for_timeout(120)
+            page.wait_for_timeout(600)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+            marks = page.evaluate("window.__pv.marks")
+            states, painted = [m[0] for m in marks], [m[1] for m in marks]
+            rows.append((name, rate, median(states), p95(states), median(painted),
+                         p95(painted), frames.count / repeats, len(marks)))
+    page.close()
+    return rows
+
+
 def _wait_text(page, text: str, timeout: float = 60.0) -> float:
     start = time.perf_counter()
     main = page.get_by_test_id("stMain")
@@ -214,7 +262,7 @@ def payload_sizes() -> list[tuple[str, int]]:
     from PIL import Image
 
     from pyramidviz import channel_views as spp_pyramid
-    from pyramidviz import samples, views
+    from pyramidviz import payloads, samples
     from pyramidviz.backbones import extract, load_backbone, tap_info
 
     rows = []
@@ -230,14 +278,14 @@ def payload_sizes() -> list[tuple[str, int]]:
         top = spp_pyramid.top_channels(features, 5)
         maps = {v: spp_pyramid.channel_map(features, v) for v in ("max", "mean", *map(str, top))}
         vector = spp_pyramid.spp_vector(features, (4, 2, 1), "max")
-        spp = views.spp_payload(maps, photo, vector, levels=(4, 2, 1), mode="max",
+        spp = payloads.spp_payload(maps, photo, vector, levels=(4, 2, 1), mode="max",
                                 channels=320, field=info.field)
-        rows.append((f"SPP view, {name}", views.payload_bytes(spp)))
+        rows.append((f"SPP view, {name}", payloads.payload_bytes(spp)))
         for os_ in (16, 8):
             info = tap_info(os_, "stage7", photo.shape[:2])
-            taps = views.taps_payload(photo, field=info.field, feature_size=info.feature_size,
+            taps = payloads.taps_payload(photo, field=info.field, feature_size=info.feature_size,
                                       stride=info.stride, rates=(6, 12, 18), kernel=3)
-            rows.append((f"ASPP view, {name}, OS {os_}", views.payload_bytes(taps)))
+            rows.append((f"ASPP view, {name}, OS {os_}", payloads.payload_bytes(taps)))
     return rows
 
 
@@ -245,12 +293,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="checkout of the app before the views")
     parser.add_argument("--repeats", type=int, default=12)
+    parser.add_argument("--throttle", type=float, nargs="+",
+                        help="only the budgeted actions, at these CPU throttling rates")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     table: dict[str, dict[str, tuple]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if args.throttle:
+            proc, url = start_server(root=ROOT)
+            try:
+                rows = throttled(browser, url, args.repeats, args.throttle)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
+                browser.close()
+            print("| action | CPU slowdown | to state: median / p95 (ms) | "
+                  "painted: median / p95 (ms) | ws frames per action | samples |")
+            print("| --- | --- | --- | --- | --- | --- |")
+            for name, rate, sm, sp, pm, pp, fr, n in rows:
+                print(f"| {name} | {rate:g}x | {sm:.1f} / {sp:.1f} | {pm:.1f} / {pp:.1f} | "
+                      f"{fr:.1f} | {n} |")
+            return
         for label, root, measure in (("before", args.before, before),
                                      ("after", ROOT, after)):
             if root is None:

@@ -31,7 +31,7 @@ Submodules, one concept each (import the one you need; nothing heavy loads on
 - :mod:`pyramidviz.papers`: the numbers the papers state and the prose quotes (no torch).
 - :mod:`pyramidviz.style`: the one style block (colours, fonts, sizes, breakpoints, timings).
 - :mod:`pyramidviz.serving`: byte-bounded shared cache and one pool for heavy calls.
-- :mod:`pyramidviz.views`: the JSON payloads the app's browser views draw (computed once).
+- :mod:`pyramidviz.payloads`: the JSON payloads the app's browser views draw (computed once).
 - :mod:`pyramidviz.bundle`: the browser views' ES modules (``pyramidviz/web``) joined into one.
 - :mod:`pyramidviz.i18n`: the EN/KO string tables (package data) and the Korean glossary.
 - :mod:`pyramidviz.figures`: pure Plotly figure builders for the app's pages.
@@ -46,8 +46,8 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "aspp", "atrous", "backbones", "bins", "bundle", "channel_views", "checks", "compare",
     "deck", "device", "erf", "figures", "filenames", "i18n", "imagenet", "images", "netmodels",
-    "networks", "onnxgraph", "papers", "preprocessing", "receptive", "rgb", "samples", "serving",
-    "sizes", "sniffing", "specs", "spp", "style", "tracing", "views",
+    "networks", "onnxgraph", "papers", "payloads", "preprocessing", "receptive", "rgb",
+    "samples", "serving", "sizes", "sniffing", "specs", "spp", "style", "tracing",
 )
 
 

@@ -168,13 +168,13 @@ def _problem(d: _Deck, images: dict) -> dict:
     from PIL import Image
 
     from pyramidviz.images import crop_and_warp
-    from pyramidviz.views import _jpeg_uri
+    from pyramidviz.payloads import jpeg_uri
 
     H, W = d.hw
     s = papers.FIXED_INPUT
     crop, warp = crop_and_warp(d.photo, s)
-    images["crop"] = _jpeg_uri(Image.fromarray(crop))
-    images["warp"] = _jpeg_uri(Image.fromarray(warp))
+    images["crop"] = jpeg_uri(Image.fromarray(crop))
+    images["warp"] = jpeg_uri(Image.fromarray(warp))
     n = LEVELS[0]
     bins = [_outline(b, style.SPP_BIN, width=4) for b in
             _bin_boxes(d.spp.field, d.spp.feature_size, d.hw, n)]
@@ -191,12 +191,12 @@ def _bins(d: _Deck, images: dict) -> dict:
     from pyramidviz.backbones import STAGES
     from pyramidviz.bins import bin_edges
     from pyramidviz.channel_views import channel_map
-    from pyramidviz.views import _colour, _png_uri
+    from pyramidviz.payloads import png_uri, sequential_rgb
 
     H, W = d.hw
     (h, w), field, n = d.spp.feature_size, d.spp.field, LEVELS[0]
     values = channel_map(d.spp_map, "max")
-    images["map"] = _png_uri(_colour(values, float(values.min()), float(values.max())))
+    images["map"] = png_uri(sequential_rgb(values, float(values.min()), float(values.max())))
     rows, cols = bin_edges(h, n), bin_edges(w, n)
     r, c = rows[CURRENT_BIN[0]], cols[CURRENT_BIN[1]]
     own = field.stride_box(r, c, image_size=d.hw)
@@ -231,7 +231,7 @@ def _bins(d: _Deck, images: dict) -> dict:
 def _vector(d: _Deck, images: dict) -> dict:
     from pyramidviz.bins import bin_count, vector_length
     from pyramidviz.channel_views import channel_map, spp_vector, view_grids
-    from pyramidviz.views import _colour, _png_uri
+    from pyramidviz.payloads import png_uri, sequential_rgb
 
     c = d.spp.channels
     grids = view_grids(channel_map(d.spp_map, "max"), LEVELS, "max")
@@ -240,7 +240,7 @@ def _vector(d: _Deck, images: dict) -> dict:
     panels = []
     for i, (n, grid) in enumerate(zip(LEVELS, grids, strict=True)):
         key = f"grid{n}"
-        images[key] = _png_uri(_colour(grid, lo, hi))
+        images[key] = png_uri(sequential_rgb(grid, lo, hi))
         frame = _outline([0, 0, n, n], style.BRANCH_COLORS[i], width=30)
         lines = {"x": list(range(1, n)), "y": list(range(1, n))}
         panels.append(_panel(key, (n, n), weight=1.0, pixelated=True, boxes=[frame],
@@ -248,7 +248,7 @@ def _vector(d: _Deck, images: dict) -> dict:
                                                       len=c * n * n)))
     vector = spp_vector(d.spp_map, LEVELS, "max")
     v_lo, v_hi = np.percentile(vector, [1, 99])
-    images["vector"] = _png_uri(_colour(vector[None, :], float(v_lo), float(v_hi)))
+    images["vector"] = png_uri(sequential_rgb(vector[None, :], float(v_lo), float(v_hi)))
     total = vector_length(c, LEVELS)
     starts = np.cumsum([0, *[c * n * n for n in LEVELS]]) / total
     segments = [{"from": float(a), "to": float(b), "colour": style.BRANCH_COLORS[i]}
@@ -391,12 +391,12 @@ def _valid(d: _Deck, images: dict) -> dict:
 def _versus(d: _Deck, images: dict) -> dict:
     from pyramidviz.bins import vector_length
     from pyramidviz.compare import aspp_preview_grid
-    from pyramidviz.views import _colour, _png_uri
+    from pyramidviz.payloads import png_uri, sequential_rgb
 
     H, W = d.hw
     (h, w), rates = d.aspp.feature_size, papers.DEEPLAB_V3_RATES[ASPP_OS]
     grid = aspp_preview_grid(d.aspp_map, rates, kernel=KERNEL)
-    images["aspp"] = _png_uri(_colour(grid, float(grid.min()), float(grid.max())))
+    images["aspp"] = png_uri(sequential_rgb(grid, float(grid.min()), float(grid.max())))
     n, total = LEVELS[0], vector_length(d.spp.channels, LEVELS)
     bins = [_outline(b, style.SPP_BIN, width=5)
             for b in _bin_boxes(d.spp.field, d.spp.feature_size, d.hw, n)]
@@ -496,7 +496,7 @@ def deck_payload(photo: np.ndarray, *, lang: str = "en", name: str = "",
     (['title', 'problem', 'bins'], 11)
     """
     from pyramidviz.backbones import tap_info
-    from pyramidviz.views import photo_payload
+    from pyramidviz.payloads import photo_payload
 
     if lang not in i18n.LANGUAGES:
         raise ValueError(f"language must be one of {i18n.LANGUAGES}, got {lang!r}")

@@ -95,29 +95,55 @@ KERNEL_PLAY_MS = 450
 """Milliseconds per output position while the sliding-kernel view plays."""
 
 
+VIEW_INK, VIEW_MUTED = "#222222", "#4d4d4d"
+"""The views' text colours (4.5:1 or more on white)."""
+VIEW_GRID, VIEW_BACKGROUND, VIEW_MARGIN = "rgba(255,255,255,0.85)", "#ffffff", "#eeeeee"
+"""Cell lines over a map, the view's background, and the area outside the photo."""
+VIEW_PAD, VIEW_DONE, VIEW_UNREACHED = "#767676", "rgba(0,114,178,0.35)", "#dddddd"
+"""Zero padding, outputs the sliding kernel has visited, pixels a dilated stack misses."""
+VIEW_WIDTH, VIEW_WIDTH_PHONE = 1000, 600
+"""The views' layout widths in viewBox units, on a laptop and on a phone."""
+MIN_TEXT_PX = 12
+"""The smallest text a view draws on screen (CSS px), at any width."""
+
+
 def for_views() -> dict:
-    """Everything a browser view draws with, as JSON-ready values (one style block).
+    """The one style block a browser view draws with, as it travels in every payload.
 
     Returns
     -------
     dict
-        ``"branches"``: ``[colour, marker]`` per branch in order; ``"bin"``, ``"winner"``,
-        ``"field"``, ``"stride"``, ``"current"``, ``"hole"``: named colours;
-        ``"phone_width"`` (CSS px), ``"font_size"``, ``"phone_font_size"``;
-        ``"spp_play_ms"``, ``"kernel_play_ms"``; ``"photo_side"`` (px).
+        ``colours``: ``branches`` (``[colour, marker]`` per branch, in branch order), the SPP
+        view's ``current``, ``winner``, ``stride``, ``field``, ``bin``, and the neutral
+        ``ink``, ``muted``, ``grid``, ``background``, ``margin`` (outside the photo),
+        ``pad`` (zero padding), ``done`` (visited outputs), ``reached`` / ``unreached``
+        (gridding); ``sequential``: the colour stops of the maps' scale (RGB 0-255);
+        ``sizes``: ``font`` and ``font_phone`` (viewBox units at the desktop / phone layout
+        widths ``width`` and ``width_phone``) and ``min_text_px`` (no text drawn smaller on
+        screen); ``breakpoints``: ``phone`` (container width in CSS px below which a view
+        lays out for a phone); ``timings``: ``spp_play_ms``, ``kernel_play_ms`` (steps of
+        the play buttons).
 
     Examples
     --------
-    >>> style = for_views()
-    >>> style["branches"][:2], style["phone_width"], style["current"]
-    ([['#0072b2', 'circle'], ['#d55e00', 'square']], 620, '#d55e00')
+    >>> block = for_views()
+    >>> block["colours"]["branches"][:2], block["breakpoints"]["phone"]
+    ([['#0072b2', 'circle'], ['#d55e00', 'square']], 620)
     """
-    return {"branches": [[c, m] for c, m in zip(BRANCH_COLORS, BRANCH_MARKERS, strict=True)],
-            "bin": SPP_BIN, "winner": SPP_BIN, "field": FIELD, "stride": STRIDE,
-            "current": CURRENT, "hole": HOLE, "phone_width": PHONE_WIDTH,
-            "font_size": VIEW_FONT_SIZE, "phone_font_size": PHONE_FONT_SIZE,
-            "spp_play_ms": SPP_PLAY_MS, "kernel_play_ms": KERNEL_PLAY_MS,
-            "photo_side": VIEW_PHOTO_SIDE}
+    return {
+        "colours": {
+            "branches": [[c, m] for c, m in zip(BRANCH_COLORS, BRANCH_MARKERS, strict=True)],
+            "current": CURRENT, "winner": WINNER, "bin": SPP_BIN, "stride": STRIDE,
+            "field": FIELD, "ink": VIEW_INK, "muted": VIEW_MUTED, "grid": VIEW_GRID,
+            "background": VIEW_BACKGROUND, "margin": VIEW_MARGIN, "pad": VIEW_PAD,
+            "done": VIEW_DONE, "reached": BRANCH_COLORS[0], "unreached": VIEW_UNREACHED,
+        },
+        "sequential": [list(stop) for stop in SEQUENTIAL_STOPS],
+        "sizes": {"width": VIEW_WIDTH, "width_phone": VIEW_WIDTH_PHONE, "font": VIEW_FONT_SIZE,
+                  "font_phone": PHONE_FONT_SIZE, "min_text_px": MIN_TEXT_PX},
+        "breakpoints": {"phone": PHONE_WIDTH},
+        "timings": {"spp_play_ms": SPP_PLAY_MS, "kernel_play_ms": KERNEL_PLAY_MS},
+    }
 
 
 # ---------------------------------------------------------------- colour-vision check

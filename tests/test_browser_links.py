@@ -30,7 +30,7 @@ def test_shared_link_reopens_the_same_view(page, server_url):
     assert json.loads(view.get_attribute("data-state"))["cell"] == [2, 3]
     sidebar = page.get_by_test_id("stSidebar").inner_text()
     assert "coffee (600 × 400 px)" in sidebar
-    assert "Cell (row 2, column 3) of the 50 × 75 map" in view.inner_text()  # 600 x 400 at OS 8
+    assert "Cell (row 3, column 4) of the 50 × 75 map" in view.inner_text()  # cmp_cell=2,3: from 1
 
 
 @pytest.mark.parametrize("query,expected", [

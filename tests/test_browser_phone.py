@@ -110,3 +110,89 @@ def test_the_keyboard_reaches_controls_and_views_without_toolbar_traps(phone, se
     assert figures >= 3
     # one stop per figure (save as PNG), not a toolbar of zoom / pan / select stops each
     assert sum("modebar" in t for t in cycle) <= figures, cycle
+
+
+VIEWS_ON = [("spp", "pv-spp-bins"), ("aspp", "pv-aspp-taps"), ("aspp", "pv-kernel"),
+            ("aspp", "pv-gridding"), ("compare", "pv-compare")]
+
+VIEW_TEXT_JS = """(testid) => {
+  const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
+    e.shadowRoot.querySelector(`[data-testid=${testid}]`));
+  const view = host.shadowRoot.querySelector(`[data-testid=${testid}]`);
+  const svg = view.querySelector('svg'), box = svg.getBoundingClientRect();
+  const scale = box.width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll('text')].filter((t) => t.textContent.trim()).map((t) => {
+    const r = t.getBoundingClientRect();
+    return {text: t.textContent.slice(0, 40), px: Number(t.getAttribute('font-size')) * scale,
+            inside: r.left >= box.left - 1 && r.right <= box.right + 1 &&
+                    r.top >= box.top - 1 && r.bottom <= box.bottom + 1};
+  });
+}"""
+
+
+def swipe(page, x: float, y: float, dy: float = -320, steps: int = 12) -> None:
+    """A finger swipe through the DevTools protocol (Playwright has no touch move)."""
+    cdp = page.context.new_cdp_session(page)
+    touch = lambda kind, points: cdp.send(  # noqa: E731
+        "Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+    touch("touchStart", [{"x": x, "y": y}])
+    for i in range(1, steps + 1):
+        touch("touchMove", [{"x": x, "y": y + dy * i / steps}])
+        page.wait_for_timeout(16)
+    touch("touchEnd", [])
+    cdp.detach()
+
+
+@pytest.fixture
+def finger(browser):
+    context = browser.new_context(viewport=PHONE, locale="en-US", has_touch=True,
+                                  is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize(("path", "testid"), VIEWS_ON)
+def test_a_vertical_swipe_on_a_view_scrolls_the_page(finger, server_url, path, testid):
+    open_page(finger, f"{server_url}/{path}")
+    picture = finger.locator(f"[data-testid={testid}] svg").first
+    picture.wait_for()
+    picture.scroll_into_view_if_needed()
+    finger.wait_for_timeout(500)
+    box = picture.bounding_box()
+    main = "document.querySelector('[data-testid=stMain]')"
+    before, room = finger.evaluate(f"[{main}.scrollTop, {main}.scrollHeight - "
+                                   f"{main}.clientHeight - {main}.scrollTop]")
+    up = room > 400  # a view near the page's end: swipe the other way
+    y = min(max(box["y"] + box["height"] / 2, 300), PHONE["height"] - 300)
+    swipe(finger, box["x"] + box["width"] / 2, y, dy=-240 if up else 240)
+    finger.wait_for_timeout(800)
+    moved = finger.evaluate(f"{main}.scrollTop") - before
+    assert (moved if up else -moved) > 100, (testid, moved)
+
+
+@pytest.mark.parametrize(("path", "testid"), VIEWS_ON)
+def test_view_text_is_at_least_12_px_and_inside_the_picture_on_a_phone(finger, server_url,
+                                                                       path, testid):
+    open_page(finger, f"{server_url}/{path}")
+    finger.locator(f"[data-testid={testid}] svg text").first.wait_for()
+    texts = finger.evaluate(VIEW_TEXT_JS, testid)
+    assert texts
+    assert [t for t in texts if t["px"] < 12 - 0.01] == []
+    assert [t["text"] for t in texts if not t["inside"]] == []
+
+
+def test_a_tap_moves_the_aspp_cell(finger, server_url):
+    open_page(finger, f"{server_url}/aspp?img=chelsea")
+    view = finger.locator("[data-testid=pv-aspp-taps]")
+    photo = view.locator("svg image").first
+    photo.scroll_into_view_if_needed()
+    before = view.get_attribute("data-state")
+    box = photo.bounding_box()
+    finger.touchscreen.tap(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1)
+    finger.wait_for_timeout(300)
+    assert view.get_attribute("data-state") != before
+    import json
+
+    assert json.loads(view.get_attribute("data-state"))["cell"][0] < 5

@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from pyramidviz import sizes, views
+from pyramidviz import bins, payloads, sizes
 from pyramidviz.backbones import extract, load_backbone, tap_info
 from pyramidviz.bins import bin_edges
 from pyramidviz.samples import sample_path
@@ -52,6 +52,12 @@ def open_view(page, server_url: str, path: str, testid: str):
     view.wait_for()
     page.evaluate(WATCH)
     return view
+
+
+def url_has(page, *parts: str) -> None:
+    """Wait until the URL holds every part (a view writes it when the student pauses)."""
+    page.wait_for_function("(parts) => parts.every((p) => decodeURIComponent("
+                           "location.search).includes(p))", arg=list(parts), timeout=10_000)
 
 
 def no_round_trip(page, frames: Frames, before: int) -> None:
@@ -111,7 +117,13 @@ def test_spp_view_steps_by_keyboard_mouse_and_touch_in_the_browser(page, server_
     assert state(view)["view"] == "mean"
     view.get_by_role("button", name="Show the 2 × 2 level").click()
     assert state(view)["level"] == 2
-    assert "spp_level=2" in page.url and "spp_view=mean" in page.url
+    url_has(page, "spp_level=2", "spp_view=mean")
+    readout = view.locator("[data-role=readout]").inner_text()
+    assert readout.startswith(
+        "Bin 4 of 4 (row 2, column 2) covers feature rows 6–10 and columns 8–15")
+    assert view.locator("svg").first.get_attribute("role") == "img"
+    assert "Where the bin looks on the photo" in view.locator("svg").first.get_attribute(
+        "aria-label")
     no_round_trip(page, frames, start)
 
 
@@ -139,19 +151,29 @@ def test_spp_play_walks_the_bins_and_a_tap_pins_one(browser, server_url):
 
 def taps_truth(output_stride: int, rates=(6, 12, 18), spp_level=None) -> dict:
     info = tap_info(output_stride, "stage7", CHELSEA.shape[:2])
-    return views.taps_payload(np.zeros_like(CHELSEA), field=info.field,
+    return payloads.taps_payload(np.zeros_like(CHELSEA), field=info.field,
                               feature_size=info.feature_size, stride=info.stride, rates=rates,
                               kernel=3, spp_level=spp_level)
 
 
 def assert_taps(view, payload: dict) -> None:
+    """The drawing is the payload's tables at the view's cell: the data attribute, and the
+    markers in the SVG (tests/test_payloads.py checks the tables against pyramidviz)."""
     s, drawn = state(view), state(view, "data-taps")
-    expected = views.expected_taps(payload, tuple(s["cell"]))
-    assert drawn == expected
+    assert drawn == payloads.taps_at(payload, tuple(s["cell"]))
     assert s["stride"] == payload["stride"]
-    for rate in (b["rate"] for b in payload["branches"] if b["rate"]):
-        xs = sorted({t["x"] for t in drawn if t["rate"] == rate})
-        assert np.diff(xs).tolist() == [rate * payload["stride"]] * 2
+    for b in payload["branches"][1:]:
+        xs = sorted({t["x"] for t in drawn if t["rate"] == b["rate"]})
+        assert np.diff(xs).tolist() == [b["spacing"]] * 2
+    row, col = s["cell"]
+    cell = view.locator("svg [data-role=cell]").last
+    assert float(cell.get_attribute("cx")) == pytest.approx(payload["centres"]["cols"][col])
+    assert float(cell.get_attribute("cy")) == pytest.approx(payload["centres"]["rows"][row])
+    for k, b in enumerate(payload["branches"]):
+        (top, bottom), (left, right) = b["rows"]["span"][row], b["cols"]["span"][col]
+        rect = view.locator(f"svg [data-key=field{k}]").last
+        assert [float(rect.get_attribute(a)) for a in ("x", "y", "width", "height")] == [
+            left, top, right - left, bottom - top]
 
 
 def test_aspp_taps_follow_click_drag_and_keys_exactly(page, server_url):
@@ -181,14 +203,24 @@ def test_aspp_taps_follow_click_drag_and_keys_exactly(page, server_url):
     # on the 19 x 29 map at cell (3, 7): rate 6 loses its top row (3 - 6 < 0): 6 of 9;
     # rate 12 keeps rows 3, 15 and columns 7, 19: 4; rate 18 keeps row 3, columns 7, 25: 2
     assert state(view)["valid"] == [1, 6, 4, 2]
-    assert "aspp_cell=3%2C7" in page.url or "aspp_cell=3,7" in page.url
+    url_has(page, "aspp_cell=3,7")
+    # the step buttons move the cell too (a phone has no arrow keys); people count from 1
+    view.get_by_role("button", name="Move the cell one column right (→)").click()
+    view.get_by_role("button", name="Move the cell down one row (↓)").click()
+    assert state(view)["cell"] == [4, 8]
+    assert_taps(view, payload)
+    readout = view.locator("[data-role=readout]")
+    assert readout.get_attribute("aria-live") == "polite"
+    assert readout.inner_text().startswith("Cell (row 5, column 9) of the 19 × 29 map")
+    assert view.locator("svg").first.get_attribute("role") == "img"
+    assert view.locator("svg").first.get_attribute("aria-label")
     no_round_trip(page, frames, start)
     # asking for the effective field is the one action that goes to the server
     view.get_by_role("button", name="Compute the effective receptive field of every branch").click()
     page.wait_for_timeout(500)
     wait_idle(page, timeout=120)
-    assert "Effective receptive field of cell (3, 7)" in page.get_by_test_id("stMain").inner_text()
-    assert state(view)["cell"] == [3, 7]  # the view kept its cell through that rerun
+    assert "Effective receptive field of cell (4, 8)" in page.get_by_test_id("stMain").inner_text()
+    assert state(view)["cell"] == [4, 8]  # the view kept its cell through that rerun
     assert not exceptions_on_screen(page)
 
 
@@ -202,8 +234,8 @@ def test_compare_view_moves_the_bin_and_the_taps_together(page, server_url):
         page.keyboard.press(key)
         s = state(view)
         row, col = s["cell"]
-        i = views.bin_of(row, bin_edges(19, 4))
-        j = views.bin_of(col, bin_edges(29, 4))
+        i = bins.bin_of(row, 19, 4)
+        j = bins.bin_of(col, 29, 4)
         assert s["spp_bin"] == i * 4 + j
         assert s["spp_boxes"] == payload["spp"]["boxes"][i * 4 + j]
         assert_taps(view, payload)
@@ -230,6 +262,7 @@ def test_a_cell_moved_in_the_browser_stays_on_its_point_across_output_strides(pa
         expected = list(new.field.nearest_cell(*old.field.center(*cell), new.feature_size))
         assert state(view)["cell"] == expected, stride
         assert state(view)["stride"] == stride
+        url_has(page, f"cmp_cell={expected[0]},{expected[1]}")
         assert parse_qs(urlparse(page.url).query)["cmp_cell"] == [f"{expected[0]},{expected[1]}"]
         view.focus()
         page.keyboard.press("ArrowLeft")  # and moved again on the new map
@@ -262,6 +295,7 @@ def test_a_shared_link_reopens_the_same_bin_and_cell(page, server_url, browser):
     for key in ("PageDown", "ArrowRight", "ArrowDown"):  # 2 x 2 level, bin 1, then bin 3
         page.keyboard.press(key)
     spp.get_by_role("button", name="Mean over all channels at each cell").click()
+    url_has(page, "spp_level=2", "spp_bin=4", "spp_view=mean")
     shared, before = page.url, state(spp)
     assert (before["level"], before["bin"], before["view"]) == (2, 3, "mean")
     other = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
@@ -310,3 +344,24 @@ def test_the_sliding_kernel_and_the_gridding_run_in_the_browser(page, server_url
     assert state(grid)["holes"] == [atrous.stack_coverage(r).holes
                                     for r in ((2, 2), (1, 2), (1, 2))]
     no_round_trip(page, frames, start)
+
+
+def test_the_views_own_labels_follow_a_language_switch_at_once(page, server_url):
+    """Same photo, same settings (the same token): new labels alone must redraw the text,
+    and the view keeps where the student was."""
+    view = open_view(page, server_url, "/spp", "pv-spp-bins")
+    view.focus()
+    page.keyboard.press("ArrowRight")
+    assert view.locator("[data-role=readout]").inner_text().startswith("Bin 2 of 16")
+    page.get_by_test_id("stSidebar").get_by_text("한국어", exact=True).click()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    page.wait_for_function("""() => {
+      const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
+        e.shadowRoot.querySelector('[data-testid=pv-spp-bins]'));
+      const r = host && host.shadowRoot.querySelector('[data-role=readout]');
+      return r && r.textContent.startsWith('빈 2/16');
+    }""", timeout=30_000)
+    assert state(view)["bin"] == 1
+    assert "사진" in view.locator("svg").first.get_attribute("aria-label")
+    assert view.get_by_role("button", name="이 보기를 PNG로 저장").count() == 1

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from figure_helpers import PIXEL, rng_features
 
 from pyramidviz import channel_views as figs
-from pyramidviz import views
+from pyramidviz import payloads
 
 # ---------------------------------------------------------------- channel view
 
@@ -45,7 +45,7 @@ def test_spp_vector_is_every_channel_pooled_separately(mode):
 
 def test_view_grids_pool_the_shown_map_like_the_bins_view():
     values = rng_features(1, h=7, w=10)[0]
-    payload = views.spp_payload({"map": values}, np.zeros((7, 10, 3), np.uint8), np.zeros(21),
+    payload = payloads.spp_payload({"map": values}, np.zeros((7, 10, 3), np.uint8), np.zeros(21),
                                 levels=(4, 2, 1), mode="max", channels=1, field=PIXEL)
     for n, grid in zip((4, 2, 1), figs.view_grids(values, (4, 2, 1), "max"), strict=True):
         shown = [value for value, _, _ in payload["views"][0]["bins"][str(n)]]

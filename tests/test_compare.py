@@ -5,14 +5,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from pyramidviz import compare, views
+from pyramidviz import compare
 from pyramidviz.aspp import ASPP
-from pyramidviz.bins import bin_edges
 from pyramidviz.figures import base
 from pyramidviz.figures import compare as figs
 from pyramidviz.spp import spatial_pyramid_pool
@@ -49,19 +45,6 @@ def test_output_lengths_spp_constant_aspp_grows():
                                   levels=(4, 2, 1))
     assert rows["spp"] == [6720] * 3
     assert rows["aspp"] == [256 * 7 * 10, 256 * 14 * 20, 256 * 27 * 40]
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.integers(1, 60), st.integers(1, 8))
-def test_bin_of_finds_the_first_bin_holding_the_cell(size, bins):
-    edges = bin_edges(size, bins)
-    for cell in range(size):
-        index = views.bin_of(cell, edges)
-        start, end = edges[index]
-        assert start <= cell < end
-        assert all(not (a <= cell < b) for a, b in edges[:index])
-    with pytest.raises(ValueError):
-        views.bin_of(size, edges)
 
 
 def test_figures_are_compact():

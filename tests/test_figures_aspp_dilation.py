@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from pyramidviz import atrous, sizes, views
+from pyramidviz import atrous, payloads, sizes
 from pyramidviz.figures import aspp_dilation as figs
 from pyramidviz.figures.base import figure_bytes
 
@@ -65,7 +65,7 @@ def test_valid_weights_marks_the_current_rates():
 
 
 def test_gridding_payload_shows_exactly_the_holes_layer_by_layer():
-    payload = views.gridding_payload([(2, 2, 2), (1, 2, 5)])
+    payload = payloads.gridding_payload([(2, 2, 2), (1, 2, 5)])
     for stack in payload["stacks"]:
         for i, layer in enumerate(stack["layers"], start=1):
             coverage = atrous.stack_coverage(tuple(stack["rates"][:i]))
@@ -88,9 +88,9 @@ def test_sliding_taps_by_hand():
     assert real.all()
     _, corner = atrous.sliding_taps(9, 3, rate=2, padding=1, stride=2, position=(0, 0))
     assert int((~corner).sum()) == 5  # the first row and column land on the padding
-    assert views.kernel_payload(9, 3, rate=2, padding=1, stride=2)["out"] == 4
+    assert payloads.kernel_payload(9, 3, rate=2, padding=1, stride=2)["out"] == 4
     with pytest.raises(ValueError, match="output size"):
-        views.kernel_payload(5, 7, rate=2, padding=0, stride=1)
+        payloads.kernel_payload(5, 7, rate=2, padding=0, stride=1)
     with pytest.raises(ValueError, match="position"):
         atrous.sliding_taps(9, 3, rate=2, padding=1, stride=2, position=(4, 0))
 

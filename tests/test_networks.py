@@ -317,17 +317,17 @@ def test_feature_sizes_match_torch():
 
 
 def test_geometry_only_spp_payload_matches_the_real_one_where_it_can():
-    """Same edges and boxes as :func:`views.spp_payload`; values are cell counts, no winners."""
+    """Same edges and boxes as :func:`payloads.spp_payload`; values are cell counts, no winners."""
     import numpy as np
 
-    from pyramidviz import views
+    from pyramidviz import payloads
     from pyramidviz.bins import bin_edges
 
     photo = np.zeros((300, 451, 3), np.uint8)
     field = receptive_field(networks.catalogue()["resnet50"])[-1]
-    geo = views.spp_geometry_payload(photo, feature_size=(10, 15), levels=(4, 2, 1),
+    geo = payloads.spp_geometry_payload(photo, feature_size=(10, 15), levels=(4, 2, 1),
                                      field=field)
-    real = views.spp_payload({"max": np.ones((10, 15))}, photo, np.zeros(21), levels=(4, 2, 1),
+    real = payloads.spp_payload({"max": np.ones((10, 15))}, photo, np.zeros(21), levels=(4, 2, 1),
                              mode="max", channels=1, field=field)
     assert geo["edges"] == real["edges"] and geo["boxes"] == real["boxes"]
     assert geo["field"] == real["field"] and geo["vector"]["offsets"] == [0, 16, 20]
@@ -342,8 +342,8 @@ def test_geometry_only_spp_payload_matches_the_real_one_where_it_can():
 def test_field_picture_marks_the_field_and_dims_the_rest():
     import numpy as np
 
+    from pyramidviz.payloads import field_picture
     from pyramidviz.receptive import Box
-    from pyramidviz.views import field_picture
 
     photo = np.full((300, 451, 3), 200, np.uint8)
     pic = field_picture(photo, Box(20, 30, 120, 200), Box(60, 100, 92, 132))

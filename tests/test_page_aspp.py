@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from pyramidviz.views import expected_taps
+from pyramidviz.payloads import taps_at
 
 from apptest import open_page, view_data
 
@@ -65,7 +65,7 @@ def taps_view(at: AppTest) -> dict:
 def drawn(at: AppTest, rate: int | None) -> list[dict]:
     """The taps the view draws for one branch at the cell it opens on (pyramidviz's oracle)."""
     data = taps_view(at)
-    return [t for t in expected_taps(data["payload"], tuple(data["state"]["cell"]))
+    return [t for t in taps_at(data["payload"], tuple(data["state"]["cell"]))
             if t["rate"] == rate]
 
 
@@ -228,7 +228,9 @@ def test_sliding_kernel_controls_and_a_kernel_that_does_not_fit():
     assert not at.exception
     assert "⌊(9 + 2·1 − 1·(3 − 1) − 1) / 2⌋ + 1 = **5**" in text(at)
     kernel = view_data(at, "aspp_kernel_view")["payload"]
-    assert kernel == {"size": 9, "kernel": 3, "rate": 1, "padding": 1, "stride": 2, "out": 5}
+    assert {k: kernel[k] for k in ("size", "kernel", "rate", "padding", "stride", "out")} == {
+        "size": 9, "kernel": 3, "rate": 1, "padding": 1, "stride": 2, "out": 5}
+    assert kernel["schema"] == "pv.kernel/2" and kernel["taps"][4] == [8, 9, 10]
     at.selectbox(key="aspp_k").set_value(7)
     at.slider(key="aspp_an_d").set_value(4)
     at.slider(key="aspp_an_p").set_value(0)

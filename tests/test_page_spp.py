@@ -86,7 +86,7 @@ def test_the_views_winners_are_spps_own_argmax_for_one_channel():
 
 def test_the_vector_strip_is_the_real_per_channel_vector():
     """The map views are max/mean over channels; the strip is still SPP of every channel."""
-    from pyramidviz.views import spp_payload
+    from pyramidviz.payloads import spp_payload
 
     at = open_spp()
     features = chelsea_features()

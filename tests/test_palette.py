@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from pyramidviz import style, views
+from pyramidviz import payloads, style
 from pyramidviz.aspp import MAX_RATES
 
 MIN_DELTA_E = 20.0
@@ -45,31 +45,32 @@ def test_one_marker_per_branch_everywhere():
     assert len(set(style.BRANCH_MARKERS)) == len(style.BRANCH_COLORS)
     assert len(set(style.BRANCH_SYMBOLS)) == len(style.BRANCH_COLORS)
     assert len(set(style.BRANCH_DASHES[:-1])) == len(style.BRANCH_COLORS) - 1
-    assert style.BRANCH_COLORS == style.BRANCH_COLORS
-    branches = views.colours()["branches"]
+    branches = payloads.style()["colours"]["branches"]
     assert branches == [[c, m] for c, m in zip(style.BRANCH_COLORS, style.BRANCH_MARKERS,
                                                strict=True)]
-    json.dumps(views.colours())
+    json.dumps(payloads.style())
 
 
 def test_the_browser_views_draw_every_marker_shape():
-    source = (views.__file__.rsplit("/pyramidviz/", 1)[0] + "/pyramidviz/web/taps.js")
-    text = open(source, encoding="utf-8").read()
+    from pyramidviz.bundle import WEB_DIR
+
+    text = (WEB_DIR / "common.js").read_text(encoding="utf-8")
     for shape in style.BRANCH_MARKERS[1:]:  # circle is the default branch of marker()
-        assert f'shape === "{shape}"' in text, shape
+        assert f'case "{shape}":' in text, shape
 
 
 def test_one_style_block_hands_the_views_what_the_figures_use():
-    """``style.for_views()`` is the views' payload part: the same colours as the figures."""
+    """``style.for_views()`` travels in every payload: the same colours as the figures."""
     handed = style.for_views()
     json.dumps(handed)
-    assert {k: v for k, v in handed.items() if k in views.colours()} == views.colours()
-    assert handed["branches"] == [[c, m] for c, m in zip(style.BRANCH_COLORS,
-                                                         style.BRANCH_MARKERS, strict=True)]
-    assert (handed["current"], handed["winner"], handed["field"]) == (
-        style.HIGHLIGHT, style.WINNER, style.FIELD_BOX)
-    assert handed["phone_width"] == 620 and handed["photo_side"] == views.PHOTO_SIDE
-    assert "#cc79a7" not in {c for c, _ in handed["branches"]}  # dropped for deuteranopes
+    assert payloads.style() == handed
+    assert handed["colours"]["branches"] == [[c, m] for c, m in zip(
+        style.BRANCH_COLORS, style.BRANCH_MARKERS, strict=True)]
+    colours = handed["colours"]
+    assert (colours["current"], colours["winner"], colours["field"], colours["stride"]) == (
+        style.HIGHLIGHT, style.WINNER, style.FIELD_BOX, style.STRIDE_BOX)
+    assert handed["breakpoints"]["phone"] == style.PHONE_WIDTH == 620
+    assert "#cc79a7" not in {c for c, _ in colours["branches"]}  # dropped for deuteranopes
 
 
 def test_the_sequential_stops_are_viridis():
@@ -81,4 +82,4 @@ def test_the_sequential_stops_are_viridis():
     plotly_rgb = [[float(v) for v in re.findall(r"[\d.]+", c)] for c in
                   plotly.colors.sample_colorscale(style.SEQUENTIAL, list(np.linspace(0, 1, 9)))]
     assert np.abs(stops - np.array(plotly_rgb)).max() <= 8  # the same scale, sampled twice
-    np.testing.assert_array_equal(stops, views._SEQUENTIAL)  # until views reads it from here
+    assert style.for_views()["sequential"] == [list(s) for s in style.SEQUENTIAL_STOPS]

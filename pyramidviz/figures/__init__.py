@@ -5,5 +5,5 @@
 - ``spp_*``, ``aspp_*`` and :mod:`pyramidviz.figures.compare`: the Plotly figures of each page.
 
 The interactive views (SPP bins, ASPP taps, Compare's linked cell) are not figures: they are
-drawn in the browser from :mod:`pyramidviz.views` payloads.
+drawn in the browser from :mod:`pyramidviz.payloads` payloads.
 """

@@ -1,5 +1,5 @@
 """Figures of the ASPP page, part 3: valid weights versus rate on a finite map (DeepLab v3
-Fig. 4). Gridding and the sliding kernel are browser views (:mod:`pyramidviz.views`).
+Fig. 4). Gridding and the sliding kernel are browser views (:mod:`pyramidviz.payloads`).
 
 References
 ----------

@@ -1,102 +1,141 @@
 // Sliding dilated kernel: one k x k kernel at rate d walks over a padded input; the output
-// fills in as it goes. Play, step (arrow keys) and jump (Home/End) run in the browser.
-// Output (oy, ox) reads padded cells (oy*s + a*d, ox*s + b*d), a, b = 0..k-1: the formula of
-// pyramidviz.atrous.sliding_taps, checked against it in a browser test.
+// fills in as it goes. Play, step (arrow keys) and jump (Home/End) run in the browser; the
+// taps, their real/padding flags and counts are looked up in the payload (schema
+// pv.kernel/2, pyramidviz/payloads.py: kernel_payload).
 // Contract: [data-testid=pv-kernel] tabindex=0, data-state {"position": [oy, ox],
-// "taps": [[row, col, real], ...]} in padded-input cells.
+// "taps": [[row, col, real], ...]} in padded-input cells (0-based).
 
-import { svg, setAttrs, html, fmt, savePng, button } from "./common.js";
+import {
+  fmt, textSize, savePng, button, shell, relabel, show, changes, widthOf,
+} from "./common.js";
 
-const K = { tap: "#d55e00", pad: "#999999", done: "rgba(0,114,178,0.35)", now: "#cc79a7",
-  grid: "#bbbbbb", ink: "#222" };
+const SCHEMA = "pv.kernel/2";
+const views = new WeakMap();  // parentElement -> the view's small state object
 
 export default function (component) {
   const { parentElement, data } = component;
-  let root = parentElement.querySelector(".pv-view");
-  if (!root) {
-    root = html("div", "pv-view", null, parentElement);
-    setAttrs(root, { "data-testid": "pv-kernel", tabindex: 0, role: "application",
-      "aria-roledescription": data.labels.role, "aria-label": data.labels.aria });
-    const bar = html("div", "pv-toolbar", null, root);
-    const v = { root, bar, svg: svg("svg", { class: "pv-svg", role: "img" }, root),
-      readout: html("div", "pv-readout", null, root), timer: null };
-    v.readout.setAttribute("aria-live", "polite");
-    root.__pv = v;
-    root.addEventListener("keydown", (e) => {
-      const n = v.P.out * v.P.out, map = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: v.P.out,
-        ArrowUp: -v.P.out };
-      if (e.key in map) { e.preventDefault(); go(v, (v.k + map[e.key] + n) % n); }
-      else if (e.key === "Home") { e.preventDefault(); go(v, 0); }
-      else if (e.key === "End") { e.preventDefault(); go(v, n - 1); }
-      else if (e.key === " ") { e.preventDefault(); play(v); }
-    });
+  if (data.payload.schema !== SCHEMA) throw new Error(`kernel view needs ${SCHEMA}`);
+  let v = views.get(parentElement);
+  if (!v) { v = build(parentElement, data); views.set(parentElement, v); }
+  v.root.classList.toggle("pv-present", !!data.present);  // scale to the screen
+  const changed = changes(v, data);
+  if (changed.payload) {
+    stop(v);
+    v.P = data.payload;
+    v.state = { k: 0 };
   }
-  root.classList.toggle("pv-present", !!data.present);  // scale to the screen
-  const v = root.__pv;
-  if (v.token !== data.token) {
-    v.token = data.token; v.P = data.payload; v.L = data.labels; v.k = 0;
-    if (v.timer) { clearInterval(v.timer); v.timer = null; }
-    v.bar.replaceChildren();
-    button(v.bar, "◀", v.L.prev, () => go(v, (v.k - 1 + v.P.out ** 2) % v.P.out ** 2));
-    v.playButton = button(v.bar, "▶", v.L.play, () => play(v));
-    button(v.bar, "▶|", v.L.next, () => go(v, (v.k + 1) % v.P.out ** 2));
-    button(v.bar, "PNG", v.L.save, () => savePng(v.svg, "pyramidviz-sliding-kernel.png"));
-    scene(v);
-    go(v, 0);
+  if (changed.payload || changed.labels) {
+    v.L = data.labels;
+    relabel(v, v.L);
+    renderToolbar(v);
+    draw(v);
   }
-  return () => { if (v.timer) clearInterval(v.timer); };
+  return () => stop(v);
+}
+
+/** The output index after a key on an o x o output (null: not a key; "play": toggle). */
+export function keyStep(key, k, out) {
+  const n = out * out;
+  const map = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: out, ArrowUp: -out };
+  if (key in map) return (k + map[key] + n) % n;
+  if (key === "Home") return 0;
+  if (key === "End") return n - 1;
+  if (key === " ") return "play";
+  return null;
+}
+
+function build(parent, data) {
+  const v = shell(parent, "pv-kernel", data.labels);
+  v.timer = null;
+  v.root.addEventListener("keydown", (e) => {
+    const next = keyStep(e.key, v.state.k, v.P.out);
+    if (next === null) return;
+    e.preventDefault();
+    if (next === "play") play(v); else go(v, next);
+  });
+  new ResizeObserver(() => draw(v)).observe(v.root);
+  return v;
+}
+
+function renderToolbar(v) {
+  const L = v.L;
+  v.bar.replaceChildren();
+  button(v.bar, "←", L.prev, () => go(v, keyStep("ArrowLeft", v.state.k, v.P.out)));
+  v.playButton = button(v.bar, "▶", L.play, () => play(v));
+  button(v.bar, "→", L.next, () => go(v, keyStep("ArrowRight", v.state.k, v.P.out)));
+  button(v.bar, "PNG", L.save, () => savePng(v.svg, "pyramidviz-sliding-kernel.png",
+    v.P.style.colours.background));
+  if (v.timer) { v.playButton.textContent = "❚❚"; v.playButton.setAttribute("aria-label", L.pause); }
+}
+
+function stop(v) {
+  if (v.timer) clearInterval(v.timer);
+  v.timer = null;
 }
 
 function play(v) {
-  if (v.timer) { clearInterval(v.timer); v.timer = null; }
-  else v.timer = setInterval(() => go(v, (v.k + 1) % v.P.out ** 2), 450);
+  if (v.timer) stop(v);
+  else v.timer = setInterval(() => go(v, keyStep("ArrowRight", v.state.k, v.P.out)),
+    v.P.style.timings.kernel_play_ms);
   v.playButton.textContent = v.timer ? "❚❚" : "▶";
   v.playButton.setAttribute("aria-label", v.timer ? v.L.pause : v.L.play);
   v.playButton.title = v.timer ? v.L.pause : v.L.play;
 }
 
-function scene(v) {
-  const P = v.P, n = P.size + 2 * P.padding, gap = 1.5, W = n + gap + P.out;
-  const s = v.svg;
-  s.replaceChildren();
-  setAttrs(s, { viewBox: `-0.3 -1.4 ${W + 0.6} ${n + 1.8}`, "font-family": "Noto Sans, Noto Sans CJK KR, sans-serif" });
-  svg("rect", { x: -0.3, y: -1.4, width: W + 0.6, height: n + 1.8, fill: "#fff" }, s);
-  svg("rect", { x: 0, y: 0, width: n, height: n, fill: "#eeeeee" }, s);
-  svg("rect", { x: P.padding, y: P.padding, width: P.size, height: P.size, fill: "#fff", stroke: "#888", "stroke-width": 0.04 }, s);
-  const lines = [];
-  for (let i = 0; i <= n; i++) lines.push(`M${i},0V${n}M0,${i}H${n}`);
-  for (let i = 0; i <= P.out; i++) lines.push(`M${n + gap + i},0V${P.out}M${n + gap},${i}H${n + gap + P.out}`);
-  svg("path", { d: lines.join(""), stroke: K.grid, "stroke-width": 0.03, fill: "none" }, s);
-  const t1 = svg("text", { x: n / 2, y: -0.5, "font-size": 0.55, "text-anchor": "middle", fill: K.ink }, s);
-  t1.textContent = v.L.input;
-  const t2 = svg("text", { x: n + gap + P.out / 2, y: -0.5, "font-size": 0.55, "text-anchor": "middle", fill: K.ink }, s);
-  t2.textContent = fmt(v.L.output, { o: P.out });
-  v.layer = svg("g", {}, s);
-  v.n = n; v.gap = gap;
+function go(v, k) {
+  v.state = { k };
+  draw(v);
 }
 
-function go(v, k) {
-  const P = v.P, oy = Math.floor(k / P.out), ox = k % P.out, x0 = v.n + v.gap;
-  v.k = k;
-  const g = v.layer;
-  g.replaceChildren();
+/** The scene at output index `state.k` for a container `width` px wide: pure. */
+export function layout(P, state, ctx) {
+  const L = ctx.labels, C = P.style.colours, n = P.padded, gap = 1.5, W = n + gap + P.out;
+  const oy = Math.floor(state.k / P.out), ox = state.k % P.out, x0 = n + gap;
+  const vbw = W + 0.6, font = textSize(P.style, 0.55, vbw, ctx.width);
+  const top = font * 2.4, vbh = n + top + 0.4;
+  const lines = [];
+  for (let i = 0; i <= n; i++) lines.push(`M${i},0V${n}M0,${i}H${n}`);
+  for (let i = 0; i <= P.out; i++) lines.push(`M${x0 + i},0V${P.out}M${x0},${i}H${x0 + P.out}`);
   const done = [];
   if (oy > 0) done.push(`M${x0},0H${x0 + P.out}V${oy}H${x0}Z`);
   if (ox > 0) done.push(`M${x0},${oy}H${x0 + ox}V${oy + 1}H${x0}Z`);
-  svg("path", { d: done.join(""), fill: K.done }, g);
-  svg("rect", { x: x0 + ox, y: oy, width: 1, height: 1, fill: K.now, "data-role": "output" }, g);
-  const taps = [];
-  for (let a = 0; a < P.kernel; a++) for (let b = 0; b < P.kernel; b++) {
-    const r = oy * P.stride + a * P.rate, c = ox * P.stride + b * P.rate;
-    const real = r >= P.padding && r < P.padding + P.size && c >= P.padding && c < P.padding + P.size;
+  const taps = [], marks = [];
+  P.taps[oy].forEach((r, a) => P.taps[ox].forEach((c, b) => {
+    const real = P.real[oy][a] && P.real[ox][b];
     taps.push([r, c, real]);
-    svg("rect", { x: c + 0.18, y: r + 0.18, width: 0.64, height: 0.64,
-      fill: real ? K.tap : "none", stroke: real ? "#fff" : K.pad, "stroke-width": 0.06 }, g);
-  }
-  const span = (P.kernel - 1) * P.rate + 1;
-  svg("rect", { x: ox * P.stride, y: oy * P.stride, width: span, height: span, fill: "none",
-    stroke: K.tap, "stroke-width": 0.06, "stroke-dasharray": "0.2 0.12" }, g);
-  const real = taps.filter((t) => t[2]).length;
-  v.readout.textContent = fmt(v.L.readout, { oy, ox, o: P.out, real, kk: P.kernel * P.kernel, span });
-  v.root.setAttribute("data-state", JSON.stringify({ position: [oy, ox], taps }));
+    marks.push({ key: `t${a}_${b}`, tag: "rect", attrs: { x: c + 0.18, y: r + 0.18, width: 0.64,
+      height: 0.64, fill: real ? C.current : "none", stroke: real ? C.background : C.pad,
+      "stroke-width": 0.06 } });
+  }));
+  const real = P.count[P.valid[oy]][P.valid[ox]];
+  const items = [
+    { key: "bg", tag: "rect", attrs: { x: -0.3, y: -top, width: vbw, height: vbh, fill: C.background } },
+    { key: "padded", tag: "rect", attrs: { x: 0, y: 0, width: n, height: n, fill: C.margin } },
+    { key: "input", tag: "rect", attrs: { x: P.padding, y: P.padding, width: P.size, height: P.size,
+      fill: C.background, stroke: C.pad, "stroke-width": 0.04 } },
+    { key: "grid", tag: "path", attrs: { d: lines.join(""), stroke: C.pad, "stroke-opacity": 0.5,
+      "stroke-width": 0.03, fill: "none" } },
+    { key: "t1", tag: "text", text: L.input, attrs: { x: n / 2, y: -font * 0.6, "font-size": font,
+      "text-anchor": "middle", fill: C.ink } },
+    { key: "t2", tag: "text", text: fmt(L.output, { o: P.out }), attrs: { x: x0 + P.out / 2,
+      y: -font * 0.6, "font-size": font, "text-anchor": "middle", fill: C.ink } },
+    { key: "done", tag: "path", attrs: { d: done.join("") || "M0,0", fill: C.done } },
+    { key: "now", tag: "rect", attrs: { x: x0 + ox, y: oy, width: 1, height: 1, fill: C.current,
+      "data-role": "output" } },
+    { key: "taps", tag: "g", children: marks },
+    { key: "span", tag: "rect", attrs: { x: P.start[ox], y: P.start[oy], width: P.span,
+      height: P.span, fill: "none", stroke: C.current, "stroke-width": 0.06,
+      "stroke-dasharray": "0.2 0.12" } },
+  ];
+  // people count outputs from 1 (the state keeps 0-based positions)
+  const readout = fmt(L.readout, { oy: oy + 1, ox: ox + 1, o: P.out, real, kk: P.kernel * P.kernel,
+    span: P.span });
+  return { viewBox: `-0.3 ${+(-top).toFixed(3)} ${vbw} ${+vbh.toFixed(3)}`, items, readout,
+    picture: `${L.input}; ${fmt(L.output, { o: P.out })}`, phone: false,
+    data: { state: JSON.stringify({ position: [oy, ox], taps }) } };
+}
+
+function draw(v) {
+  if (!v.P) return;
+  show(v, layout(v.P, v.state, { labels: v.L, width: widthOf(v) }));
 }
