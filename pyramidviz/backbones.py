@@ -63,7 +63,9 @@ class Conv2dSame(nn.Conv2d):
         super().__init__(*args, padding=0, bias=False, **kwargs)  # bias appears when BN is fused
 
     def _totals(self, input_hw: tuple[int, int]) -> list[int]:
-        dims = zip(input_hw, self.kernel_size, self.stride, self.dilation, strict=True)
+        # int(): an exporter tracing x.shape hands tensors; the pads of the traced size are
+        # constants of the exported graph, which is what tracing.layers_of reads.
+        dims = zip(map(int, input_hw), self.kernel_size, self.stride, self.dilation, strict=True)
         return [same_padding_total(i, k, s, d) for i, k, s, d in dims]
 
     def same_padding(self, input_hw: tuple[int, int]) -> tuple[int, int]:
