@@ -108,6 +108,7 @@ def test_each_module_imports_every_sibling_export_it_uses():
             if other == path.name:
                 continue
             for name in names - imported:
-                used = re.search(rf"(?:^|[^\w.]|\.\.\.){name}\b", code)
-                local = re.search(rf"\b(?:function|const|let|var|class)\s+{name}\b", code)
+                used = re.search(rf"(?:^|[^\w.]|\.\.\.){name}\s*\(", code)  # a call
+                local = re.search(rf"\b(?:function|const|let|var|class)\s+{name}\b"
+                                  rf"|^\s*(?:async\s+)?{name}\s*\([^)]*\)\s*\{{", code, re.M)
                 assert not (used and not local), f"{path.name} uses {name} of {other} unimported"

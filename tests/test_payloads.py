@@ -176,7 +176,7 @@ def test_tap_tables_are_branch_taps(jump, pad, size, rate, kernel, h, w, data):
     taps = payloads.taps_at(p, (row, col))
     assert len(taps) == 1 + kernel * kernel
     branch = atrous.branch_taps(field, (h, w), (row, col), rate=rate, kernel=kernel,
-                                image_size=(64, 64))
+                                photo_hw=(64, 64))
     assert [(t["y"], t["x"]) for t in taps[1:]] == [tuple(p) for p in branch.pixels.tolist()]
     assert [t["on_map"] for t in taps[1:]] == branch.inside.tolist()
     assert (taps[0]["y"], taps[0]["x"]) == field.center(row, col) and taps[0]["on_map"]
@@ -221,7 +221,7 @@ def test_compare_payload_bins_every_row_and_column():
     p = payloads.taps_payload(photo(), field=info.field, feature_size=(19, 29), stride=16,
                               rates=(6, 12, 18), kernel=3, spp_level=4)
     rows, cols = bin_edges(19, 4), bin_edges(29, 4)
-    assert p["spp"]["row_bin"] == [payloads.bin_of(u, rows) for u in range(19)]
+    assert p["spp"]["row_bin"] == [bins.bin_of(u, 19, 4) for u in range(19)]
     assert p["spp"]["row_bin"][:6] == [0, 0, 0, 0, 0, 1]  # bins [0,5) [4,10): first wins
     assert p["spp"]["index"][1][2] == 6
     stride, field = p["spp"]["boxes"][1 * 4 + 2]
@@ -267,10 +267,10 @@ def test_gridding_tables_by_hand():
         atrous.stack_coverage(r).holes for r in ((1,), (1, 2), (1, 2, 5))]
 
 
-def test_style_is_the_palette():
-    from pyramidviz import palette
+def test_style_is_the_one_style_block():
+    from pyramidviz import style
 
     s = payloads.style()
-    assert [c for c, _ in s["colours"]["branches"]] == list(palette.BRANCH_COLORS)
+    assert [c for c, _ in s["colours"]["branches"]] == list(style.BRANCH_COLORS)
     assert "#cc79a7" not in str(s)  # the colour the palette dropped for deuteranopes
     assert s["breakpoints"]["phone"] > 390 and s["sizes"]["min_text_px"] >= 12

@@ -108,11 +108,14 @@ class Deck {
     const win = window.open("", "", "popup,width=1280,height=800");
     if (!win) return;
     const lang = this.payload.lang;
-    win.document.open();
-    win.document.write(`<!DOCTYPE html><html lang="${lang}"><head><meta charset="utf-8">`
-      + "<title></title><style></style></head><body class=\"pv-deck-presenter-body\"></body></html>");
-    win.document.close();
-    win.document.querySelector("style").textContent = this.css;
+    const doc = win.document;  // about:blank, same origin: built with DOM calls, no markup
+    doc.documentElement.lang = lang;
+    const head = doc.head || doc.documentElement.appendChild(doc.createElement("head"));
+    const body = doc.body || doc.documentElement.appendChild(doc.createElement("body"));
+    head.replaceChildren(tree(doc, ["meta", { charset: "utf-8" }]), tree(doc, ["title", {}]),
+      tree(doc, ["style", {}]));
+    head.querySelector("style").textContent = this.css;
+    body.className = "pv-deck-presenter-body";
     win.addEventListener("keydown", (e) => this.key(e, true));
     this.presenter = win;
     this.started = Date.now();
@@ -136,16 +139,7 @@ class Deck {
       view.className = "pv-presenter pv-deck";
       view.setAttribute("data-testid", "pv-presenter");
       view.setAttribute("aria-label", labels.presenter_title);
-      view.innerHTML = "<header class=\"pv-presenter-head\"><h1 class=\"pv-presenter-h\"></h1>"
-        + "<span class=\"pv-presenter-counter\"></span><span class=\"pv-presenter-time\">"
-        + "<span class=\"pv-presenter-tl\"></span> <span class=\"pv-presenter-clock\">0:00</span>"
-        + "</span></header><section class=\"pv-presenter-now\"><h2 class=\"pv-presenter-label pv-l-now\"></h2>"
-        + "<div class=\"pv-deck-stage pv-presenter-stage pv-now\"></div></section>"
-        + "<section class=\"pv-presenter-next\"><h2 class=\"pv-presenter-label pv-l-next\"></h2>"
-        + "<div class=\"pv-deck-stage pv-presenter-stage pv-next\"></div></section>"
-        + "<section class=\"pv-presenter-notes\"><h2 class=\"pv-presenter-label pv-l-say\"></h2>"
-        + "<p class=\"pv-presenter-say\"></p><h2 class=\"pv-presenter-label pv-l-ask\"></h2>"
-        + "<p class=\"pv-presenter-ask\"></p></section>";
+      view.replaceChildren(...PRESENTER.map((spec) => tree(doc, spec)));
       doc.body.replaceChildren(view);
       view.querySelector(".pv-presenter-h").textContent = labels.presenter_title;
       view.querySelector(".pv-presenter-tl").textContent = labels.timer;
@@ -191,11 +185,37 @@ class Deck {
   }
 }
 
-const CHROME = "<div class=\"pv-deck-stage\"></div><div class=\"pv-deck-blank\" hidden></div>"
-  + "<div class=\"pv-deck-bar\"><span class=\"pv-deck-counter\" aria-live=\"polite\"></span>"
-  + "<button type=\"button\" class=\"pv-deck-btn\" data-do=\"presenter\" data-label=\"presenter\">"
-  + "</button><button type=\"button\" class=\"pv-deck-btn\" data-do=\"fullscreen\" "
-  + "data-label=\"fullscreen\"></button></div>";
+/** Build a DOM tree from `[tag, attributes, ...children]` specs (no markup is parsed). */
+function tree(doc, [tag, attrs, ...children]) {
+  const el = doc.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+  for (const child of children) el.append(typeof child === "string" ? child : tree(doc, child));
+  return el;
+}
+
+const CHROME = [
+  ["div", { class: "pv-deck-stage" }], ["div", { class: "pv-deck-blank", hidden: "" }],
+  ["div", { class: "pv-deck-bar" },
+    ["span", { class: "pv-deck-counter", "aria-live": "polite" }],
+    ["button", { type: "button", class: "pv-deck-btn", "data-do": "presenter",
+      "data-label": "presenter" }],
+    ["button", { type: "button", class: "pv-deck-btn", "data-do": "fullscreen",
+      "data-label": "fullscreen" }]],
+];
+
+const PRESENTER = [
+  ["header", { class: "pv-presenter-head" }, ["h1", { class: "pv-presenter-h" }],
+    ["span", { class: "pv-presenter-counter" }],
+    ["span", { class: "pv-presenter-time" }, ["span", { class: "pv-presenter-tl" }], " ",
+      ["span", { class: "pv-presenter-clock" }, "0:00"]]],
+  ["section", { class: "pv-presenter-now" }, ["h2", { class: "pv-presenter-label pv-l-now" }],
+    ["div", { class: "pv-deck-stage pv-presenter-stage pv-now" }]],
+  ["section", { class: "pv-presenter-next" }, ["h2", { class: "pv-presenter-label pv-l-next" }],
+    ["div", { class: "pv-deck-stage pv-presenter-stage pv-next" }]],
+  ["section", { class: "pv-presenter-notes" }, ["h2", { class: "pv-presenter-label pv-l-say" }],
+    ["p", { class: "pv-presenter-say" }], ["h2", { class: "pv-presenter-label pv-l-ask" }],
+    ["p", { class: "pv-presenter-ask" }]],
+];
 
 /** Mount (or refresh) the deck inside `container` with `payload`; returns the deck. */
 export function mount(container, payload, options = {}) {
@@ -205,7 +225,7 @@ export function mount(container, payload, options = {}) {
     root.className = "pv-deck" + (options.file ? " pv-deck-file-root" : "");
     root.setAttribute("data-testid", "pv-deck");
     root.setAttribute("role", "region");
-    root.innerHTML = CHROME;
+    root.replaceChildren(...CHROME.map((spec) => tree(document, spec)));
     container.appendChild(root);
     root.__deck = new Deck(root, options.css);
     // A click on a slide must not move the focus (the page's main area would draw a focus

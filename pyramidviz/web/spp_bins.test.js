@@ -38,7 +38,7 @@ test("the bin under a map cell comes from the payload's tables", () => {
 
 test("the readout counts bins, rows and columns from 1", () => {
   const scene = layout(P, { level: 3, bin: 4, view: 0 }, { labels: L, width: 900 });
-  assert.match(scene.readout, /^Bin 5 of 9 \(row 2, column 2\) covers feature rows 3–4 and columns 3–6\./);
+  assert.match(scene.readout, /^Bin 5 of 9 \(row 2, column 2\) covers feature rows 3 to 4 and columns 3 to 6\./);
   assert.match(scene.readout, /count from 1/);
 });
 

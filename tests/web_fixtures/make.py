@@ -32,7 +32,7 @@ def taps(spp_level: int | None) -> dict:
                                     rates=(1, 2, 4), kernel=3, spp_level=spp_level)
     expected = []
     for cell in CELLS:
-        branches = [atrous.branch_taps(FIELD, MAP, cell, rate=r, kernel=k, image_size=(48, 64))
+        branches = [atrous.branch_taps(FIELD, MAP, cell, rate=r, kernel=k, photo_hw=(48, 64))
                     for r, k in ((1, 1), (1, 3), (2, 3), (4, 3))]
         drawn = []
         for b, rate in zip(branches, (None, 1, 2, 4), strict=True):
