@@ -125,21 +125,38 @@ def erf_skip(image) -> tuple[str, ...]:
     return () if image.is_upload else (image.name,)
 
 
+def erf_pool(digest: str, output_stride: int, tap: str, skip: tuple[str, ...],
+             _array: np.ndarray, *, what: str) -> np.ndarray:
+    """The image pool's gradient over :func:`erf.erf_inputs` (shared, read-only): it sees
+    the whole photo and not the cell, so once per photo, stride and stage."""
+    from pyramidviz.erf import erf_inputs, image_pool_gradient
+
+    def compute() -> np.ndarray:
+        return image_pool_gradient(ui.backbone(output_stride), erf_inputs(_array, skip=skip),
+                                   tap=tap)
+
+    return ui.computed(("erf_pool", digest, output_stride, tap, skip), compute, what=what)
+
+
 def erf_maps(digest: str, output_stride: int, tap: str, point: tuple[int, int],
              rates: tuple[int, ...], kernel: int, skip: tuple[str, ...],
              _array: np.ndarray) -> dict:
     """``{branch: erf.ERFMap}`` averaged over :func:`erf.erf_inputs` (shared, read-only),
-    computed once on the shared pool."""
+    computed once on the shared pool: the branches on the crop that holds their fields
+    (``erf.aligned_crop``), the image pool from :func:`erf_pool`."""
     from pyramidviz.erf import averaged_effective_receptive_field, erf_inputs
+
+    what = t("aspp.erf_what", row=point[0], col=point[1])
+    pool = erf_pool(digest, output_stride, tap, skip, _array, what=what) if rates else None
 
     def compute() -> dict:
         result = averaged_effective_receptive_field(
             ui.backbone(output_stride), erf_inputs(_array, skip=skip), tap=tap, point=point,
-            rates=rates, kernel=kernel)
+            rates=rates, kernel=kernel, pool=pool)
         return dict(result.branches)
 
     return ui.computed(("erf", digest, output_stride, tap, point, rates, kernel, skip), compute,
-                       what=t("aspp.erf_what", row=point[0], col=point[1]))
+                       what=what)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -198,6 +215,7 @@ def taps_section(image, settings: Settings, geo) -> None:
             state={"cell": list(cell)}, token=ui.view_token(image.digest, settings),
             testid="pv-aspp-taps", url_key="aspp_cell", erf=True,
             on_erf_cell_change=_erf_asked, **where)
+    erf_section(image, settings, geo, cell)  # right below the view, where its button is
     settings_note(settings, geo, image.array.shape[:2])
     r0, j = settings.rates[0], geo.stride
     ui.explain("aspp.taps_explain", k=settings.kernel, j=j, r=r0, px=r0 * j)
@@ -208,7 +226,6 @@ def taps_section(image, settings: Settings, geo) -> None:
                           for os_, (r, _) in zip(spacings, column, strict=True))
         pairs.append(t("aspp.spacing_pair", pairs=same, px=column[0][1]))
     st.caption(t("aspp.spacing", pairs="; ".join(pairs)))
-    erf_section(image, settings, geo, cell)
 
 
 ERF_SCALES = ("common", "panel")
@@ -225,9 +242,11 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     st.subheader(t("aspp.erf_header", row=point[0], col=point[1], n=n))
     if not st.session_state.get("_aspp_erf_on"):
         st.caption(t("aspp.erf_on_demand", n=n))
-        if not st.button(t("aspp.erf_compute", row=point[0], col=point[1]), key="aspp_erf_go",
-                         icon=":material/blur_on:"):
+        slot = st.empty()  # the progress, then the fields, take the button's place
+        if not slot.button(t("aspp.erf_compute", row=point[0], col=point[1]),
+                           key="aspp_erf_go", icon=":material/blur_on:"):
             return
+        slot.empty()
         st.session_state["_aspp_erf_on"] = True
     maps = erf_maps(image.digest, settings.output_stride, settings.tap, point, settings.rates,
                     settings.kernel, skip, image.array)

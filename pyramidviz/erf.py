@@ -38,6 +38,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -112,6 +113,9 @@ class ERFResult:
     crop: Box | None = None
     """The part of the image the branches other than the image pool were computed on
     (:func:`aligned_crop`); the whole image when no smaller crop holds their fields."""
+    pool: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)
+    """The image pool's gradient magnitude, shape (H, W) (None without rates): what
+    :func:`image_pool_gradient` gives, to keep for the photo's other cells."""
 
     @property
     def backbone(self) -> ERFMap:
@@ -505,7 +509,12 @@ def _erf(model: nn.Module, x: Tensor, tap: str, point: tuple[int, int] | None,
         window = aligned_crop(Box(min(b.top for b in boxes), min(b.left for b in boxes),
                                   max(b.bottom for b in boxes), max(b.right for b in boxes)),
                               image_size, field.stride)
-    grads = _window_gradients(forward, x, passes, window, field)
+    if "image pool" in seeds and pool is None and window == whole:  # one forward for all
+        grads = _window_gradients(forward, x, np.concatenate(
+            [passes, seeds["image pool"][None]]), window, field)
+        grads, pool = grads[:-1], grads[-1]
+    else:
+        grads = _window_gradients(forward, x, passes, window, field)
     if "image pool" in seeds:
         pool = _pool_gradient(forward, x, seeds["image pool"]) if pool is None else pool
         if np.shape(pool) != image_size:
@@ -528,7 +537,7 @@ def _erf(model: nn.Module, x: Tensor, tap: str, point: tuple[int, int] | None,
             maps[key] = erf_map(grad, center, theoretical, support=theoretical)
         branches[name] = maps[key]
     return ERFResult(tap, point, image_size, feature_size, field, branches, int(x.shape[0]),
-                     window)
+                     window, pool)
 
 
 def _window_gradients(forward: Callable[[Tensor], Tensor], x: Tensor, passes: np.ndarray,

@@ -113,7 +113,7 @@ def test_branches_with_the_same_seed_share_one_backward(monkeypatch) -> None:
     conv = nn.Conv2d(1, 1, 3, padding=1, bias=False)
     result = E.effective_receptive_field(conv, torch.ones(1, 1, 12, 12), point=(6, 6),
                                          rates=(2, 7, 9))
-    assert calls == [2, 1]  # 1x1 (= rate 7 = rate 9: only the centre tap), rate 2; then pool
+    assert calls == [3]  # 1x1 (= rate 7 = rate 9: only the centre tap on the map), rate 2, pool
     one = result.branches["1x1"]
     assert result.branches["rate 7"] is one and result.branches["rate 9"] is one
     assert result.branches["rate 2"] is not one
@@ -486,11 +486,48 @@ def test_the_image_pool_is_computed_once_and_only_it_sees_the_whole_photo(model,
     kept = E.averaged_effective_receptive_field(model, photos, tap="stage4", point=(1, 3),
                                                 rates=(2, 6), pool=pool)
     assert shapes == [(2, 3, 64, 240)] and kept.crop == Box(0, 0, 64, 240)
+    np.testing.assert_allclose(computed.pool, pool, rtol=1e-6)
     np.testing.assert_allclose(computed.branches["image pool"].map * computed.branches[
         "image pool"].peak, pool, rtol=1e-6)
     for name, grad in _gradients(kept).items():
         np.testing.assert_array_equal(grad, _gradients(computed)[name])
     assert pool.min() > 0  # the mean of every cell reaches every pixel
+    shapes.clear()  # a crop as large as the photo: the pool shares its forward pass
+    whole = E.averaged_effective_receptive_field(model, photos, tap="stage4", point=(1, 12),
+                                                 rates=(2, 6, 12))
+    assert shapes == [(2, 3, 64, 400)] and whole.crop == Box(0, 0, 64, 400)
+    np.testing.assert_allclose(whole.pool, pool, rtol=1e-5, atol=1e-6 * float(pool.max()))
     with pytest.raises(ValueError, match="pool"):
         E.averaged_effective_receptive_field(model, photos, tap="stage4", rates=(2,),
                                              pool=pool[:10])
+
+
+@pytest.mark.slow
+def test_the_page_computes_the_pool_once_and_the_branches_on_the_crop(monkeypatch) -> None:
+    """The ASPP page (AppTest): two cells of one photo, one image-pool pass, cropped fields."""
+    from apptest import open_page
+
+    shapes, crops, pools = [], [], []
+    real_grad, real_erf = E.input_gradients, E.averaged_effective_receptive_field
+
+    def grad(forward, x, seeds, **kw):
+        shapes.append(tuple(x.shape[-2:]))
+        return real_grad(forward, x, seeds, **kw)
+
+    def averaged(*args, **kw):
+        pools.append(kw.get("pool"))
+        result = real_erf(*args, **kw)
+        crops.append(result.crop)
+        return result
+
+    monkeypatch.setattr(E, "input_gradients", grad)
+    monkeypatch.setattr(E, "averaged_effective_receptive_field", averaged)
+    at = open_page("aspp", aspp_tap="stage4", aspp_cell="0,0")  # chelsea, 300 x 451
+    at.button(key="aspp_erf_go").click().run()
+    at.session_state["_aspp_erf_cell"] = (0, 1)
+    at.run()
+    assert not at.exception
+    assert shapes.count((300, 451)) <= 1  # the pool; none if this process had it already
+    assert len(crops) == 2 and pools[1] is not None and pools[1].shape == (300, 451)
+    # rate 18's bottom taps reach row 18 (all 300 rows); 387 = 451 - 4 * 16 columns
+    assert crops == [Box(0, 0, 300, 387), Box(0, 0, 300, 403)]
