@@ -1,6 +1,6 @@
 """The ASPP page's averaged effective field, before and after the aligned crop, side by side.
 
-Usage: ``python benchmarks/bench_erf.py [--repeats 3] [--big-repeats 1]``.
+Usage: ``python benchmarks/bench_erf.py [--repeats 3] [--big-repeats 1] [--cases N]``.
 
 For the 512 x 512 astronaut (6 inputs: the page leaves the photo's own sample out) and a
 1632 x 1224 photo (what the app's 2-megapixel cap makes of a phone photo; 7 inputs), at
@@ -10,8 +10,10 @@ stage4 and stage7, output stride 16 and 8, rates of DeepLab for the stride, cent
 - first cell: the cropped branches plus the image pool on the whole photo (a new photo);
 - next cell: the cropped branches alone, the image pool passed back from the first.
 
-Each figure is the median wall time in seconds, with the process CPU time in parentheses
-(on a shared machine the CPU time says how much work it was; the wall time what it cost).
+Each figure is the median over ``--repeats`` runs (``--big-repeats`` for the 2 MP photo)
+of the wall time in seconds, with the process CPU time in parentheses (on a shared machine
+the CPU time says how much work it was; the wall time what it cost). A small call warms
+each setting up first. Rows print as they finish, the page's default setting first.
 """
 
 from __future__ import annotations
@@ -54,49 +56,51 @@ def old_erf():
     return module
 
 
-def timed(fn, repeats: int, *, warm: bool = True) -> str:
-    """Median wall seconds (CPU seconds) of ``repeats`` runs (after a warm-up if ``warm``)."""
-    if warm:
-        fn()
+def timed(fn, repeats: int) -> tuple[str, object]:
+    """Median wall seconds (CPU seconds) of ``repeats`` runs, and the last run's result."""
     walls, cpus = [], []
     for _ in range(repeats):
         wall, cpu = time.perf_counter(), time.process_time()
-        fn()
+        result = fn()
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
-    return f"{statistics.median(walls):.1f} ({statistics.median(cpus):.1f})"
+    return f"{statistics.median(walls):.1f} ({statistics.median(cpus):.1f})", result
 
 
-def photos() -> list[tuple[str, list[np.ndarray]]]:
+def photos() -> dict[str, list[np.ndarray]]:
     astronaut = load_sample("astronaut")
     phone = np.asarray(Image.fromarray(load_sample("coffee")).resize((1632, 1224),
                                                                      Image.Resampling.BICUBIC))
-    return [("512 x 512 sample", erf.erf_inputs(astronaut, skip=("astronaut",))),
-            ("1632 x 1224 upload", erf.erf_inputs(phone))]
+    return {"512": erf.erf_inputs(astronaut, skip=("astronaut",)),
+            "2mp": erf.erf_inputs(phone)}
 
 
-def rows(repeats: int, big_repeats: int) -> list[str]:
-    before = old_erf()
-    out = ["| photo | inputs | output stride | tap | crop (px) | before | first cell "
+CASES = [("2mp", 16, "stage7"), ("2mp", 16, "stage4"), ("512", 16, "stage7"),
+         ("512", 16, "stage4"), ("512", 8, "stage7"), ("512", 8, "stage4"),
+         ("2mp", 8, "stage4"), ("2mp", 8, "stage7")]
+"""The page's default (stage7, output stride 16) first; the slowest last."""
+
+
+def rows(repeats: int, big_repeats: int, cases: list) -> list[str]:
+    before, images, models = old_erf(), photos(), {}
+    out = ["| photo (H x W) | inputs | output stride | tap | crop (px) | before | first cell "
            "| next cell |", "|---|---|---|---|---|---|---|---|"]
-    for name, images in photos():
-        n = repeats if images[0].size < 1e6 else big_repeats
-        for os_ in (16, 8):
-            model = backbones.load_backbone(output_stride=os_, device="cpu")
-            for tap in ("stage4", "stage7"):
-                args = dict(tap=tap, rates=RATES[os_])
-                pool = erf.image_pool_gradient(model, images, tap=tap)
-                crop = erf.averaged_effective_receptive_field(model, images, pool=pool,
-                                                              **args).crop
-                warm = images[0].size < 1e6  # the 2 MP runs follow warm 512 x 512 ones
-                old, first, kept = (
-                    timed(partial(fn, model, images, **extra, **args), n, warm=warm)
-                    for fn, extra in ((before.averaged_effective_receptive_field, {}),
-                                      (erf.averaged_effective_receptive_field, {}),
-                                      (erf.averaged_effective_receptive_field, {"pool": pool})))
-                out.append(f"| {name} | {len(images)} | {os_} | {tap} | {crop.height} x "
-                           f"{crop.width} | {old} | {first} | {kept} |")
-                print(out[-1], flush=True)
+    print("\n".join(out), flush=True)
+    for which, os_, tap in cases:
+        model = models.setdefault(os_, backbones.load_backbone(output_stride=os_, device="cpu"))
+        inputs, n = images[which], repeats if which == "512" else big_repeats
+        args = dict(tap=tap, rates=RATES[os_])
+        erf.averaged_effective_receptive_field(model, [x[:64, :64] for x in inputs], **args)
+        old, _ = timed(partial(before.averaged_effective_receptive_field, model, inputs,
+                               **args), n)
+        first, result = timed(partial(erf.averaged_effective_receptive_field, model, inputs,
+                                      **args), n)
+        kept, _ = timed(partial(erf.averaged_effective_receptive_field, model, inputs,
+                                pool=result.pool, **args), n)
+        (h, w), crop = inputs[0].shape[:2], result.crop
+        out.append(f"| {h} x {w} | {len(inputs)} | {os_} | {tap} | {crop.height} x "
+                   f"{crop.width} | {old} | {first} | {kept} |")
+        print(out[-1], flush=True)
     return out
 
 
@@ -104,10 +108,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3, help="runs per 512 x 512 figure")
     parser.add_argument("--big-repeats", type=int, default=1, help="runs per 2 MP figure")
+    parser.add_argument("--cases", type=int, default=len(CASES),
+                        help="only the first N of CASES")
     args = parser.parse_args()
     print(f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads, "
           f"torch {torch.__version__}; seconds, median wall (CPU)\n", flush=True)
-    print("\n".join(rows(args.repeats, args.big_repeats)))
+    rows(args.repeats, args.big_repeats, CASES[: args.cases])
 
 
 if __name__ == "__main__":

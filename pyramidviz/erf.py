@@ -656,7 +656,10 @@ def averaged_effective_receptive_field(
     Luo et al. report the ERF as the gradient magnitude averaged over many inputs; one photo
     gives a noisy map (the ReLU gates depend on its content). Each input takes one forward
     pass and one backward per pass seed of :func:`packed_seeds` (3 for the five branches of
-    rates 6, 12, 18 at stage4 of a 512 x 512 photo, where the outer taps' fields are apart).
+    rates 6, 12, 18 at stage4 of a 512 x 512 photo, where the outer taps' fields are apart),
+    on the :func:`aligned_crop` holding the branches' fields; the image pool takes one more
+    forward and backward on the whole photo, unless ``pool`` brings it (or the crop is the
+    whole photo, when it shares the forward pass).
 
     Parameters
     ----------

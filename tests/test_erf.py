@@ -529,5 +529,6 @@ def test_the_page_computes_the_pool_once_and_the_branches_on_the_crop(monkeypatc
     assert not at.exception
     assert shapes.count((300, 451)) <= 1  # the pool; none if this process had it already
     assert len(crops) == 2 and pools[1] is not None and pools[1].shape == (300, 451)
-    # rate 18's bottom taps reach row 18 (all 300 rows); 387 = 451 - 4 * 16 columns
-    assert crops == [Box(0, 0, 300, 387), Box(0, 0, 300, 403)]
+    # rate 18's far taps: row 18 sees past row 299 (all 300 rows); column 18 sees pixels
+    # [217, 364) (padding 71), so the crop ends at 371 = 451 - 5 * 16; column 19 at 387
+    assert crops == [Box(0, 0, 300, 371), Box(0, 0, 300, 387)]
