@@ -10,10 +10,10 @@ stage4 and stage7, output stride 16 and 8, rates of DeepLab for the stride, cent
 - first cell: the cropped branches plus the image pool on the whole photo (a new photo);
 - next cell: the cropped branches alone, the image pool passed back from the first.
 
-Each figure is the median over ``--repeats`` runs (``--big-repeats`` for the 2 MP photo)
-of the wall time in seconds, with the process CPU time in parentheses (on a shared machine
-the CPU time says how much work it was; the wall time what it cost). A small call warms
-each setting up first. Rows print as they finish, the page's default setting first.
+The three run in turn, ``--repeats`` times (``--big-repeats`` for the 2 MP photo); each
+figure is the median wall time in seconds, with the process CPU time in parentheses (on a
+shared machine the CPU time says how much work it was; the wall time what it cost). A small
+call warms each setting up first. Rows print as they finish, the page's default first.
 """
 
 from __future__ import annotations
@@ -56,15 +56,19 @@ def old_erf():
     return module
 
 
-def timed(fn, repeats: int) -> tuple[str, object]:
-    """Median wall seconds (CPU seconds) of ``repeats`` runs, and the last run's result."""
-    walls, cpus = [], []
+def interleaved(fns: list, repeats: int) -> tuple[list[str], list[object]]:
+    """Median wall seconds (CPU seconds) of each of ``fns``, run in turn ``repeats`` times
+    (so that a change in the machine's load hits all of them alike), and their last results.
+    """
+    walls, cpus, results = ([[] for _ in fns] for _ in range(3))
     for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return f"{statistics.median(walls):.1f} ({statistics.median(cpus):.1f})", result
+        for i, fn in enumerate(fns):
+            wall, cpu = time.perf_counter(), time.process_time()
+            results[i] = fn()
+            walls[i].append(time.perf_counter() - wall)
+            cpus[i].append(time.process_time() - cpu)
+    return ([f"{statistics.median(w):.1f} ({statistics.median(c):.1f})"
+             for w, c in zip(walls, cpus, strict=True)], results)
 
 
 def photos() -> dict[str, list[np.ndarray]]:
@@ -91,12 +95,12 @@ def rows(repeats: int, big_repeats: int, cases: list) -> list[str]:
         inputs, n = images[which], repeats if which == "512" else big_repeats
         args = dict(tap=tap, rates=RATES[os_])
         erf.averaged_effective_receptive_field(model, [x[:64, :64] for x in inputs], **args)
-        old, _ = timed(partial(before.averaged_effective_receptive_field, model, inputs,
-                               **args), n)
-        first, result = timed(partial(erf.averaged_effective_receptive_field, model, inputs,
-                                      **args), n)
-        kept, _ = timed(partial(erf.averaged_effective_receptive_field, model, inputs,
-                                pool=result.pool, **args), n)
+        pool = erf.image_pool_gradient(model, inputs, tap=tap)  # kept from a first cell
+        (old, first, kept), (_, result, _) = interleaved([
+            partial(before.averaged_effective_receptive_field, model, inputs, **args),
+            partial(erf.averaged_effective_receptive_field, model, inputs, **args),
+            partial(erf.averaged_effective_receptive_field, model, inputs, pool=pool, **args),
+        ], n)
         (h, w), crop = inputs[0].shape[:2], result.crop
         out.append(f"| {h} x {w} | {len(inputs)} | {os_} | {tap} | {crop.height} x "
                    f"{crop.width} | {old} | {first} | {kept} |")
