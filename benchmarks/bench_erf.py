@@ -114,10 +114,12 @@ def main() -> None:
     parser.add_argument("--big-repeats", type=int, default=1, help="runs per 2 MP figure")
     parser.add_argument("--cases", type=int, default=len(CASES),
                         help="only the first N of CASES")
+    parser.add_argument("--photo", choices=("512", "2mp"), help="only this photo's rows")
     args = parser.parse_args()
     print(f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads, "
           f"torch {torch.__version__}; seconds, median wall (CPU)\n", flush=True)
-    rows(args.repeats, args.big_repeats, CASES[: args.cases])
+    rows(args.repeats, args.big_repeats,
+         [case for case in CASES[: args.cases] if args.photo in (None, case[0])])
 
 
 if __name__ == "__main__":
