@@ -509,6 +509,8 @@ def _erf(model: nn.Module, x: Tensor, tap: str, point: tuple[int, int] | None,
         window = aligned_crop(Box(min(b.top for b in boxes), min(b.left for b in boxes),
                                   max(b.bottom for b in boxes), max(b.right for b in boxes)),
                               image_size, field.stride)
+    if "image pool" in seeds and pool is None and _whole_is_cheaper(window, whole, len(passes)):
+        window = whole
     if "image pool" in seeds and pool is None and window == whole:  # one forward for all
         grads = _window_gradients(forward, x, np.concatenate(
             [passes, seeds["image pool"][None]]), window, field)
@@ -538,6 +540,14 @@ def _erf(model: nn.Module, x: Tensor, tap: str, point: tuple[int, int] | None,
         branches[name] = maps[key]
     return ERFResult(tap, point, image_size, feature_size, field, branches, int(x.shape[0]),
                      window, pool)
+
+
+def _whole_is_cheaper(window: Box, whole: Box, passes: int) -> bool:
+    """Whether the whole photo, the image pool sharing its forward pass, costs less than the
+    crop plus a pass of its own for the pool: ``A_crop (1 + P) >= A P`` with a backward
+    costing about a forward (both give the same gradients; this only picks the cheaper)."""
+    crop, area = window.height * window.width, whole.height * whole.width
+    return crop * (1 + passes) >= area * passes
 
 
 def _window_gradients(forward: Callable[[Tensor], Tensor], x: Tensor, passes: np.ndarray,
