@@ -529,7 +529,7 @@ def test_the_page_computes_the_pool_once_and_the_branches_on_the_crop(monkeypatc
     assert not at.exception
     assert shapes.count((300, 451)) <= 1  # the pool; none if this process had it already
     assert len(crops) == 2 and pools[1] is not None and pools[1].shape == (300, 451)
-    # rate 18's far taps: row 18 sees past row 299 (all 300 rows); column 19 sees pixels
-    # [233, 380) (padding 71), so the crop ends at 387 = 451 - 4 * 16. Without the pool
-    # (cell (0, 0), the photo's first) the whole photo is cheaper: the pool shares its pass
-    assert crops == [Box(0, 0, 300, 451), Box(0, 0, 300, 387)]
+    # rate 18's far taps: row 18 sees past row 299 (all 300 rows); column 18 sees pixels
+    # [217, 364) (padding 71), so the crop ends at 371 = 451 - 5 * 16; column 19 at 387.
+    # (The whole photo would cost more even with the pool sharing its forward pass.)
+    assert crops == [Box(0, 0, 300, 371), Box(0, 0, 300, 387)]
