@@ -136,21 +136,38 @@ def erf_skip(image) -> tuple[str, ...]:
     return () if image.is_upload else (image.name,)
 
 
+def erf_pool(digest: str, output_stride: int, tap: str, skip: tuple[str, ...],
+             _array: np.ndarray, *, what: str) -> np.ndarray:
+    """The image pool's gradient over :func:`erf.erf_inputs` (shared, read-only): it sees
+    the whole photo and not the cell, so once per photo, stride and stage."""
+    from pyramidviz.erf import erf_inputs, image_pool_gradient
+
+    def compute() -> np.ndarray:
+        return image_pool_gradient(ui.backbone(output_stride), erf_inputs(_array, skip=skip),
+                                   tap=tap)
+
+    return ui.computed(("erf_pool", digest, output_stride, tap, skip), compute, what=what)
+
+
 def erf_maps(digest: str, output_stride: int, tap: str, point: tuple[int, int],
              rates: tuple[int, ...], kernel: int, skip: tuple[str, ...],
              _array: np.ndarray) -> dict:
     """``{branch: erf.ERFMap}`` averaged over :func:`erf.erf_inputs` (shared, read-only),
-    computed once on the shared pool."""
+    computed once on the shared pool: the branches on the crop that holds their fields
+    (``erf.aligned_crop``), the image pool from :func:`erf_pool`."""
     from pyramidviz.erf import averaged_effective_receptive_field, erf_inputs
+
+    what = t("aspp.erf_what", row=point[0], col=point[1])
+    pool = erf_pool(digest, output_stride, tap, skip, _array, what=what) if rates else None
 
     def compute() -> dict:
         result = averaged_effective_receptive_field(
             ui.backbone(output_stride), erf_inputs(_array, skip=skip), tap=tap, point=point,
-            rates=rates, kernel=kernel)
+            rates=rates, kernel=kernel, pool=pool)
         return dict(result.branches)
 
     return ui.computed(("erf", digest, output_stride, tap, point, rates, kernel, skip), compute,
-                       what=t("aspp.erf_what", row=point[0], col=point[1]))
+                       what=what)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -192,9 +209,9 @@ def taps_section(image, settings: Settings, geo) -> None:
                   feature_size=geo.feature_size, stride=geo.stride, rates=settings.rates,
                   kernel=settings.kernel, cell=cell, where=where, url_key="aspp_cell", erf=True,
                   on_erf_cell_change=_erf_asked)
+    erf_section(image, settings, geo, cell)  # right below the view, where its button is
     with st.expander(t("aspp.explain_title")):
         how_to_read(settings, geo, image.array.shape[:2])
-    erf_section(image, settings, geo, cell)
 
 
 def how_to_read(settings: Settings, geo, image_hw: tuple[int, int]) -> None:
@@ -226,9 +243,11 @@ def erf_section(image, settings: Settings, geo, point: tuple[int, int]) -> None:
     st.subheader(t("aspp.erf_header", row=point[0], col=point[1], n=n))
     if not st.session_state.get("_aspp_erf_on"):
         st.caption(t("aspp.erf_on_demand", n=n))
-        if not st.button(t("aspp.erf_compute", row=point[0], col=point[1]), key="aspp_erf_go",
-                         icon=":material/blur_on:"):
+        slot = st.empty()  # the progress, then the fields, take the button's place
+        if not slot.button(t("aspp.erf_compute", row=point[0], col=point[1]),
+                           key="aspp_erf_go", icon=":material/blur_on:"):
             return
+        slot.empty()
         st.session_state["_aspp_erf_on"] = True
     maps = erf_maps(image.digest, settings.output_stride, settings.tap, point, settings.rates,
                     settings.kernel, skip, image.array)

@@ -12,6 +12,15 @@ packed: units whose theoretical fields are disjoint (a rate's outer taps once th
 the jump exceeds the field) share one backward, separated afterwards by their field boxes
 (:func:`packed_seeds`; exact, as no pixel outside a unit's field gets a gradient from it).
 
+The backbone pads TF "SAME", which depends on each layer's input size only through
+``ceil(i / s)``: a crop of the photo whose offset is a multiple of the total stride ``S``
+and whose size equals the photo's modulo ``S`` is padded like the photo at every layer, so
+its cells are the photo's cells, shifted. A cell whose theoretical field lies in the crop
+then has the same input gradient on the crop as on the photo (zero outside its field), so
+:func:`aligned_crop` lets every branch but the image pool run on a crop that holds their
+fields; the image pool sees the whole photo, does not depend on the cell, and is computed
+once per photo (:func:`image_pool_gradient`, which a caller may cache and pass back).
+
 One photo gives a noisy map (the ReLU gates depend on the content). Luo et al. average the
 gradient over many inputs: :func:`averaged_effective_receptive_field` runs a batch of inputs
 (:func:`erf_inputs`: the photo, its mirror image and the bundled samples, 7 in all, 6 for
@@ -29,6 +38,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -45,9 +55,9 @@ from pyramidviz.samples import SAMPLES, load_sample
 from pyramidviz.tracing import layers_of
 
 __all__ = [
-    "ERF_INPUTS", "ERFMap", "ERFResult", "averaged_effective_receptive_field", "branch_seeds",
-    "common_scale", "effective_receptive_field", "erf_inputs", "field_reach", "input_gradients",
-    "mass_within", "packed_seeds",
+    "ERF_INPUTS", "ERFMap", "ERFResult", "aligned_crop", "averaged_effective_receptive_field",
+    "branch_seeds", "common_scale", "effective_receptive_field", "erf_inputs", "field_reach",
+    "image_pool_gradient", "input_gradients", "mass_within", "packed_seeds",
 ]
 
 
@@ -100,6 +110,12 @@ class ERFResult:
     branches: dict[str, ERFMap]
     inputs: int = 1
     """How many inputs the gradient magnitudes are averaged over."""
+    crop: Box | None = None
+    """The part of the image the branches other than the image pool were computed on
+    (:func:`aligned_crop`); the whole image when no smaller crop holds their fields."""
+    pool: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)
+    """The image pool's gradient magnitude, shape (H, W) (None without rates): what
+    :func:`image_pool_gradient` gives, to keep for the photo's other cells."""
 
     @property
     def backbone(self) -> ERFMap:
@@ -217,8 +233,12 @@ def _disc_radii(grad: np.ndarray, center: tuple[float, float]) -> tuple[float, f
     return tuple(float(dist[order[min(i, dist.size - 1)]]) for i in index)  # type: ignore
 
 
-def erf_map(grad: np.ndarray, center: tuple[float, float], theoretical: Box) -> ERFMap:
+def erf_map(grad: np.ndarray, center: tuple[float, float], theoretical: Box, *,
+            support: Box | None = None) -> ERFMap:
     """Summarise a gradient-magnitude image ``(H, W)`` as an :class:`ERFMap`.
+
+    ``support``, when given, is a box outside which ``grad`` is zero: the statistics are
+    then taken over it alone (the same values, without sorting every pixel of a large photo).
 
     Examples
     --------
@@ -226,19 +246,71 @@ def erf_map(grad: np.ndarray, center: tuple[float, float], theoretical: Box) -> 
     >>> m = erf_map(g, (2.0, 2.0), Box(0, 0, 5, 5))
     >>> m.mass, m.centroid, m.r50, m.r90, float(m.map.max())
     (4.0, (2.0, 2.0), 0.0, 1.0, 1.0)
+    >>> s = erf_map(g, (2.0, 2.0), Box(0, 0, 5, 5), support=Box(2, 1, 3, 4))
+    >>> s.mass, s.centroid, s.r50, s.r90, s.map.shape
+    (4.0, (2.0, 2.0), 0.0, 1.0, (5, 5))
     """
     grad = np.asarray(grad, np.float32)
-    mass = float(grad.sum(dtype=np.float64))
-    peak = float(grad.max())
+    box = Box(0, 0, *grad.shape) if support is None else support.clip(*grad.shape)
+    part = grad[box.top:box.bottom, box.left:box.right]
+    mass = float(part.sum(dtype=np.float64))
+    peak = float(part.max()) if part.size else 0.0
     if mass > 0:
-        ys, xs = np.indices(grad.shape)
-        centroid = (float((ys * grad).sum() / mass), float((xs * grad).sum() / mass))
+        ys, xs = np.indices(part.shape)
+        centroid = (float((ys * part).sum() / mass) + box.top,
+                    float((xs * part).sum() / mass) + box.left)
     else:
         centroid = tuple(map(float, center))
-    r50, r90 = _disc_radii(grad, center)
+    r50, r90 = _disc_radii(part, (center[0] - box.top, center[1] - box.left))
     normalised = grad / peak if peak > 0 else grad
     return ERFMap(normalised, mass, tuple(map(float, center)), centroid, r50, r90, theoretical,
                   peak)
+
+
+def aligned_crop(box: Box, image_size: tuple[int, int], stride: tuple[int, int]) -> Box:
+    """The smallest crop holding ``box`` on which a TF-"SAME" network computes the same cells.
+
+    Along each axis the crop starts at a multiple of the total stride ``S`` and ends at the
+    image's end or at ``size - m S``: its length equals the image's modulo ``S``. A layer
+    of stride ``s`` pads "SAME" by ``max((ceil(i/s) - 1) s + k_eff - i, 0)``, a function of
+    ``i mod s``; the size reaching it is ``ceil(size / S')`` (``S'`` the strides before it,
+    ``S' s`` divides ``S``), the same modulo ``s`` for the crop as for the image. So every
+    layer pads the crop as it pads the image, cell ``u`` of the crop's map is cell
+    ``u + offset / S'`` of the image's, and a cell whose field (clipped to the image) lies in
+    the crop reads the same values in both: its input gradient on the crop is the image's,
+    restricted to the crop (and zero outside its field on both).
+
+    Parameters
+    ----------
+    box : Box
+        Pixels the crop must hold (e.g. the union of the seeded cells' clipped fields).
+    image_size : (int, int)
+        ``(H, W)``.
+    stride : (int, int)
+        Total stride ``S`` of the network up to the map (``FieldInfo.stride``).
+
+    Returns
+    -------
+    Box
+        The crop, inside the image; the whole image when nothing smaller will do.
+
+    Examples
+    --------
+    A 147 px field at stride 16 in a 1224 x 1632 photo (1224 = 76 * 16 + 8):
+
+    >>> aligned_crop(Box(500, 700, 647, 847), (1224, 1632), (16, 16))
+    Box(top=496, left=688, bottom=648, right=848)
+    >>> aligned_crop(Box(0, -40, 99, 60), (100, 100), (16, 16))
+    Box(top=0, left=0, bottom=100, right=68)
+    """
+    box = box.clip(*image_size)
+    spans = []
+    for lo, hi, size, step in zip((box.top, box.left), (box.bottom, box.right), image_size,
+                                  stride, strict=True):
+        hi = max(hi, lo + 1)
+        spans.append(((lo // step) * step, min(size, hi + (size - hi) % step)))
+    (top, bottom), (left, right) = spans
+    return Box(top, left, bottom, right)
 
 
 def _theoretical(name: str, seed: np.ndarray, field: FieldInfo,
@@ -278,6 +350,7 @@ def _as_input(model: nn.Module, image: object) -> Tensor:
 def effective_receptive_field(
     model: nn.Module, image: object, *, tap: str = "stage7",
     point: tuple[int, int] | None = None, rates: Sequence[int] | None = None, kernel: int = 3,
+    crop: bool = True,
 ) -> ERFResult:
     """Effective receptive field of one feature cell, and of ASPP branches centred on it.
 
@@ -296,6 +369,10 @@ def effective_receptive_field(
         Atrous rates: adds a "rate r" branch per rate and an "image pool" branch.
     kernel : int
         Odd size of the atrous kernels (DeepLab: 3).
+    crop : bool
+        On an :class:`EfficientNetLite0`, compute every branch but the image pool on the
+        :func:`aligned_crop` that holds their fields (the same gradients; ``result.crop``
+        says which). Other modules always run on the whole image.
 
     Returns
     -------
@@ -319,7 +396,7 @@ def effective_receptive_field(
     ----------
     Luo et al., NeurIPS 2016, Sec. 2 ("the gradient signal ... set to 1 at the centre").
     """
-    return _erf(model, _as_input(model, image), tap, point, rates, kernel)
+    return _erf(model, _as_input(model, image), tap, point, rates, kernel, crop=crop)
 
 
 def _disjoint(a: Box, b: Box) -> bool:
@@ -417,26 +494,113 @@ def packed_seeds(seeds: dict[str, np.ndarray], field: FieldInfo, image_size: tup
 
 
 def _erf(model: nn.Module, x: Tensor, tap: str, point: tuple[int, int] | None,
-         rates: Sequence[int] | None, kernel: int) -> ERFResult:
+         rates: Sequence[int] | None, kernel: int, *, pool: np.ndarray | None = None,
+         crop: bool = True) -> ERFResult:
     forward, field, feature_size = _forward_and_field(model, tap, x)
     point = (feature_size[0] // 2, feature_size[1] // 2) if point is None else tuple(point)
     seeds = branch_seeds(feature_size, point, tuple(rates or ()), kernel=kernel)
     image_size, center = tuple(x.shape[-2:]), field.center(*point)
-    passes, recipe = packed_seeds(seeds, field, image_size)
-    grads = input_gradients(forward, x, torch.from_numpy(passes)).float().cpu().numpy()
+    local = {name: seed for name, seed in seeds.items() if name != "image pool"}
+    passes, recipe = packed_seeds(local, field, image_size)
+    whole = Box(0, 0, *image_size)
+    window = whole
+    if crop and isinstance(model, EfficientNetLite0):  # TF "SAME" all the way (aligned_crop)
+        boxes = [box for parts in recipe.values() for _, box, _ in parts]
+        window = aligned_crop(Box(min(b.top for b in boxes), min(b.left for b in boxes),
+                                  max(b.bottom for b in boxes), max(b.right for b in boxes)),
+                              image_size, field.stride)
+    if "image pool" in seeds and pool is None and _whole_is_cheaper(window, whole, len(passes)):
+        window = whole
+    if "image pool" in seeds and pool is None and window == whole:  # one forward for all
+        grads = _window_gradients(forward, x, np.concatenate(
+            [passes, seeds["image pool"][None]]), window, field)
+        grads, pool = grads[:-1], grads[-1]
+    else:
+        grads = _window_gradients(forward, x, passes, window, field)
+    if "image pool" in seeds:
+        pool = _pool_gradient(forward, x, seeds["image pool"]) if pool is None else pool
+        if np.shape(pool) != image_size:
+            raise ValueError(f"pool must be an {image_size!r} gradient, got {np.shape(pool)!r}")
     maps: dict[tuple[bytes, Box], ERFMap] = {}
     branches = {}
     for name, seed in seeds.items():
         theoretical = _theoretical(name, seed, field, image_size)
         key = (seed.tobytes(), theoretical)
         if key not in maps:
-            grad = np.zeros(image_size, np.float32)
-            for index, box, weight in recipe[name]:
-                window = (slice(box.top, box.bottom), slice(box.left, box.right))
-                grad[window] += np.float32(weight) * grads[index][window]
-            maps[key] = erf_map(grad, center, theoretical)
+            if name == "image pool":
+                grad = np.asarray(pool, np.float32)
+            else:
+                grad = np.zeros(image_size, np.float32)
+                for index, box, weight in recipe[name]:
+                    rows, cols = slice(box.top, box.bottom), slice(box.left, box.right)
+                    grad[rows, cols] += np.float32(weight) * grads[index][
+                        box.top - window.top:box.bottom - window.top,
+                        box.left - window.left:box.right - window.left]
+            maps[key] = erf_map(grad, center, theoretical, support=theoretical)
         branches[name] = maps[key]
-    return ERFResult(tap, point, image_size, feature_size, field, branches, int(x.shape[0]))
+    return ERFResult(tap, point, image_size, feature_size, field, branches, int(x.shape[0]),
+                     window, pool)
+
+
+def _whole_is_cheaper(window: Box, whole: Box, passes: int) -> bool:
+    """Whether the whole photo, the image pool sharing its forward pass, costs less than the
+    crop plus a pass of its own for the pool: ``A_crop (1 + P) >= A P`` with a backward
+    costing about a forward (both give the same gradients; this only picks the cheaper)."""
+    crop, area = window.height * window.width, whole.height * whole.width
+    return crop * (1 + passes) >= area * passes
+
+
+def _window_gradients(forward: Callable[[Tensor], Tensor], x: Tensor, passes: np.ndarray,
+                      window: Box, field: FieldInfo) -> np.ndarray:
+    """:func:`input_gradients` of the pass seeds on the ``window`` crop of ``x``: (P, h, w).
+
+    The seeds are cut to the crop's cells (``window`` from :func:`aligned_crop`, or the
+    whole image); every seeded cell lies among them, as its field lies in the crop.
+    """
+    (sh, sw), (top, left) = field.stride, (window.top // field.stride[0],
+                                           window.left // field.stride[1])
+    rows, cols = -(-window.height // sh), -(-window.width // sw)
+    cut = passes[:, top:top + rows, left:left + cols]
+    if top * sh != window.top or left * sw != window.left or cut.sum() != passes.sum():
+        raise AssertionError(f"crop {window} does not hold every seeded cell")  # a bug
+    part = x[..., window.top:window.bottom, window.left:window.right]
+    return input_gradients(forward, part, torch.from_numpy(np.ascontiguousarray(cut))
+                           ).float().cpu().numpy()
+
+
+def _pool_gradient(forward: Callable[[Tensor], Tensor], x: Tensor, seed: np.ndarray
+                   ) -> np.ndarray:
+    """The image-pool branch's ``|dx|`` on the whole image, averaged over the inputs."""
+    return input_gradients(forward, x, torch.from_numpy(seed[None])).float().cpu().numpy()[0]
+
+
+def image_pool_gradient(model: nn.Module, images: Sequence[np.ndarray], *, tap: str = "stage7"
+                        ) -> np.ndarray:
+    """The image-pool branch's gradient magnitude, averaged over ``images``: shape (H, W).
+
+    The mean of every cell sees the whole photo, so no crop holds its field; it does not
+    depend on the chosen cell either. Compute it once per photo (and inputs, output stride
+    and tap), keep it, and pass it as ``pool=`` to
+    :func:`averaged_effective_receptive_field` for every cell.
+
+    Examples
+    --------
+    >>> conv = nn.Conv2d(3, 1, 3, padding=1, bias=False).requires_grad_(False)
+    >>> _ = conv.weight.fill_(1.0)
+    >>> g = image_pool_gradient(conv, [np.zeros((4, 4, 3), np.uint8)])
+    >>> g.shape, float(g[1, 1]) == 9 * 3 / 16  # 9 cells of 16 reach it, 3 channels
+    ((4, 4), True)
+    """
+    x = _stacked(model, images)
+    forward, _, feature_size = _forward_and_field(model, tap, x)
+    seed = np.full(feature_size, 1.0 / (feature_size[0] * feature_size[1]), np.float32)
+    return _pool_gradient(forward, x, seed)
+
+
+def _stacked(model: nn.Module, images: Sequence[np.ndarray]) -> Tensor:
+    if not images or len({np.shape(image) for image in images}) != 1:
+        raise ValueError("images must be a non-empty sequence of arrays of one shape")
+    return torch.cat([_as_input(model, image) for image in images])
 
 
 def erf_inputs(photo: np.ndarray, *, samples: bool = True, skip: Sequence[str] = ()
@@ -495,13 +659,17 @@ def erf_inputs(photo: np.ndarray, *, samples: bool = True, skip: Sequence[str] =
 def averaged_effective_receptive_field(
     model: nn.Module, images: Sequence[np.ndarray], *, tap: str = "stage7",
     point: tuple[int, int] | None = None, rates: Sequence[int] | None = None, kernel: int = 3,
+    pool: np.ndarray | None = None, crop: bool = True,
 ) -> ERFResult:
     """:func:`effective_receptive_field` with ``|d y / d x|`` averaged over several inputs.
 
     Luo et al. report the ERF as the gradient magnitude averaged over many inputs; one photo
     gives a noisy map (the ReLU gates depend on its content). Each input takes one forward
     pass and one backward per pass seed of :func:`packed_seeds` (3 for the five branches of
-    rates 6, 12, 18 at stage4 of a 512 x 512 photo, where the outer taps' fields are apart).
+    rates 6, 12, 18 at stage4 of a 512 x 512 photo, where the outer taps' fields are apart),
+    on the :func:`aligned_crop` holding the branches' fields; the image pool takes one more
+    forward and backward on the whole photo, unless ``pool`` brings it (or the crop is the
+    whole photo, when it shares the forward pass).
 
     Parameters
     ----------
@@ -509,8 +677,11 @@ def averaged_effective_receptive_field(
         In eval mode (batch norm with batch statistics would change the maps).
     images : sequence of uint8 np.ndarray, each shape (H, W, 3)
         One size for all, e.g. :func:`erf_inputs`.
-    tap, point, rates, kernel
+    tap, point, rates, kernel, crop
         As in :func:`effective_receptive_field`.
+    pool : np.ndarray, shape (H, W), optional
+        :func:`image_pool_gradient` of these ``images`` at this ``tap`` (and the model's
+        output stride), kept from an earlier call: then only the crop is computed.
 
     Returns
     -------
@@ -521,10 +692,8 @@ def averaged_effective_receptive_field(
     ----------
     Luo et al., NeurIPS 2016, Sec. 3 ("averaged over 20 images" in their figures).
     """
-    if not images or len({np.shape(image) for image in images}) != 1:
-        raise ValueError("images must be a non-empty sequence of arrays of one shape")
-    x = torch.cat([_as_input(model, image) for image in images])
-    return _erf(model, x, tap, point, rates, kernel)
+    return _erf(model, _stacked(model, images), tap, point, rates, kernel, pool=pool,
+                crop=crop)
 
 
 def common_scale(maps: dict[str, ERFMap]) -> dict[str, np.ndarray]:

@@ -358,3 +358,178 @@ def test_erf_inputs_skip_the_photos_own_sample(astronaut) -> None:
     assert len(E.erf_inputs(astronaut, skip=("astronaut",))) == E.ERF_INPUTS - 1
     with pytest.raises(ValueError, match="unknown samples"):
         E.erf_inputs(astronaut, skip=("nope",))
+
+
+# ---------------------------------------------------------------- the aligned crop
+
+@pytest.fixture(scope="module")
+def os8() -> backbones.EfficientNetLite0:
+    return backbones.load_backbone(output_stride=8, device="cpu")
+
+
+def _gradients(result: E.ERFResult) -> dict[str, np.ndarray]:
+    return {name: m.map * np.float32(m.peak) for name, m in result.branches.items()}
+
+
+def _cropped_equals_whole(model, image: np.ndarray, tap: str, point: tuple[int, int],
+                          rates: tuple[int, ...]) -> Box:
+    """The cropped route's branches equal the whole image's; returns the crop."""
+    cropped = E.effective_receptive_field(model, image, tap=tap, point=point, rates=rates)
+    whole = E.effective_receptive_field(model, image, tap=tap, point=point, rates=rates,
+                                        crop=False)
+    (H, W), crop, (sh, sw) = image.shape[:2], cropped.crop, cropped.field.stride
+    assert whole.crop == Box(0, 0, H, W)
+    assert 0 <= crop.top < crop.bottom <= H and 0 <= crop.left < crop.right <= W
+    assert crop.top % sh == crop.left % sw == (H - crop.bottom) % sh == (W - crop.right) % sw == 0
+    for name, branch in cropped.branches.items():
+        if name != "image pool":  # every other branch's field lies in the crop
+            assert _inside(branch.theoretical, crop)
+    expected = _gradients(whole)
+    for name, grad in _gradients(cropped).items():
+        np.testing.assert_allclose(grad, expected[name], rtol=1e-5,
+                                   atol=1e-5 * float(expected[name].max()), err_msg=name)
+        assert cropped.branches[name].mass == pytest.approx(whole.branches[name].mass, rel=1e-5)
+        assert cropped.branches[name].centroid == pytest.approx(whole.branches[name].centroid)
+    return crop
+
+
+def _cell(draw, size: int) -> int:
+    """A row or column of a map of ``size`` cells, often at a border."""
+    return draw(st.one_of(st.sampled_from([0, 1, size - 2, size - 1]),
+                          st.integers(0, size - 1))) % size
+
+
+@settings(max_examples=10, deadline=None)
+@given(data=st.data(), os_=st.sampled_from([16, 8]), h=st.integers(17, 96),
+       w=st.integers(150, 460), rates=st.sets(st.sampled_from([1, 2, 3, 6]), max_size=2),
+       seed=st.integers(0, 2**31))
+def test_stage4_on_the_aligned_crop_equals_the_whole_photo(model, os8, data, os_, h, w, rates,
+                                                           seed) -> None:
+    """Sizes not a multiple of the stride, cells at the borders: the same gradients."""
+    net = model if os_ == 16 else os8
+    image = np.random.default_rng(seed).integers(0, 256, (h, w, 3), np.uint8)
+    fh, fw = backbones.tap_info(net, "stage4", (h, w)).feature_size
+    point = (_cell(data.draw, fh), _cell(data.draw, fw))
+    _cropped_equals_whole(net, image, "stage4", point, tuple(sorted(rates)))
+
+
+@settings(max_examples=6, deadline=None)
+@given(data=st.data(), os_=st.sampled_from([16, 8]), h=st.integers(17, 40),
+       w=st.integers(860, 1100), rates=st.sets(st.sampled_from([1, 2, 3]), max_size=1),
+       seed=st.integers(0, 2**31))
+def test_stage7_on_the_aligned_crop_equals_the_whole_photo(model, os8, data, os_, h, w, rates,
+                                                           seed) -> None:
+    """Stage7's 851 px field: a crop only along a side longer than that (a thin strip)."""
+    net = model if os_ == 16 else os8
+    image = np.random.default_rng(seed).integers(0, 256, (h, w, 3), np.uint8)
+    fh, fw = backbones.tap_info(net, "stage7", (h, w)).feature_size
+    point = (_cell(data.draw, fh), _cell(data.draw, fw))
+    _cropped_equals_whole(net, image, "stage7", point, tuple(sorted(rates)))
+
+
+@pytest.mark.parametrize(("tap", "size", "point"), [("stage4", (300, 333), (3, 17)),
+                                                    ("stage7", (40, 1000), (2, 60))])
+def test_a_crop_smaller_than_the_photo_gives_the_same_field(model, tap, size, point) -> None:
+    image = np.random.default_rng(1).integers(0, 256, (*size, 3), np.uint8)
+    crop = _cropped_equals_whole(model, image, tap, point, (2,))
+    assert crop.height * crop.width < size[0] * size[1] * 0.8  # a real crop
+
+
+@settings(max_examples=200, deadline=None)
+@given(h=st.integers(1, 2000), stride=st.sampled_from([1, 2, 8, 16, 32]),
+       lo=st.integers(-900, 2000), span=st.integers(1, 900))
+def test_aligned_crop_is_the_smallest_aligned_window_holding_the_box(h, stride, lo, span):
+    box = Box(lo, 0, lo + span, 1).clip(h, 1)
+    if box.height == 0:
+        return
+    crop = aligned_crop = E.aligned_crop(box, (h, 1), (stride, 1))
+    assert crop.top % stride == 0 and (h - crop.bottom) % stride == 0
+    assert crop.top <= box.top and box.bottom <= crop.bottom <= h
+    assert crop.top + stride > box.top  # no smaller start,
+    assert crop.bottom == h or crop.bottom - stride < box.bottom  # no smaller end
+    assert aligned_crop.left == 0 and aligned_crop.right == 1
+
+
+def test_the_stride_chain_pads_the_crop_as_it_pads_the_photo() -> None:
+    """The condition, from the layers themselves: a length ``H - m S`` gets every layer's
+    TF "SAME" padding that ``H`` gets; ``H - S / 2`` does not."""
+    def paddings(os_: int, tap: str, size: int) -> list:
+        return [layer.padding for layer in backbones.backbone_layers(os_, tap, (size, size))]
+
+    for os_, tap in ((16, "stage4"), (16, "stage7"), (8, "stage7"), (8, "stage4")):
+        for H in (61, 300, 1224):
+            S = backbones.tap_info(os_, tap, (H, H)).stride
+            full = paddings(os_, tap, H)
+            for m in range(1, H // S):
+                assert paddings(os_, tap, H - m * S) == full
+            assert paddings(os_, tap, H - S // 2) != full
+
+
+# ---------------------------------------------------------------- image pool, once per photo
+
+def test_the_image_pool_is_computed_once_and_only_it_sees_the_whole_photo(model, monkeypatch):
+    photos = [np.random.default_rng(s).integers(0, 256, (64, 400, 3), np.uint8)
+              for s in range(2)]
+    pool = E.image_pool_gradient(model, photos, tap="stage4")
+    shapes = []
+    real = E.input_gradients
+
+    def spy(forward, x, seeds, **kw):
+        shapes.append(tuple(x.shape))
+        return real(forward, x, seeds, **kw)
+
+    monkeypatch.setattr(E, "input_gradients", spy)
+    computed = E.averaged_effective_receptive_field(model, photos, tap="stage4", point=(1, 3),
+                                                    rates=(2, 6))
+    assert shapes == [(2, 3, 64, 240), (2, 3, 64, 400)]  # the crop's passes, then the pool
+    shapes.clear()
+    kept = E.averaged_effective_receptive_field(model, photos, tap="stage4", point=(1, 3),
+                                                rates=(2, 6), pool=pool)
+    assert shapes == [(2, 3, 64, 240)] and kept.crop == Box(0, 0, 64, 240)
+    np.testing.assert_allclose(computed.pool, pool, rtol=1e-6)
+    np.testing.assert_allclose(computed.branches["image pool"].map * computed.branches[
+        "image pool"].peak, pool, rtol=1e-6)
+    for name, grad in _gradients(kept).items():
+        np.testing.assert_array_equal(grad, _gradients(computed)[name])
+    assert pool.min() > 0  # the mean of every cell reaches every pixel
+    shapes.clear()  # a crop as large as the photo: the pool shares its forward pass
+    whole = E.averaged_effective_receptive_field(model, photos, tap="stage4", point=(1, 12),
+                                                 rates=(2, 6, 12))
+    assert shapes == [(2, 3, 64, 400)] and whole.crop == Box(0, 0, 64, 400)
+    np.testing.assert_allclose(whole.pool, pool, rtol=1e-5, atol=1e-6 * float(pool.max()))
+    with pytest.raises(ValueError, match="pool"):
+        E.averaged_effective_receptive_field(model, photos, tap="stage4", rates=(2,),
+                                             pool=pool[:10])
+
+
+@pytest.mark.slow
+def test_the_page_computes_the_pool_once_and_the_branches_on_the_crop(monkeypatch) -> None:
+    """The ASPP page (AppTest): two cells of one photo, one image-pool pass, cropped fields."""
+    from apptest import open_page
+
+    shapes, crops, pools = [], [], []
+    real_grad, real_erf = E.input_gradients, E.averaged_effective_receptive_field
+
+    def grad(forward, x, seeds, **kw):
+        shapes.append(tuple(x.shape[-2:]))
+        return real_grad(forward, x, seeds, **kw)
+
+    def averaged(*args, **kw):
+        pools.append(kw.get("pool"))
+        result = real_erf(*args, **kw)
+        crops.append(result.crop)
+        return result
+
+    monkeypatch.setattr(E, "input_gradients", grad)
+    monkeypatch.setattr(E, "averaged_effective_receptive_field", averaged)
+    at = open_page("aspp", aspp_tap="stage4", aspp_cell="0,0")  # chelsea, 300 x 451
+    at.button(key="aspp_erf_go").click().run()
+    at.session_state["_aspp_erf_cell"] = (0, 1)
+    at.run()
+    assert not at.exception
+    assert shapes.count((300, 451)) <= 1  # the pool; none if this process had it already
+    assert len(crops) == 2 and pools[1] is not None and pools[1].shape == (300, 451)
+    # rate 18's far taps: row 18 sees past row 299 (all 300 rows); column 18 sees pixels
+    # [217, 364) (padding 71), so the crop ends at 371 = 451 - 5 * 16; column 19 at 387.
+    # (The whole photo would cost more even with the pool sharing its forward pass.)
+    assert crops == [Box(0, 0, 300, 371), Box(0, 0, 300, 387)]
