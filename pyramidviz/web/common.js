@@ -214,10 +214,23 @@ export function savePng(svgEl, filename, background, scale = 2) {
 }
 
 /** A toolbar button; returns it. */
+/** A button's accessible name: its title, led by its visible words when the title lacks
+ * them (WCAG 2.5.3, label in name: a voice user says what they see). Symbol-only text
+ * (▶, ↑, ❚❚) names nothing, so the title alone names the button. */
+export function accessibleName(text, title) {
+  const visible = String(text ?? "").trim();
+  if (!title) return visible;
+  const words = (t) => t.toLowerCase().split(/[\s\p{P}\p{S}]+/u).filter(Boolean);
+  const named = new Set(words(title));
+  const shown = words(visible);
+  if (!shown.length || shown.every((w) => named.has(w))) return title;
+  return `${visible}: ${title}`;
+}
+
 export function button(parent, text, title, onClick) {
   const b = html("button", "pv-btn", text, parent);
   b.type = "button";
-  if (title) { b.title = title; b.setAttribute("aria-label", title); }
+  if (title) { b.title = title; b.setAttribute("aria-label", accessibleName(text, title)); }
   b.addEventListener("click", (e) => { e.stopPropagation(); onClick(e); });
   return b;
 }

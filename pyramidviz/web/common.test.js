@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { nearestIndex, fmt, paint, textSize, frame, marker } from "./common.js";
+import { nearestIndex, fmt, paint, textSize, frame, marker, accessibleName } from "./common.js";
 import { fakeDocument } from "./testing.mjs";
 
 test("nearestIndex counts the bounds at or below a value (a binary search)", () => {
@@ -46,4 +46,16 @@ test("marker draws each branch shape; a circle by default", () => {
   assert.equal(marker("k", "circle", 1, 2, 3, {}).tag, "circle");
   assert.equal(marker("k", "square", 0, 0, 1, {}).attrs.d, "M-0.85,-0.85h1.7v1.7h-1.7Z");
   assert.equal(marker("k", "asterisk", 0, 0, 1, { fill: "#000" }).attrs.stroke, "#000");
+});
+
+test("a button's name holds its visible words (WCAG 2.5.3), a symbol's name is its title", () => {
+  assert.equal(accessibleName("max", "Largest value over channels"), "max: Largest value over channels");
+  assert.equal(accessibleName("max", "Maximum over channels"), "max: Maximum over channels");
+  assert.equal(accessibleName("mean", "The mean over channels"), "The mean over channels");
+  assert.equal(accessibleName("PNG", "이 보기를 PNG로 저장"), "PNG: 이 보기를 PNG로 저장");
+  assert.equal(accessibleName("#189", "채널 189만"), "#189: 채널 189만");
+  assert.equal(accessibleName("PNG", "Save this view as PNG"), "Save this view as PNG");
+  assert.equal(accessibleName("▶", "Play"), "Play");
+  assert.equal(accessibleName("↑", "Move the cell up"), "Move the cell up");
+  assert.equal(accessibleName("max", ""), "max");
 });
