@@ -358,7 +358,7 @@ def _field(d: _Deck, images: dict) -> dict:
                k1=KERNEL - 1, s=d.aspp.stride, w=W, h=H)
     return {"title": d.t("field_title"), "text": [text],
             "picture": {**_panels([panel]), "legend": legend},
-            "notes": d.notes("field", f=d.aspp.field.size[0])}
+            "notes": d.notes("field", f=d.aspp.field.size[0], w=W, h=H)}
 
 
 def _valid(d: _Deck, images: dict) -> dict:
