@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 PAGES = {"home": "", "spp": "spp", "aspp": "aspp", "compare": "compare", "network": "network",
          "slides": "slides"}
 VIEW_OF = {"spp": "pv-spp-bins", "aspp": "pv-aspp-taps", "compare": "pv-compare",
-           "network": "pv-spp-bins", "slides": "pv-slides-keys"}
+           "network": "pv-spp-bins", "slides": "pv-deck"}
 """The browser view each page mounts (it appears after the run ends: wait for it)."""
 LANGS = {"en": "English", "ko": "한국어"}
 WIDTHS = {"laptop": (1280, 800), "phone": (390, 844)}

@@ -27,11 +27,11 @@ def test_korean_renders_and_the_language_sticks_in_the_url(page, server_url):
 
 
 def test_presentation_link_folds_the_sidebar_and_enlarges_type(page, server_url):
-    open_page(page, f"{server_url}/?present=true")
+    open_page(page, f"{server_url}/spp?present=true")  # the root link opens the deck
     sidebar = page.get_by_test_id("stSidebar")
     assert sidebar.get_attribute("data-collapsed") == "true"
     size = page.locator("h1").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
-    open_page(page, f"{server_url}/")
+    open_page(page, f"{server_url}/spp")
     normal = page.locator("h1").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
     assert size > normal
     assert page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "false"

@@ -120,7 +120,7 @@ def test_spp_view_steps_by_keyboard_mouse_and_touch_in_the_browser(page, server_
     url_has(page, "spp_level=2", "spp_view=mean")
     readout = view.locator("[data-role=readout]").inner_text()
     assert readout.startswith(
-        "Bin 4 of 4 (row 2, column 2) covers feature rows 6–10 and columns 8–15")
+        "Bin 4 of 4 (row 2, column 2) covers feature rows 6 to 10 and columns 8 to 15")
     assert view.locator("svg").first.get_attribute("role") == "img"
     assert "Where the bin looks on the photo" in view.locator("svg").first.get_attribute(
         "aria-label")

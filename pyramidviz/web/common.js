@@ -182,7 +182,14 @@ export function flushUrl() {
   } catch (e) { /* a sandboxed page may refuse: the view keeps working */ }
 }
 
-if (typeof window !== "undefined") window.addEventListener("pagehide", flushUrl);
+if (typeof window !== "undefined") {
+  // A pending write lands before anything can follow the URL: leaving the page, a click or
+  // tap (a link to another page records the URL it leaves), Enter or Space on a control.
+  window.addEventListener("pagehide", flushUrl);
+  window.addEventListener("pointerdown", flushUrl, true);
+  window.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") flushUrl(); },
+    true);
+}
 
 /** Download an SVG element (self-contained: attributes only, images as data URIs) as PNG. */
 export function savePng(svgEl, filename, background, scale = 2) {
