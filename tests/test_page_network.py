@@ -117,7 +117,7 @@ def test_readable_names_correct_ranges_and_no_stray_text():
     assert not any("− 1" in label for label in labels), labels
     h, w = view_data(at, "net_spp_view")["payload"]["map"]
     assert labels == [f"Cell row (0 to {h - 1})", f"Cell column (0 to {w - 1})"]
-    assert view_data(at, "net_spp_view")["channel_box"] is False
+    assert view_data(at, "net_spp_view")["payload"]["mode"] == "geometry"  # no channel box
 
 
 def test_onnx_upload_and_hostile_uploads():
