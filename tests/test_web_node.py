@@ -17,7 +17,7 @@ from pyramidviz import bundle
 ROOT = Path(__file__).resolve().parents[1]
 NODE = shutil.which("node")
 VIEWS = ("spp_bins.js", "taps.js", "kernel.js", "gridding.js")
-"""The views this suite owns (slides.js belongs to the deck)."""
+"""The page views this suite checks (the deck's modules have their own tests)."""
 
 
 @pytest.mark.skipif(NODE is None, reason="needs node")
